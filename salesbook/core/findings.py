@@ -1,0 +1,133 @@
+"""Findings: what is wrong with a cell, a row, a sheet or a file, with stable codes."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+ERROR = "error"
+WARNING = "warning"
+INFO = "info"
+
+# code -> (severity, zh template, en template). Templates take str.format fields.
+CODES: dict[str, tuple[str, str, str]] = {
+    # generic
+    "file-unreadable": (ERROR, "文件无法读取：{reason}", "File cannot be read: {reason}"),
+    "file-encrypted": (ERROR, "文件有密码保护，请另存为无密码的副本", "File is password-protected; save a copy without a password"),
+    "file-unsupported": (ERROR, "文件格式不受支持：{reason}", "Unsupported file: {reason}"),
+    "missing-sheet": (INFO, "缺少工作表「{sheet}」", "No sheet '{sheet}' in this file"),
+    "missing-column": (ERROR, "缺少必填列「{column}」，本表数据未使用", "Required column '{column}' is missing; this sheet's rows are not used"),
+    "ambiguous-column": (ERROR, "列「{column}」与多个表头匹配（{headers}），本表数据未使用", "Column '{column}' matches several headers ({headers}); this sheet's rows are not used"),
+    "unknown-column": (INFO, "未知列「{column}」，已保留但不参与校验", "Unknown column '{column}' is kept but not checked"),
+    "required-missing": (ERROR, "必填项「{column}」为空", "Required value '{column}' is empty"),
+    "bad-type": (ERROR, "「{column}」应为{type_zh}，实际为「{value}」", "'{column}' should be {type_en}, got '{value}'"),
+    "bad-enum": (ERROR, "「{column}」的值「{value}」不在允许范围（{allowed}）", "'{column}' value '{value}' is not one of: {allowed}"),
+    "bad-pattern": (ERROR, "「{column}」格式不正确：{value}", "'{column}' has the wrong format: {value}"),
+    "out-of-range": (ERROR, "「{column}」超出范围：{value}（{limit}）", "'{column}' out of range: {value} ({limit})"),
+    "duplicate-key": (ERROR, "「{column}」重复：{value}（首次出现于 {first}）", "Duplicate '{column}': {value} (first at {first})"),
+    "unknown-reference": (ERROR, "「{column}」引用的{target}不存在：{value}", "'{column}' refers to an unknown {target}: {value}"),
+    "date-order": (ERROR, "「{column}」早于「{other}」", "'{column}' is before '{other}'"),
+    "totals-row-skipped": (INFO, "合计行已跳过", "Totals row skipped"),
+    "missing-target": (WARNING, "{rep_id} 在 {period} 没有「{kpi}」目标，该项不计分", "{rep_id} has no {kpi} target for {period}; that KPI is left out"),
+    # domain
+    "customer-conflict": (WARNING, "客户「{value}」已由 {first_owner} 建档（{first}），现又由 {owner} 建档", "Customer '{value}' is already filed by {first_owner} ({first}); filed again by {owner}"),
+    "grade-mismatch": (WARNING, "填写的等级 {value} 与计算等级 {computed} 不符", "Grade {value} differs from the computed grade {computed}"),
+    "follow-up-overdue": (WARNING, "{days} 天未跟进（{grade} 级客户应每 {cadence} 天跟进）", "{days} days since the last follow-up (grade {grade}: every {cadence} days)"),
+    "opportunity-overdue": (WARNING, "预计签约日期 {value} 已过，商机仍未关闭", "Expected close {value} has passed and the opportunity is still open"),
+    "opportunity-stale": (WARNING, "商机进行中，但 {days} 天内无客户活动", "Open opportunity with no customer activity in {days} days"),
+    "contract-unreviewed": (ERROR, "合同已签订但{review}未通过（违规）", "Contract signed without {review_en} approval (violation)"),
+    "discount-unauthorized": (ERROR, "折扣率 {value} 超过 {limit}，未获主管授权（违规）", "Discount {value} above {limit} without manager approval (violation)"),
+    "signed-without-date": (ERROR, "合同状态为已签订，但没有签订日期", "Contract is Signed but has no signed date"),
+    "contract-amount-mismatch": (WARNING, "明细合计 {lines_total} 与合同金额 {value} 不符", "Lines total {lines_total} differs from the contract amount {value}"),
+    "order-overdue": (WARNING, "承诺交期 {value} 已过，尚未发货", "Promised date {value} has passed and the order is not shipped"),
+    "complaint-overdue": (WARNING, "投诉 {days} 天未解决（时限 {sla} 天）", "Complaint took {days} days (limit {sla} days)"),
+    "expense-over-limit": (ERROR, "{category}金额 {value} 超过标准 {limit}，且未批准（违规）", "{category_en} amount {value} above the limit {limit} and not approved (violation)"),
+    "expense-duplicate-receipt": (ERROR, "发票号 {value} 重复报销（{others}）（违规）", "Receipt {value} claimed more than once ({others}) (violation)"),
+    "expense-missing-customer": (WARNING, "招待费未填写客户编号", "Entertainment expense names no customer"),
+    "collection-exceeds-contract": (WARNING, "合同 {contract} 回款合计 {total} 超过合同金额 {amount}", "Collections of contract {contract} total {total}, above its amount {amount}"),
+}
+
+# Codes that count as violations for score deductions (SPEC §5).
+VIOLATIONS = {"contract-unreviewed", "discount-unauthorized", "expense-over-limit", "expense-duplicate-receipt"}
+
+
+class _SafeDict(dict):
+    def __missing__(self, key: str) -> str:  # a template field we were not given stays visible
+        return "{" + key + "}"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem at one place. `row` is the Excel row number (1-based); 0 for file/sheet level."""
+
+    file: str
+    sheet: str
+    row: int
+    column: str
+    cell: str
+    severity: str
+    code: str
+    message: str
+    value: str
+    rep_id: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def where(self) -> str:
+        place = f"{self.file}"
+        if self.sheet:
+            place += f" [{self.sheet}]"
+        if self.cell:
+            place += f" {self.cell}"
+        elif self.row:
+            place += f" row {self.row}"
+        return place
+
+
+FINDING_COLUMNS = [f.name for f in fields(Finding)]
+
+
+def make_finding(
+    code: str,
+    *,
+    file: str = "",
+    sheet: str = "",
+    row: int = 0,
+    column: str = "",
+    cell: str = "",
+    value: object = "",
+    rep_id: str = "",
+    **fmt: object,
+) -> Finding:
+    """Build a finding for `code` with its zh / en message filled from `fmt` (and column/value)."""
+    severity, zh, en = CODES[code]
+    values = _SafeDict(column=column, value=value, **fmt)
+    message = zh.format_map(values) + " / " + en.format_map(values)
+    return Finding(
+        file=file,
+        sheet=sheet,
+        row=int(row or 0),
+        column=column,
+        cell=cell,
+        severity=severity,
+        code=code,
+        message=message,
+        value="" if value is None else str(value),
+        rep_id=rep_id or "",
+    )
+
+
+def sort_key(f: Finding) -> tuple:
+    """Stable output order: file, sheet, row, column, code."""
+    return (f.file, f.sheet, f.row, f.cell, f.code, f.message)
+
+
+def column_letter(index: int) -> str:
+    """0-based column index -> Excel letters (0 -> A, 26 -> AA)."""
+    letters = ""
+    n = index + 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
