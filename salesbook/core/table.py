@@ -1,0 +1,279 @@
+"""Apply a sheet schema to raw rows: find the header, parse every cell, check row-level rules.
+
+Input is what a reader gives (a list of rows of Python cell values, plus where the block starts);
+output is a `SheetTable`: typed columns, where each column sits, the row numbers, the findings,
+and the rows that carry an error (those are left out of every computation).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import pandas as pd
+
+from .findings import Finding, column_letter, make_finding
+from .parse import PARSERS, TYPE_NAMES, PatternError, is_blank
+from .schema import ColumnSpec, SheetSchema, normalize_name
+
+HEADER_SCAN_ROWS = 10
+TOTALS_WORDS = {normalize_name(w) for w in ("合计", "总计", "Total", "Totals", "小计合计")}
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What row checks need besides the schema: the file's label and the valid date window."""
+
+    file: str
+    min_date: date = date(2000, 1, 1)
+    max_date: date | None = None  # as-of + max_future_days; None skips the future check
+
+
+@dataclass
+class ColumnPlace:
+    header: str  # as written
+    index: int  # absolute 0-based column index in the sheet
+    letter: str
+
+
+@dataclass
+class SheetTable:
+    """One sheet after checks. `frame` has one column per schema key found, plus `_row`."""
+
+    schema: str
+    file: str
+    sheet: str
+    header_row: int = 0
+    places: dict[str, ColumnPlace] = field(default_factory=dict)
+    frame: pd.DataFrame | None = None
+    findings: list[Finding] = field(default_factory=list)
+    error_rows: set[int] = field(default_factory=set)
+    usable: bool = True
+    extras: list[str] = field(default_factory=list)
+
+    def cell(self, key: str, row: int) -> str:
+        place = self.places.get(key)
+        return f"{place.letter}{row}" if place else ""
+
+    def header(self, key: str) -> str:
+        place = self.places.get(key)
+        return place.header if place else key
+
+
+def find_header(rows: list[list], schema: SheetSchema) -> int | None:
+    """Index of the first row (within the first 10) matching at least half the required columns."""
+    required = schema.required
+    need = max(1, math.ceil(len(required) / 2))
+    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        names = {normalize_name(v) for v in row if not is_blank(v)}
+        hits = sum(1 for c in required if c.names & names)
+        if hits >= need:
+            return i
+    return None
+
+
+def _fmt_value(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value)
+
+
+def build_table(
+    schema: SheetSchema,
+    sheet_name: str,
+    rows: list[list],
+    ctx: CheckContext,
+    *,
+    row_offset: int = 0,
+    col_offset: int = 0,
+) -> SheetTable:
+    """Check one sheet. `rows[0]` is sheet row `row_offset + 1`; `rows[i][0]` is column `col_offset`."""
+    table = SheetTable(schema=schema.name, file=ctx.file, sheet=sheet_name)
+    add = table.findings.append
+
+    def finding(code: str, **kw) -> None:
+        add(make_finding(code, file=ctx.file, sheet=sheet_name, **kw))
+
+    h = find_header(rows, schema)
+    if h is None:
+        table.usable = False
+        for col in schema.required:
+            finding("missing-column", column=col.zh, header_zh=col.zh)
+        return table
+    header_row = row_offset + h + 1
+    table.header_row = header_row
+
+    # Map headers to schema columns; refuse to guess when a column matches twice.
+    by_name: dict[str, ColumnSpec] = {}
+    for col in schema.columns:
+        for n in col.names:
+            by_name[n] = col
+    matches: dict[str, list[tuple[int, str]]] = {}
+    extras: list[tuple[int, str]] = []
+    for j, raw in enumerate(rows[h]):
+        if is_blank(raw):
+            continue
+        written = str(raw).strip()
+        col = by_name.get(normalize_name(raw))
+        if col is None:
+            extras.append((j, written))
+        else:
+            matches.setdefault(col.key, []).append((j, written))
+    for key, hits in matches.items():
+        if len(hits) > 1:
+            table.usable = False
+            j, written = hits[1]
+            idx = col_offset + j
+            finding(
+                "ambiguous-column", row=header_row, column=written,
+                cell=f"{column_letter(idx)}{header_row}",
+                headers=", ".join(w for _, w in hits),
+            )
+        j, written = hits[0]
+        idx = col_offset + j
+        table.places[key] = ColumnPlace(written, idx, column_letter(idx))
+    for col in schema.required:
+        if col.key not in table.places:
+            table.usable = False
+            finding("missing-column", column=col.zh)
+    for j, written in extras:
+        idx = col_offset + j
+        table.extras.append(written)
+        finding("unknown-column", row=header_row, column=written, cell=f"{column_letter(idx)}{header_row}")
+    if not table.usable:
+        return table
+
+    # Data rows: skip entirely empty rows and a trailing totals row.
+    body = []
+    for i in range(h + 1, len(rows)):
+        r = rows[i]
+        if all(is_blank(v) for v in r):
+            continue
+        body.append(i)
+    if body:
+        last = rows[body[-1]]
+        first_value = next((v for v in last if not is_blank(v)), None)
+        if normalize_name(first_value) in TOTALS_WORDS:
+            n = row_offset + body[-1] + 1
+            first_idx = next(j for j, v in enumerate(last) if not is_blank(v))
+            finding("totals-row-skipped", row=n, cell=f"{column_letter(col_offset + first_idx)}{n}",
+                    value=first_value)
+            body.pop()
+    row_numbers = [row_offset + i + 1 for i in body]
+    table.error_rows = errors = set()
+    data: dict[str, list] = {"_row": row_numbers}
+
+    for col in schema.columns:
+        place = table.places.get(col.key)
+        if place is None:
+            continue
+        j = place.index - col_offset
+        raw_values = [rows[i][j] if j < len(rows[i]) else None for i in body]
+        data[col.key] = _parse_column(col, raw_values, row_numbers, place, ctx, table, errors)
+    for col in schema.columns:  # date order needs both columns parsed
+        if col.not_before and col.key in data and col.not_before in data:
+            other = schema.column(col.not_before)
+            later, earlier = data[col.key], data[col.not_before]
+            place = table.places[col.key]
+            for k, (a, b) in enumerate(zip(later, earlier, strict=True)):
+                if a is not None and b is not None and a < b:
+                    n = row_numbers[k]
+                    errors.add(n)
+                    finding("date-order", row=n, column=place.header, cell=f"{place.letter}{n}",
+                            value=a.isoformat(), other=table.places[other.key].header)
+    for written in table.extras:  # unknown columns are kept for reports, as text
+        j = next(jj for jj, v in enumerate(rows[h]) if not is_blank(v) and str(v).strip() == written)
+        data["extra:" + written] = [
+            ("" if is_blank(rows[i][j]) else _fmt_value(rows[i][j])) if j < len(rows[i]) else "" for i in body
+        ]
+    table.frame = pd.DataFrame(data)
+    return table
+
+
+def _parse_column(col, raw_values, row_numbers, place, ctx, table, errors) -> list:
+    """Parse one column with a per-value cache; record findings and error rows."""
+    parser = PARSERS.get(col.type)
+    enum = col.enum
+    out: list = []
+    cache: dict = {}
+    add = table.findings.append
+    header, letter = place.header, place.letter
+    ctype = col.type
+    lo, hi, lo_ex = col.min, col.max, col.min_exclusive
+    is_date = ctype == "date"
+    default = col.default
+    if default is not None and ctype == "pct":
+        default = float(default)
+
+    def fail(code: str, k: int, value: object, **kw) -> None:
+        n = row_numbers[k]
+        errors.add(n)
+        add(make_finding(code, file=ctx.file, sheet=table.sheet, row=n, column=header, cell=f"{letter}{n}",
+                         value=_fmt_value(value), **kw))
+
+    for k, raw in enumerate(raw_values):
+        if raw is None or raw == "" or is_blank(raw):
+            if col.required:
+                fail("required-missing", k, "")
+            out.append(default)
+            continue
+        try:
+            hit = cache[raw]
+        except (KeyError, TypeError):
+            hit = _parse_one(col, parser, enum, raw)
+            try:
+                cache[raw] = hit
+            except TypeError:
+                pass
+        value, code = hit
+        if code is not None:
+            if code == "bad-type":
+                zh, en = TYPE_NAMES[ctype]
+                fail(code, k, raw, type_zh=zh, type_en=en)
+            elif code == "bad-enum":
+                fail(code, k, raw, allowed=enum.allowed())
+            else:
+                fail(code, k, raw)
+            out.append(None)
+            continue
+        if is_date:
+            if value < ctx.min_date:
+                fail("out-of-range", k, value.isoformat(), limit=f"≥ {ctx.min_date.isoformat()}")
+                out.append(None)
+                continue
+            if ctx.max_date is not None and value > ctx.max_date:
+                fail("out-of-range", k, value.isoformat(), limit=f"≤ {ctx.max_date.isoformat()}")
+                out.append(None)
+                continue
+        elif lo is not None or hi is not None or lo_ex is not None:
+            if lo is not None and value < lo:
+                fail("out-of-range", k, raw, limit=f"≥ {lo:g}")
+                out.append(None)
+                continue
+            if lo_ex is not None and value <= lo_ex:
+                fail("out-of-range", k, raw, limit=f"> {lo_ex:g}")
+                out.append(None)
+                continue
+            if hi is not None and value > hi:
+                fail("out-of-range", k, raw, limit=f"≤ {hi:g}")
+                out.append(None)
+                continue
+        out.append(value)
+    return out
+
+
+def _parse_one(col: ColumnSpec, parser, enum, raw) -> tuple[object, str | None]:
+    if enum is not None:
+        canon = enum.lookup.get(normalize_name(raw))
+        return (canon, None) if canon is not None else (None, "bad-enum")
+    try:
+        return parser(raw), None
+    except PatternError:
+        return None, "bad-pattern"
+    except (ValueError, OverflowError):
+        return None, "bad-type"
+
+
+def max_date_for(as_of: date | None, max_future_days: int) -> date | None:
+    return None if as_of is None else as_of + timedelta(days=max_future_days)
