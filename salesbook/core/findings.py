@@ -24,7 +24,7 @@ CODES: dict[str, tuple[str, str, str]] = {
     "bad-pattern": (ERROR, "「{column}」格式不正确：{value}", "'{column}' has the wrong format: {value}"),
     "out-of-range": (ERROR, "「{column}」超出范围：{value}（{limit}）", "'{column}' out of range: {value} ({limit})"),
     "duplicate-key": (ERROR, "「{column}」重复：{value}（首次出现于 {first}）", "Duplicate '{column}': {value} (first at {first})"),
-    "unknown-reference": (ERROR, "「{column}」引用的{target}不存在：{value}", "'{column}' refers to an unknown {target}: {value}"),
+    "unknown-reference": (ERROR, "「{column}」引用的{target_zh}不存在：{value}", "'{column}' refers to an unknown {target_en}: {value}"),
     "date-order": (ERROR, "「{column}」早于「{other}」", "'{column}' is before '{other}'"),
     "totals-row-skipped": (INFO, "合计行已跳过", "Totals row skipped"),
     "missing-target": (WARNING, "{rep_id} 在 {period} 没有「{kpi}」目标，该项不计分", "{rep_id} has no {kpi} target for {period}; that KPI is left out"),
@@ -102,7 +102,7 @@ def make_finding(
 ) -> Finding:
     """Build a finding for `code` with its zh / en message filled from `fmt` (and column/value)."""
     severity, zh, en = CODES[code]
-    values = _SafeDict(column=column, value=value, **fmt)
+    values = _SafeDict(column=column, value=value, sheet=sheet, **fmt)
     message = zh.format_map(values) + " / " + en.format_map(values)
     return Finding(
         file=file,

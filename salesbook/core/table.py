@@ -73,6 +73,15 @@ def find_header(rows: list[list], schema: SheetSchema) -> int | None:
     return None
 
 
+def find_header_score(rows: list[list], schema: SheetSchema) -> int:
+    """How many of the schema's columns the best of the first 10 rows names (to recognise a CSV)."""
+    best = 0
+    for row in rows[:HEADER_SCAN_ROWS]:
+        names = {normalize_name(v) for v in row if not is_blank(v)}
+        best = max(best, sum(1 for c in schema.columns if c.names & names))
+    return best
+
+
 def _fmt_value(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))

@@ -26,7 +26,7 @@ import datetime as dt
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-__all__ = ["FILTERS", "cn_date", "mask_email", "mask_phone", "money", "quantity", "rmb_upper", "to_decimal"]
+__all__ = ["FILTERS", "cn_date", "en_date", "mask_email", "mask_phone", "money", "percent", "quantity", "rmb_upper", "to_decimal"]
 
 _DIGITS = "零壹贰叁肆伍陆柒捌玖"
 _SMALL_UNITS = ("", "拾", "佰", "仟")
@@ -154,6 +154,24 @@ def cn_date(value: object) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
+_MONTHS = (
+    "January February March April May June July August September October November December".split()
+)
+
+
+def en_date(value: object) -> str:
+    """Date as 26 November 2026; accepts date, datetime or ISO text; None -> ''."""
+    if value is None or value == "":
+        return ""
+    d = _as_date(value)
+    return f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
+
+
+def percent(value: object) -> str:
+    """A rate as a percentage without needless decimals: 0.05 -> "5%", 0.125 -> "12.5%"."""
+    return quantity(to_decimal(value) * 100) + "%"
+
+
 def money(value: object, symbol: str = "¥") -> str:
     """Amount in figures with thousands separators and 2 decimals: ¥1,234,567.89 (negative: -¥5.00)."""
     amount = to_decimal(value).quantize(_FEN, rounding=ROUND_HALF_UP)
@@ -222,7 +240,9 @@ def mask_email(value: object) -> str:
 FILTERS = {
     "rmb_upper": rmb_upper,
     "cn_date": cn_date,
+    "en_date": en_date,
     "money": money,
+    "percent": percent,
     "quantity": quantity,
     "mask_phone": mask_phone,
     "mask_email": mask_email,

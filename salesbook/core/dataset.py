@@ -1,0 +1,102 @@
+"""The consolidated row-level data of many team files, with where every row and column came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .findings import ERROR, Finding, make_finding
+from .schema import load_schemas, team_schemas
+from .table import ColumnPlace, SheetTable
+
+SOURCE_COLUMNS = ["_file", "_sheet", "_row"]
+
+
+@dataclass
+class Dataset:
+    """Per sheet schema one frame of all files' rows (`_file`, `_sheet`, `_row`, `_valid` + keys)."""
+
+    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+    places: dict[tuple[str, str], dict[str, ColumnPlace]] = field(default_factory=dict)
+
+    def frame(self, schema: str) -> pd.DataFrame:
+        return self.frames[schema]
+
+    def valid(self, schema: str) -> pd.DataFrame:
+        f = self.frames[schema]
+        return f[f["_valid"]]
+
+    def place(self, file: str, sheet: str, key: str) -> ColumnPlace | None:
+        return self.places.get((file, sheet), {}).get(key)
+
+    def finding(self, code: str, row: pd.Series | dict, key: str, *, value: object = None,
+                rep_id: str = "", **fmt) -> Finding:
+        """A finding at `row`'s cell of column `key` (header and letter as written in its file)."""
+        file, sheet, n = row["_file"], row["_sheet"], int(row["_row"])
+        place = self.place(file, sheet, key)
+        header = place.header if place else key
+        cell = f"{place.letter}{n}" if place else ""
+        if value is None:
+            v = row.get(key) if hasattr(row, "get") else None
+            value = "" if v is None or (isinstance(v, float) and v != v) else v
+        return make_finding(code, file=file, sheet=sheet, row=n, column=header, cell=cell,
+                            value=_show(value), rep_id=rep_id or "", **fmt)
+
+    def mark_errors(self, findings: list[Finding]) -> None:
+        """Set `_valid` False on every row that carries an error finding."""
+        bad: dict[tuple[str, str], set[int]] = {}
+        for f in findings:
+            if f.severity == ERROR and f.row:
+                bad.setdefault((f.file, f.sheet), set()).add(f.row)
+        if not bad:
+            return
+        for name, frame in self.frames.items():
+            if frame.empty:
+                continue
+            keys = list(zip(frame["_file"], frame["_sheet"], frame["_row"], strict=True))
+            hit = [r in bad.get((fl, sh), ()) for fl, sh, r in keys]
+            frame["_valid"] = frame["_valid"] & ~pd.Series(hit, index=frame.index, dtype=bool)
+
+
+def _show(value: object) -> str:
+    if isinstance(value, float):
+        if value != value:
+            return ""
+        if value.is_integer():
+            return str(int(value))
+        return f"{value:.10g}"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+def combine(tables: list[SheetTable]) -> Dataset:
+    """Concatenate the usable tables of every file by schema, in (file, row) order."""
+    ds = Dataset()
+    by_schema: dict[str, list[pd.DataFrame]] = {}
+    for t in sorted(tables, key=lambda t: (t.file, t.sheet)):
+        ds.places[(t.file, t.sheet)] = t.places
+        if not t.usable or t.frame is None:
+            continue
+        f = t.frame.copy()
+        f.insert(0, "_sheet", t.sheet)
+        f.insert(0, "_file", t.file)
+        f["_valid"] = ~f["_row"].isin(t.error_rows) if t.error_rows else True
+        by_schema.setdefault(t.schema, []).append(f)
+    schemas = load_schemas()
+    for s in team_schemas():
+        cols = SOURCE_COLUMNS + [c.key for c in s.columns] + ["_valid"]
+        parts = by_schema.get(s.name, [])
+        if parts:
+            frame = pd.concat(parts, ignore_index=True, sort=False)
+            for c in cols:
+                if c not in frame.columns:
+                    frame[c] = None
+        else:
+            frame = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+            frame["_valid"] = frame["_valid"].astype(bool)
+        frame["_valid"] = frame["_valid"].astype(bool)
+        ds.frames[s.name] = frame
+    del schemas
+    return ds

@@ -1,0 +1,328 @@
+"""Rules across rows, sheets and files (SPEC §4): keys, references, and the domain rules."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, timedelta
+
+import pandas as pd
+
+from .dataset import Dataset
+from .findings import Finding
+from .schema import team_schemas
+from .settings import Settings
+
+_SUFFIXES = [
+    "股份有限公司", "有限责任公司", "有限公司", "集团公司", "公司",
+    "co.,ltd.", "co.,ltd", "co.ltd.", "co.ltd", "corporation", "corp.", "corp", "ltd.", "ltd", "inc.", "inc",
+]
+_RECEIPT_NOISE = re.compile(r"[\s\-_/]")
+
+
+def blank(v: object) -> bool:
+    return v is None or (isinstance(v, float) and v != v) or v is pd.NA or v is pd.NaT or (isinstance(v, str) and not v)
+
+
+def normalize_company(name: object) -> str:
+    """Company name for conflict checks: NFKC, no whitespace, case-folded, legal suffix removed."""
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(name))).casefold()
+    text = text.replace("（", "(").replace("）", ")")
+    changed = True
+    while changed:
+        changed = False
+        for suf in _SUFFIXES:
+            if text.endswith(suf) and len(text) > len(suf):
+                text = text[: -len(suf)].rstrip(",.")
+                changed = True
+    return text
+
+
+def normalize_receipt(no: object) -> str:
+    return _RECEIPT_NOISE.sub("", unicodedata.normalize("NFKC", str(no))).casefold()
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return frame.to_dict("records")
+
+
+# ------------------------------------------------------------------ generic, across files
+
+def check_keys_and_references(ds: Dataset, roster: set[str] | None) -> list[Finding]:
+    """`duplicate-key` (every row after the first, in file then row order) and `unknown-reference`."""
+    out: list[Finding] = []
+    known: dict[str, set[str]] = {}
+    for s in team_schemas():
+        f = ds.frame(s.name)
+        for col in s.columns:
+            if col.unique and not f.empty:
+                first: dict[str, str] = {}
+                for r in _records(f):
+                    v = r.get(col.key)
+                    if blank(v):
+                        continue
+                    if v in first:
+                        out.append(ds.finding("duplicate-key", r, col.key, first=first[v]))
+                    else:
+                        place = ds.place(r["_file"], r["_sheet"], col.key)
+                        first[v] = f"{r['_file']} [{r['_sheet']}] {place.letter if place else ''}{r['_row']}"
+            if col.key == s.key:
+                known[f"{s.name}.{col.key}"] = {v for v in f[col.key] if not blank(v)} if not f.empty else set()
+    labels = {"customers.customer_id": ("客户", "customer"), "contracts.contract_id": ("合同", "contract"),
+              "opportunities.opportunity_id": ("商机", "opportunity")}
+    roster_label = {"target_zh": "花名册中的销售代表", "target_en": "rep (not in the roster)"}
+    for s in team_schemas():
+        f = ds.frame(s.name)
+        if f.empty:
+            continue
+        refs = [c for c in s.columns if c.ref or (c.roster and roster is not None)]
+        if not refs:
+            continue
+        for r in _records(f):
+            for col in refs:
+                v = r.get(col.key)
+                if blank(v):
+                    continue
+                if col.ref and v not in known.get(col.ref, set()):
+                    zh, en = labels.get(col.ref, (col.ref, col.ref))
+                    out.append(ds.finding("unknown-reference", r, col.key, target_zh=zh, target_en=en))
+                elif col.roster and roster is not None and v not in roster:
+                    out.append(ds.finding("unknown-reference", r, col.key, **roster_label))
+    return out
+
+
+# ------------------------------------------------------------------ customers
+
+def grade_points(r: dict, st: Settings) -> float:
+    size = st.grouped("grade.size")
+    will = st.grouped("grade.willingness")
+    pts = float(size.get(r.get("company_size"), 0.0) if not blank(r.get("company_size")) else 0.0)
+    pot = r.get("annual_potential")
+    if not blank(pot):
+        for threshold, points in st["grade.potential"]:
+            if pot >= threshold:
+                pts += points
+                break
+    if not blank(r.get("willingness")):
+        pts += float(will.get(r["willingness"], 0.0))
+    hist = r.get("historical_revenue")
+    if not blank(hist):
+        if hist >= 100:
+            pts += float(st["grade.history.ge100"])
+        elif hist > 0:
+            pts += float(st["grade.history.gt0"])
+    return pts
+
+
+def grade_for(points: float, st: Settings) -> str:
+    for g in ("A", "B", "C"):
+        if points >= float(st[f"grade.band.{g}"]):
+            return g
+    return "D"
+
+
+def grade_customers(ds: Dataset, st: Settings, as_of: date | None) -> tuple[pd.DataFrame, list[Finding]]:
+    """Customer grades with follow-up status; `grade-mismatch`, `customer-conflict`, `follow-up-overdue`."""
+    out: list[Finding] = []
+    cust = ds.valid("customers")
+    acts = ds.valid("activities")
+    last_activity: dict[str, date] = {}
+    for cid, d in zip(acts["customer_id"], acts["date"], strict=True):
+        if blank(d) or blank(cid) or (as_of is not None and d > as_of):
+            continue
+        if cid not in last_activity or d > last_activity[cid]:
+            last_activity[cid] = d
+    cadence = st.grouped("cadence")
+    rows = []
+    seen_names: dict[str, dict] = {}
+    for r in _records(cust):
+        pts = grade_points(r, st)
+        g = grade_for(pts, st)
+        given = r.get("grade")
+        if not blank(given) and given != g:
+            out.append(ds.finding("grade-mismatch", r, "grade", rep_id=r["owner"], computed=g))
+        name = normalize_company(r["customer_name"])
+        first = seen_names.get(name)
+        if first is None:
+            seen_names[name] = r
+        elif first["owner"] != r["owner"] and first["customer_id"] != r["customer_id"]:
+            place = ds.place(first["_file"], first["_sheet"], "customer_name")
+            out.append(ds.finding("customer-conflict", r, "customer_name", rep_id=r["owner"],
+                                  first_owner=first["owner"], owner=r["owner"],
+                                  first=f"{first['_file']} [{first['_sheet']}] {place.letter if place else ''}{first['_row']}"))
+        last = last_activity.get(r["customer_id"])
+        since = last if last is not None else r["created"]
+        days = None
+        overdue = False
+        if as_of is not None and not blank(since) and r["created"] <= as_of:
+            days = (as_of - since).days
+            overdue = days > int(cadence[g])
+            if overdue:
+                out.append(ds.finding("follow-up-overdue", r, "customer_id", rep_id=r["owner"], days=days,
+                                      grade=g, cadence=cadence[g]))
+        rows.append({
+            "customer_id": r["customer_id"], "customer_name": r["customer_name"], "owner": r["owner"],
+            "industry": r.get("industry"), "region": r.get("region"),
+            "points": pts, "grade": g, "grade_given": None if blank(given) else given,
+            "last_activity": last, "days_since_follow_up": days, "cadence_days": int(cadence[g]),
+            "follow_up_overdue": overdue, "file": r["_file"], "sheet": r["_sheet"], "row": r["_row"],
+        })
+    cols = ["customer_id", "customer_name", "owner", "industry", "region", "points", "grade", "grade_given",
+            "last_activity", "days_since_follow_up", "cadence_days", "follow_up_overdue", "file", "sheet", "row"]
+    return pd.DataFrame(rows, columns=cols), out
+
+
+# ------------------------------------------------------------------ opportunities
+
+def evaluate_pipeline(ds: Dataset, st: Settings, as_of: date | None) -> tuple[pd.DataFrame, list[Finding]]:
+    """Stage probability, weighted amount; `opportunity-overdue`, `opportunity-stale`."""
+    out: list[Finding] = []
+    probs = st.grouped("stage_probability")
+    stale_days = int(st["opportunity_stale_days"])
+    acts = ds.valid("activities")
+    recent: set[str] = set()
+    if as_of is not None:
+        lo = as_of - timedelta(days=stale_days)
+        for cid, d in zip(acts["customer_id"], acts["date"], strict=True):
+            if not blank(d) and lo <= d <= as_of:
+                recent.add(cid)
+    rows = []
+    for r in _records(ds.valid("opportunities")):
+        stage = r["stage"]
+        p = r.get("probability")
+        prob = float(probs[stage]) if blank(p) else float(p)
+        amount = 0.0 if blank(r.get("amount")) else float(r["amount"])
+        is_open = stage not in ("Won", "Lost")
+        overdue = stale = False
+        if as_of is not None and is_open:
+            close = r.get("expected_close")
+            if not blank(close) and close < as_of:
+                overdue = True
+                out.append(ds.finding("opportunity-overdue", r, "expected_close", rep_id=r["owner"]))
+            if r["customer_id"] not in recent:
+                stale = True
+                out.append(ds.finding("opportunity-stale", r, "opportunity_id", rep_id=r["owner"], days=stale_days))
+        rows.append({
+            "opportunity_id": r["opportunity_id"], "customer_id": r["customer_id"], "name": r["name"],
+            "stage": stage, "amount": amount, "probability": prob, "weighted_amount": round(amount * prob, 2),
+            "risk": None if blank(r.get("risk")) else r["risk"], "expected_close": r.get("expected_close"),
+            "owner": r["owner"], "overdue": overdue, "stale": stale,
+            "file": r["_file"], "sheet": r["_sheet"], "row": r["_row"],
+        })
+    cols = ["opportunity_id", "customer_id", "name", "stage", "amount", "probability", "weighted_amount", "risk",
+            "expected_close", "owner", "overdue", "stale", "file", "sheet", "row"]
+    return pd.DataFrame(rows, columns=cols), out
+
+
+# ------------------------------------------------------------------ contracts, orders, money
+
+def check_contracts(ds: Dataset, st: Settings) -> list[Finding]:
+    """`contract-unreviewed`, `discount-unauthorized`, `signed-without-date`, `contract-amount-mismatch`."""
+    out: list[Finding] = []
+    limit = float(st["discount_limit"])
+    tol = float(st["contract_tolerance"])
+    lines_total: dict[str, float] = {}
+    for r in _records(ds.valid("contract_lines")):
+        lines_total.setdefault(r["contract_id"], 0.0)
+        lines_total[r["contract_id"]] += float(r["quantity"]) * float(r["unit_price"])
+    for r in _records(ds.valid("contracts")):
+        rep = r["owner"]
+        if r["status"] == "Signed":
+            if r["legal_review"] != "Approved":
+                out.append(ds.finding("contract-unreviewed", r, "legal_review", rep_id=rep,
+                                      review="法务审核", review_en="legal review"))
+            elif r["finance_review"] != "Approved":
+                out.append(ds.finding("contract-unreviewed", r, "finance_review", rep_id=rep,
+                                      review="财务审核", review_en="finance review"))
+            if blank(r.get("signed")):
+                out.append(ds.finding("signed-without-date", r, "signed", rep_id=rep))
+        discount = 0.0 if blank(r.get("discount")) else float(r["discount"])
+        if discount > limit + 1e-12 and r.get("manager_approval") != "Approved":
+            out.append(ds.finding("discount-unauthorized", r, "discount", value=f"{discount:.2%}", rep_id=rep,
+                                  limit=f"{limit:.0%}"))
+        if r["contract_id"] in lines_total:
+            total = round(lines_total[r["contract_id"]] * (1 - discount), 2)
+            if abs(total - float(r["amount"])) > tol:
+                out.append(ds.finding("contract-amount-mismatch", r, "amount", rep_id=rep,
+                                      lines_total=f"{total:,.2f}"))
+    return out
+
+
+def contract_owners(ds: Dataset) -> dict[str, str]:
+    f = ds.frame("contracts")
+    return {c: o for c, o in zip(f["contract_id"], f["owner"], strict=True) if not blank(c)}
+
+
+def customer_owners(ds: Dataset) -> dict[str, str]:
+    f = ds.frame("customers")
+    return {c: o for c, o in zip(f["customer_id"], f["owner"], strict=True) if not blank(c)}
+
+
+def check_orders_and_collections(ds: Dataset, as_of: date | None) -> list[Finding]:
+    """`order-overdue`, `collection-exceeds-contract`."""
+    out: list[Finding] = []
+    owners = contract_owners(ds)
+    if as_of is not None:
+        for r in _records(ds.valid("orders")):
+            p = r.get("promised")
+            if not blank(p) and p < as_of and blank(r.get("shipped")) and r.get("status") != "Cancelled":
+                out.append(ds.finding("order-overdue", r, "promised", rep_id=owners.get(r["contract_id"], "")))
+    contracts = ds.valid("contracts")
+    amounts = {c: float(a) for c, a in zip(contracts["contract_id"], contracts["amount"], strict=True)}
+    cols = ds.valid("collections")
+    recs = sorted(_records(cols), key=lambda r: (r["date"], r["_file"], r["_row"]))
+    running: dict[str, float] = {}
+    flagged: set[str] = set()
+    for r in recs:
+        cid = r["contract_id"]
+        if cid not in amounts or cid in flagged:
+            continue
+        running[cid] = running.get(cid, 0.0) + float(r["amount"])
+        if round(running[cid], 2) > round(amounts[cid], 2):
+            flagged.add(cid)
+            out.append(ds.finding("collection-exceeds-contract", r, "amount", rep_id=owners.get(cid, ""),
+                                  contract=cid, total=f"{running[cid]:,.2f}", amount=f"{amounts[cid]:,.2f}"))
+    return out
+
+
+def check_complaints(ds: Dataset, st: Settings, as_of: date | None) -> list[Finding]:
+    """`complaint-overdue`: resolved, or still open at the as-of date, more than the SLA after Received."""
+    out: list[Finding] = []
+    sla = int(st["complaint_sla_days"])
+    owners = customer_owners(ds)
+    for r in _records(ds.valid("complaints")):
+        rec, res = r["received"], r.get("resolved")
+        days = None
+        if not blank(res):
+            days = (res - rec).days
+        elif r.get("status") != "Resolved" and as_of is not None and rec <= as_of:
+            days = (as_of - rec).days
+        if days is not None and days > sla:
+            out.append(ds.finding("complaint-overdue", r, "received", rep_id=owners.get(r["customer_id"], ""),
+                                  days=days, sla=sla))
+    return out
+
+
+def check_expenses(ds: Dataset, st: Settings) -> list[Finding]:
+    """`expense-over-limit`, `expense-duplicate-receipt` (every row involved), `expense-missing-customer`."""
+    out: list[Finding] = []
+    limits = st.grouped("expense_limit")
+    recs = _records(ds.valid("expenses"))
+    by_receipt: dict[str, list[dict]] = {}
+    for r in recs:
+        by_receipt.setdefault(normalize_receipt(r["receipt_no"]), []).append(r)
+    zh_cat = {"Travel": "差旅费", "Entertainment": "招待费", "Marketing": "市场推广费", "Transport": "交通费",
+              "Telecom": "通讯费", "Other": "其他费用"}
+    for r in recs:
+        cat = r["category"]
+        limit = float(limits[cat])
+        if float(r["amount"]) > limit and r.get("approval") != "Approved":
+            out.append(ds.finding("expense-over-limit", r, "amount", rep_id=r["rep_id"], category=zh_cat[cat],
+                                  category_en=cat, limit=f"{limit:,.0f}"))
+        group = by_receipt[normalize_receipt(r["receipt_no"])]
+        if len(group) > 1:
+            others = "; ".join(f"{o['_file']} [{o['_sheet']}] row {o['_row']}" for o in group if o is not r)
+            out.append(ds.finding("expense-duplicate-receipt", r, "receipt_no", rep_id=r["rep_id"], others=others))
+        if cat == "Entertainment" and blank(r.get("customer_id")):
+            out.append(ds.finding("expense-missing-customer", r, "customer_id", rep_id=r["rep_id"]))
+    return out

@@ -1,0 +1,1 @@
+"""Adapters: reading workbooks safely and fast, writing outputs, the Book port."""

@@ -1,0 +1,163 @@
+"""Worker processes that parse untrusted files, with memory and time limits.
+
+Some parsers abort the whole process on crafted files (python-calamine tries to allocate 512 GiB
+for a sheet with cells at A1 and XFD1048576; `except` cannot catch an abort). So every file is
+parsed in a worker; a worker that dies or runs out of time rejects that one file, is replaced,
+and the others go on.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+
+
+@dataclass(frozen=True)
+class Job:
+    key: str
+    func: Callable
+    args: tuple
+
+
+def _limit_memory(max_bytes: int) -> None:
+    try:
+        import resource
+    except ImportError:  # Windows: no rlimits; the prechecks are the guard there
+        return
+    try:
+        with open("/proc/self/statm") as fh:
+            vsize = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        vsize = 0
+    limit = vsize + max_bytes
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ValueError, OSError):
+        pass
+
+
+def _worker_main(conn: Connection, max_bytes: int) -> None:
+    _limit_memory(max_bytes)
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        key, func, args = job
+        try:
+            result = ("ok", func(*args))
+        except MemoryError:
+            result = ("error", "ran out of memory while reading (the file is too large or crafted)")
+        except Exception as exc:  # noqa: BLE001 - reported to the parent as that file's failure
+            result = ("error", f"{type(exc).__name__}: {exc}")
+        try:
+            conn.send((key, result))
+        except Exception as exc:  # noqa: BLE001 - e.g. result too large to pickle
+            conn.send((key, ("error", f"could not return the result ({type(exc).__name__})")))
+
+
+def _context():
+    if sys.platform.startswith("linux"):
+        return mp.get_context("fork")
+    return mp.get_context("spawn")
+
+
+class _Worker:
+    def __init__(self, ctx, max_bytes: int):
+        self.conn, child = ctx.Pipe(duplex=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child, max_bytes), daemon=True)
+        self.proc.start()
+        child.close()
+        self.job: Job | None = None
+        self.started = 0.0
+
+    def give(self, job: Job) -> None:
+        self.job = job
+        self.started = time.monotonic()
+        self.conn.send((job.key, job.func, job.args))
+
+    def stop(self, kill: bool = False) -> None:
+        try:
+            if kill:
+                self.proc.kill()
+            else:
+                self.conn.send(None)
+        except (OSError, BrokenPipeError):
+            pass
+        self.proc.join(timeout=5)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join()
+        self.conn.close()
+
+
+def run_jobs(
+    jobs: Iterable[Job],
+    *,
+    workers: int = 2,
+    timeout: float = 120.0,
+    max_bytes: int = 1536 * 1024 * 1024,
+    on_done: Callable[[int, int], None] | None = None,
+) -> dict[str, tuple[str, object]]:
+    """Run every job in worker processes. Returns key -> ("ok", result) | ("error", reason).
+
+    A job whose worker crashes gets ("crash", reason); one that runs past `timeout` seconds gets
+    ("timeout", reason). Results are keyed, so completion order never shows in outputs.
+    """
+    pending = list(jobs)
+    pending.reverse()
+    total = len(pending)
+    results: dict[str, tuple[str, object]] = {}
+    if not pending:
+        return results
+    ctx = _context()
+    pool = [_Worker(ctx, max_bytes) for _ in range(max(1, min(workers, total)))]
+    try:
+        for w in pool:
+            if pending:
+                w.give(pending.pop())
+        while any(w.job is not None for w in pool):
+            busy = [w for w in pool if w.job is not None]
+            now = time.monotonic()
+            wait_for = max(0.05, min(timeout - (now - w.started) for w in busy))
+            ready = wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], timeout=wait_for)
+            for i, w in enumerate(pool):
+                if w.job is None:
+                    continue
+                replace = False
+                if w.conn in ready:
+                    try:
+                        key, result = w.conn.recv()
+                        results[key] = result
+                    except (EOFError, OSError):
+                        code = w.proc.exitcode if w.proc.exitcode is not None else "?"
+                        results[w.job.key] = ("crash", f"the reader process died while parsing (exit {code})")
+                        replace = True
+                elif w.proc.sentinel in ready:
+                    w.proc.join(timeout=1)
+                    results[w.job.key] = ("crash", f"the reader process died while parsing (exit {w.proc.exitcode})")
+                    replace = True
+                elif time.monotonic() - w.started > timeout:
+                    results[w.job.key] = ("timeout", f"reading took longer than {timeout:g} s")
+                    replace = True
+                else:
+                    continue
+                w.job = None
+                if replace:
+                    w.stop(kill=True)
+                    w = pool[i] = _Worker(ctx, max_bytes)
+                if on_done:
+                    on_done(len(results), total)
+                if pending:
+                    w.give(pending.pop())
+    finally:
+        for w in pool:
+            w.stop(kill=w.job is not None)
+    return results

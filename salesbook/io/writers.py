@@ -1,0 +1,156 @@
+"""Writing outputs: CSV (UTF-8 with BOM, so Excel shows Chinese) and formatted .xlsx (XlsxWriter).
+
+Every text cell written for people to open in Excel is neutralised against formula injection.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def neutralize(value: object) -> object:
+    """Text that Excel would run as a formula gets a leading apostrophe; other values pass through."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _cell(value: object) -> object:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, float):
+        if value != value:
+            return ""
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    return value
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside `path`, then replace it: readers never see half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def csv_bytes(columns: Sequence[str], rows: Iterable[Sequence[object]], *, neutralise: bool = True) -> bytes:
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(columns)
+    for r in rows:
+        w.writerow([neutralize(_cell(v)) if neutralise else _cell(v) for v in r])
+    return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
+
+
+def write_csv(path: Path, frame: pd.DataFrame, *, neutralise: bool = True) -> Path:
+    """`frame` as CSV, UTF-8 with BOM, CRLF, formula-neutralised text."""
+    data = csv_bytes(list(frame.columns), frame.itertuples(index=False, name=None), neutralise=neutralise)
+    atomic_write_bytes(path, data)
+    return Path(path)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# Column formats by name for the formatted workbooks.
+MONEY_COLUMNS = {"amount", "weighted_amount", "revenue", "revenue_target", "collections", "collections_target",
+                 "value_amount", "unit_price", "line_total", "subtotal", "total"}
+PCT_COLUMNS = {"probability", "revenue_attainment", "volume_attainment", "collections_attainment",
+               "new_customers_attainment", "activities_attainment", "discount"}
+RATING_COLOURS = {"S": "#63BE7B", "A": "#A9D08E", "B": "#FFEB84", "C": "#F8CBAD", "D": "#F4B084"}
+SEVERITY_COLOURS = {"error": "#F8CBAD", "warning": "#FFEB84", "info": "#DDEBF7"}
+
+
+def write_xlsx(path: Path, sheets: list[tuple[str, pd.DataFrame]], *, constant_memory: bool = False) -> Path:
+    """Formatted workbook: frozen header, filters, money with separators, percentages, colours.
+
+    Deterministic: a fixed creation date, so the same data gives the same bytes.
+    """
+    import xlsxwriter
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    try:
+        wb = xlsxwriter.Workbook(tmp, {"constant_memory": constant_memory, "strings_to_formulas": False,
+                                       "strings_to_urls": False, "nan_inf_to_errors": True})
+        wb.set_properties({"created": datetime(2026, 1, 1), "title": "salesbook"})
+        head = wb.add_format({"bold": True, "bg_color": "#1F4E78", "font_color": "#FFFFFF", "border": 1,
+                              "text_wrap": True, "valign": "top"})
+        money = wb.add_format({"num_format": "#,##0.00"})
+        pct = wb.add_format({"num_format": "0.0%"})
+        datef = wb.add_format({"num_format": "yyyy-mm-dd"})
+        colour = {k: wb.add_format({"bg_color": v}) for k, v in {**RATING_COLOURS}.items()}
+        sev = {k: wb.add_format({"bg_color": v}) for k, v in SEVERITY_COLOURS.items()}
+        for name, frame in sheets:
+            ws = wb.add_worksheet(name[:31])
+            cols = list(frame.columns)
+            for j, c in enumerate(cols):
+                ws.write_string(0, j, str(c), head)
+                width = max(10, min(40, len(str(c)) + 2))
+                fmt = money if c in MONEY_COLUMNS else pct if c in PCT_COLUMNS else None
+                ws.set_column(j, j, width, fmt)
+            for i, row in enumerate(frame.itertuples(index=False, name=None), start=1):
+                for j, v in enumerate(row):
+                    v = _cell(v) if not isinstance(v, date) else v
+                    if isinstance(v, datetime):
+                        ws.write_datetime(i, j, v, datef)
+                    elif isinstance(v, date):
+                        ws.write_datetime(i, j, datetime(v.year, v.month, v.day), datef)
+                    elif isinstance(v, bool):
+                        ws.write_boolean(i, j, v)
+                    elif isinstance(v, int | float):
+                        ws.write_number(i, j, v)
+                    elif v == "":
+                        continue
+                    else:
+                        ws.write_string(i, j, str(neutralize(v)))
+            ws.freeze_panes(1, 0)
+            if cols:
+                ws.autofilter(0, 0, max(len(frame), 1), len(cols) - 1)
+            n = len(frame)
+            if n and "rating" in cols:
+                j = cols.index("rating")
+                for k, f in colour.items():
+                    ws.conditional_format(1, j, n, j, {"type": "cell", "criteria": "==", "value": f'"{k}"',
+                                                       "format": f})
+            if n and "severity" in cols:
+                j = cols.index("severity")
+                for k, f in sev.items():
+                    ws.conditional_format(1, j, n, j, {"type": "cell", "criteria": "==", "value": f'"{k}"',
+                                                       "format": f})
+        wb.close()
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,18 @@
+"""The tables a run produces, as DataFrames with SPEC §7's English snake_case columns."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .core.findings import FINDING_COLUMNS, Finding
+from .io.team_reader import FileResult
+
+FILES_COLUMNS = ["file", "status", "reason", "sha256", "rows"]
+
+
+def findings_frame(findings: list[Finding]) -> pd.DataFrame:
+    return pd.DataFrame([f.as_dict() for f in findings], columns=FINDING_COLUMNS)
+
+
+def files_frame(files: list[FileResult]) -> pd.DataFrame:
+    return pd.DataFrame([[f.label, f.status, f.reason, f.sha256, f.rows] for f in files], columns=FILES_COLUMNS)

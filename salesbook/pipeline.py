@@ -1,0 +1,234 @@
+"""Validation and consolidation runs: find the files, read them safely in workers, apply the rules.
+
+This is where io (reading) and core (rules, scores) meet; the CLI and the workbook actions call it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from .core import rules
+from .core.dataset import Dataset, combine
+from .core.findings import ERROR, Finding, make_finding, sort_key
+from .core.periods import Period, parse_period
+from .core.settings import Settings, SettingsError, load_settings
+from .core.table import SheetTable
+from .io.pool import Job, run_jobs
+from .io.precheck import READ_EXTENSIONS, Limits
+from .io.team_reader import FileResult, read_team_file, reject
+
+
+class NothingToRead(Exception):
+    """No team file could be found or read at the given paths."""
+
+
+class MasterError(Exception):
+    """The master workbook cannot be used; the message says why and what to do."""
+
+
+@dataclass
+class Master:
+    """The master workbook's inputs: settings, roster and targets."""
+
+    path: str = ""
+    settings: Settings = field(default_factory=load_settings)
+    roster: pd.DataFrame | None = None
+    targets: pd.DataFrame | None = None
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def roster_ids(self) -> set[str] | None:
+        if self.roster is None:
+            return None
+        return set(self.roster["rep_id"].dropna())
+
+
+@dataclass
+class Run:
+    """Everything one validation or consolidation produced."""
+
+    files: list[FileResult]
+    dataset: Dataset
+    findings: list[Finding]
+    master: Master
+    period: Period | None
+    as_of: date | None
+    grades: pd.DataFrame | None = None
+    pipeline: pd.DataFrame | None = None
+
+    @property
+    def error_count(self) -> int:
+        return sum(1 for f in self.findings if f.severity == ERROR)
+
+    def counts(self) -> Counter:
+        return Counter(f.code for f in self.findings)
+
+
+def team_files(paths: list[Path]) -> list[tuple[str, Path]]:
+    """(label, path) of every file to read, sorted by label; lock files and hidden files skipped."""
+    out: list[tuple[str, Path]] = []
+    for base in paths:
+        base = Path(base)
+        if base.is_dir():
+            for root, dirs, files in os.walk(base):
+                dirs[:] = sorted(d for d in dirs if not d.startswith((".", "~$", "__")))
+                for name in files:
+                    if name.startswith((".", "~$")):
+                        continue
+                    p = Path(root) / name
+                    if p.suffix.lower() in READ_EXTENSIONS:
+                        out.append((p.relative_to(base).as_posix(), p))
+        elif base.exists():
+            out.append((base.name, base))
+        else:
+            raise NothingToRead(f"{base} does not exist. Give a team folder or workbook that exists.")
+    labels = Counter(label for label, _ in out)
+    if any(n > 1 for n in labels.values()):  # two arguments with the same file name: keep them apart
+        out = [(str(p), p) for _, p in out]
+    return sorted(out, key=lambda lp: lp[0])
+
+
+def limits_from(settings: Settings) -> Limits:
+    return Limits(
+        max_file_bytes=int(settings["reader.max_file_mb"]) * 2**20,
+        timeout_seconds=float(settings["reader.timeout_seconds"]),
+    )
+
+
+def read_files(files: list[tuple[str, Path]], *, min_date: date, max_date: date | None, limits: Limits,
+               workers: int, scope: str = "team",
+               progress: Callable[[int, int], None] | None = None) -> list[FileResult]:
+    """Read every file in worker processes; a crash or time-out rejects only that file."""
+    jobs = [Job(label, read_team_file, (str(path), label, min_date, max_date, limits, scope))
+            for label, path in files]
+    done = run_jobs(jobs, workers=workers, timeout=limits.timeout_seconds,
+                    max_bytes=limits.worker_memory_bytes, on_done=progress)
+    results = []
+    for label, path in files:
+        status, payload = done.get(label, ("crash", "no result"))
+        if status == "ok":
+            results.append(payload)
+        else:
+            results.append(reject(label, str(path), "file-unreadable", str(payload)))
+    return results
+
+
+def read_master(path: Path | None) -> Master:
+    """Settings, roster and targets from the master workbook (or the defaults when there is none)."""
+    if path is None:
+        return Master()
+    path = Path(path)
+    if not path.exists():
+        raise MasterError(f"Master workbook {path} does not exist. Run `salesbook init DIR` to create one.")
+    limits = Limits()
+    [res] = read_files([(path.name, path)], min_date=date(2000, 1, 1), max_date=None, limits=limits,
+                       workers=1, scope="master")
+    if res.status == "rejected" and not res.tables:
+        raise MasterError(f"Master workbook {path} cannot be read: {res.reason or res.findings[0].message}")
+    tables = {t.schema: t for t in res.tables}
+    master = Master(path=str(path))
+    master.findings = [f for f in res.findings if f.code not in ("missing-sheet", "unknown-column")]
+    settings_rows = []
+    st = tables.get("settings")
+    if st is not None and st.usable and st.frame is not None:
+        settings_rows = list(zip(st.frame["key"], st.frame["value"], strict=True))
+    try:
+        master.settings = load_settings(settings_rows)
+    except SettingsError as exc:
+        raise SettingsError(f"{path.name} [设置 Settings]: {exc}") from None
+    for name in ("roster", "targets"):
+        t = tables.get(name)
+        if t is None or not t.usable or t.frame is None:
+            if name == "roster":
+                raise MasterError(
+                    f"{path.name} has no usable 花名册 / Roster sheet (rep id, name, employee id). "
+                    "Add it (see `salesbook init`) and fill in the reps."
+                )
+            continue
+        frame = t.frame.copy()
+        bad = t.error_rows
+        frame = frame[~frame["_row"].isin(bad)] if bad else frame
+        frame["_file"], frame["_sheet"] = path.name, t.sheet
+        setattr(master, name, frame.reset_index(drop=True))
+    return master
+
+
+def _fill_rep_ids(findings: list[Finding], ds: Dataset) -> list[Finding]:
+    """Give row findings the rep id of their row where the row names one (owner / rep)."""
+    rep_of: dict[tuple[str, str, int], str] = {}
+    contract_owner = rules.contract_owners(ds)
+    customer_owner = rules.customer_owners(ds)
+    for name, frame in ds.frames.items():
+        if frame.empty:
+            continue
+        if "owner" in frame.columns:
+            reps = frame["owner"]
+        elif "rep_id" in frame.columns:
+            reps = frame["rep_id"]
+        elif "contract_id" in frame.columns:
+            reps = frame["contract_id"].map(lambda c: contract_owner.get(c))
+        elif "customer_id" in frame.columns:
+            reps = frame["customer_id"].map(lambda c: customer_owner.get(c))
+        else:
+            continue
+        for f, s, r, rep in zip(frame["_file"], frame["_sheet"], frame["_row"], reps, strict=True):
+            if not rules.blank(rep):
+                rep_of[(f, s, int(r))] = rep
+    out = []
+    for f in findings:
+        if not f.rep_id and f.row:
+            rep = rep_of.get((f.file, f.sheet, f.row))
+            if rep:
+                f = dataclasses.replace(f, rep_id=rep)
+        out.append(f)
+    return out
+
+
+def validate(paths: list[Path], *, master: Path | Master | None = None, period: str | None = None,
+             as_of: date | None = None, workers: int | None = None,
+             progress: Callable[[int, int], None] | None = None) -> Run:
+    """Read and check every team file under `paths`; all findings of SPEC §4."""
+    m = master if isinstance(master, Master) else read_master(master)
+    st = m.settings
+    per = parse_period(period) if period else None
+    if as_of is None and per is not None:
+        as_of = per.end
+    files = team_files(paths)
+    if not files:
+        raise NothingToRead("No team workbooks (.xlsx, .xlsm, .xls, .ods, .csv) were found at "
+                            + ", ".join(str(p) for p in paths))
+    max_date = None if as_of is None else as_of + pd.Timedelta(days=int(st["max_future_days"])).to_pytimedelta()
+    results = read_files(files, min_date=st["min_date"], max_date=max_date, limits=limits_from(st),
+                         workers=workers or int(st["reader.workers"]), progress=progress)
+    tables: list[SheetTable] = [t for r in results for t in r.tables]
+    findings: list[Finding] = [f for r in results for f in r.findings] + list(m.findings)
+    ds = combine(tables)
+    # Keys and references first; domain rules then see only rows without errors so far.
+    findings += rules.check_keys_and_references(ds, m.roster_ids)
+    ds.mark_errors(findings)
+    grades, f_grades = rules.grade_customers(ds, st, as_of)
+    pipeline, f_pipe = rules.evaluate_pipeline(ds, st, as_of)
+    domain = (f_grades + f_pipe + rules.check_contracts(ds, st)
+              + rules.check_orders_and_collections(ds, as_of) + rules.check_complaints(ds, st, as_of)
+              + rules.check_expenses(ds, st))
+    findings += domain
+    ds.mark_errors(findings)
+    findings = sorted(_fill_rep_ids(findings, ds), key=sort_key)
+    return Run(files=results, dataset=ds, findings=findings, master=m, period=per, as_of=as_of,
+               grades=grades, pipeline=pipeline)
+
+
+def all_rejected(run: Run) -> bool:
+    return bool(run.files) and all(f.status == "rejected" for f in run.files)
+
+
+__all__ = ["validate", "read_master", "team_files", "Run", "Master", "NothingToRead", "MasterError",
+           "SettingsError", "all_rejected", "make_finding"]
