@@ -129,3 +129,66 @@ def validate(paths, master, period, as_of, out, workers):
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+def print_scorecards(cards) -> None:
+    if cards.empty:
+        click.echo("Scorecards: none (no rep in the roster is active or worked in this period)")
+        return
+    click.echo("Scorecards:")
+    click.echo(f"  {'rep':<8} {'name':<8} {'revenue':>14} {'collections':>14} {'base':>7} {'ded':>5} "
+               f"{'score':>7} rating coef")
+    for r in cards.to_dict("records"):
+        click.echo(f"  {r['rep_id']:<8} {str(r['name']):<8} {r['revenue']:>14,.2f} {r['collections']:>14,.2f} "
+                   f"{r['base_score']:>7.2f} {r['deductions']:>5.0f} {r['score']:>7.2f} {r['rating']:^6} "
+                   f"{r['coefficient']:.1f}")
+
+
+@main.command()
+@click.argument("team_dir", type=click.Path(path_type=Path))
+@click.option("--master", "master", required=True, type=click.Path(path_type=Path), help="SalesBook.xlsm")
+@click.option("--period", required=True, help="2026-11 or 2026-Q4")
+@click.option("--as-of", "as_of", help="as-of date (default: the period's last day)")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="output folder")
+@click.option("--full", is_flag=True, help="also put the row-level data into consolidated.xlsx")
+@click.option("--workers", type=int, default=None, help="worker processes (default from settings)")
+@_guard
+def consolidate(team_dir, master, period, as_of, out, full, workers):
+    """Validate, grade customers, evaluate the pipeline and score every rep for a period."""
+    from .exports import write_consolidation
+    from .pipeline import all_rejected
+    from .pipeline import consolidate as run_consolidate
+
+    c = run_consolidate(team_dir, master=master, period=period, as_of=_as_of(as_of), workers=workers,
+                        progress=_progress())
+    print_summary(c.run, first=10)
+    print_scorecards(c.scorecards)
+    write_consolidation(c, out, full=full)
+    click.echo(f"Wrote findings.csv, files.csv, customer_grades.csv, pipeline.csv, scorecards.csv, evidence.csv, "
+               f"consolidated.xlsx and consolidated.parquet to {out}")
+    if all_rejected(c.run):
+        sys.exit(EXIT_NOTHING)
+
+
+@main.command("export-hr")
+@click.argument("team_dir", type=click.Path(path_type=Path))
+@click.option("--master", "master", required=True, type=click.Path(path_type=Path), help="SalesBook.xlsm")
+@click.option("--period", required=True, help="2026-11 or 2026-Q4")
+@click.option("--as-of", "as_of", help="as-of date (default: the period's last day)")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="output folder")
+@click.option("--workers", type=int, default=None)
+@_guard
+def export_hr(team_dir, master, period, as_of, out, workers):
+    """Write the period's scorecards for payroll (CSV with BOM, xlsx, manifest.json); no customer data."""
+    from .exports import write_hr_export
+    from .pipeline import all_rejected
+    from .pipeline import consolidate as run_consolidate
+
+    c = run_consolidate(team_dir, master=master, period=period, as_of=_as_of(as_of), workers=workers,
+                        progress=_progress())
+    if all_rejected(c.run):
+        raise Fail("No team file could be read; nothing to export.", EXIT_NOTHING)
+    paths = write_hr_export(c, out)
+    click.echo(f"HR export for {c.run.period.label}: {len(c.scorecards)} scorecards")
+    for p in paths:
+        click.echo(f"  {p}")

@@ -232,3 +232,29 @@ def all_rejected(run: Run) -> bool:
 
 __all__ = ["validate", "read_master", "team_files", "Run", "Master", "NothingToRead", "MasterError",
            "SettingsError", "all_rejected", "make_finding"]
+
+
+@dataclass
+class Consolidation:
+    """A validation run plus the period's scorecards and their evidence."""
+
+    run: Run
+    scorecards: pd.DataFrame
+    evidence: pd.DataFrame
+
+
+def consolidate(team_dir: Path | list[Path], *, master: Path | Master, period: str, as_of: date | None = None,
+                workers: int | None = None, progress: Callable[[int, int], None] | None = None) -> Consolidation:
+    """Validate every team file, then grade, evaluate the pipeline and score each rep for `period`."""
+    from .core.scoring import score_reps
+
+    m = master if isinstance(master, Master) else read_master(master)
+    if m.roster is None:
+        raise MasterError("Scoring needs the master workbook's 花名册 / Roster sheet; give --master.")
+    paths = team_dir if isinstance(team_dir, list) else [team_dir]
+    run = validate(paths, master=m, period=period, as_of=as_of, workers=workers, progress=progress)
+    assert run.period is not None
+    scoring = score_reps(run.dataset, run.findings, run.period, m.settings, m.roster, m.targets,
+                         master_file=Path(m.path).name if m.path else "")
+    run.findings = sorted(run.findings + scoring.findings, key=sort_key)
+    return Consolidation(run=run, scorecards=scoring.scorecards, evidence=scoring.evidence)

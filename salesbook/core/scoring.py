@@ -1,0 +1,204 @@
+"""KPIs, scores, ratings and pay coefficients of each rep for a period (SPEC §5), with evidence.
+
+Money is summed as Decimal from each cell's shortest decimal form, so totals are exact to the cent;
+the score is rounded half-up to 2 decimals only at the end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+import pandas as pd
+
+from .dataset import Dataset
+from .findings import Finding, make_finding
+from .periods import Period
+from .rules import blank
+from .settings import KPIS, Settings
+
+SCORECARD_COLUMNS = [
+    "rep_id", "name", "employee_id", "team", "period",
+    "revenue", "revenue_target", "revenue_attainment",
+    "volume", "volume_target", "volume_attainment",
+    "collections", "collections_target", "collections_attainment",
+    "new_customers", "new_customers_target", "new_customers_attainment",
+    "activities", "activities_target", "activities_attainment",
+    "base_score", "deductions", "score", "rating", "coefficient", "violations",
+]
+EVIDENCE_COLUMNS = ["rep_id", "period", "kpi", "file", "sheet", "row", "value", "code"]
+KPI_ZH = {"revenue": "销售额", "volume": "销售量", "collections": "回款额", "new_customers": "新客户数",
+          "activities": "有效活动数"}
+CENT = Decimal("0.01")
+
+
+def dec(value: object) -> Decimal:
+    """A cell's number as Decimal via its shortest repr (1234.5 → Decimal('1234.5'))."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return Decimal(str(value))
+
+
+def round_half_up(value: Decimal, places: Decimal = CENT) -> Decimal:
+    return value.quantize(places, rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class Scoring:
+    scorecards: pd.DataFrame
+    evidence: pd.DataFrame
+    findings: list[Finding]
+
+
+def collect_kpis(ds: Dataset, period: Period) -> dict[str, dict[str, list[tuple]]]:
+    """rep -> kpi -> [(file, sheet, row, value)] of every contributing row (valid rows only)."""
+    ev: dict[str, dict[str, list[tuple]]] = {}
+
+    def add(rep: str, kpi: str, r: dict, value: object) -> None:
+        ev.setdefault(rep, {}).setdefault(kpi, []).append((r["_file"], r["_sheet"], int(r["_row"]), value))
+
+    counted: dict[str, str] = {}
+    for r in ds.valid("contracts").to_dict("records"):
+        if (r["status"] == "Signed" and r["legal_review"] == "Approved" and r["finance_review"] == "Approved"
+                and period.contains(r.get("signed"))):
+            counted[r["contract_id"]] = r["owner"]
+            add(r["owner"], "revenue", r, dec(r["amount"]))
+    for r in ds.valid("contract_lines").to_dict("records"):
+        rep = counted.get(r["contract_id"])
+        if rep is not None:
+            add(rep, "volume", r, dec(r["quantity"]))
+    owner: dict[str, str] = {}
+    contracts = ds.frame("contracts")
+    for c, o in zip(contracts["contract_id"], contracts["owner"], strict=True):
+        if not blank(c) and c not in owner and not blank(o):
+            owner[c] = o  # the first row of a contract id names its owner (later ones are duplicates)
+    for r in ds.valid("collections").to_dict("records"):
+        rep = owner.get(r["contract_id"])
+        if rep is not None and period.contains(r["date"]):
+            add(rep, "collections", r, dec(r["amount"]))
+    for r in ds.valid("customers").to_dict("records"):
+        if period.contains(r["created"]):
+            add(r["owner"], "new_customers", r, Decimal(1))
+    for r in ds.valid("activities").to_dict("records"):
+        if period.contains(r["date"]):
+            add(r["rep_id"], "activities", r, Decimal(1))
+    return ev
+
+
+def violation_points(ds: Dataset, findings: list[Finding], period: Period, st: Settings) -> dict[str, list[tuple]]:
+    """rep -> [(file, sheet, row, points, code)]: 10 per unreviewed contract, 5 per unauthorised
+    discount, 3 per expense row with a violation. A violation counts in the period of its row's
+    date (signed date, expense date); one without a date counts in every period until fixed."""
+    dates: dict[tuple[str, str, int], object] = {}
+    for name, col in (("contracts", "signed"), ("expenses", "date")):
+        f = ds.frame(name)
+        for fl, sh, rw, d in zip(f["_file"], f["_sheet"], f["_row"], f[col], strict=True):
+            dates[(fl, sh, int(rw))] = d
+    pts = {
+        "contract-unreviewed": float(st["deduction.contract_unreviewed"]),
+        "discount-unauthorized": float(st["deduction.discount_unauthorized"]),
+    }
+    expense_pts = float(st["deduction.expense_violation"])
+    out: dict[str, list[tuple]] = {}
+    expense_rows: set[tuple] = set()
+    for f in findings:
+        if f.code not in pts and f.code not in ("expense-over-limit", "expense-duplicate-receipt"):
+            continue
+        d = dates.get((f.file, f.sheet, f.row))
+        if not (blank(d) or period.contains(d)) or not f.rep_id:
+            continue
+        if f.code in pts:
+            out.setdefault(f.rep_id, []).append((f.file, f.sheet, f.row, Decimal(repr(pts[f.code])), f.code))
+        else:
+            key = (f.rep_id, f.file, f.sheet, f.row)
+            if key in expense_rows:
+                continue  # one deduction per expense row, however many violations it has
+            expense_rows.add(key)
+            out.setdefault(f.rep_id, []).append((f.file, f.sheet, f.row, Decimal(repr(expense_pts)), f.code))
+    return out
+
+
+def rescaled_weights(weights: dict[str, float], present: list[str]) -> dict[str, Decimal]:
+    """The weights of the KPIs that have a target, rescaled to sum to 1 (empty when none has)."""
+    total = sum(dec(weights[k]) for k in present)
+    if total == 0:
+        return {}
+    return {k: dec(weights[k]) / total for k in present}
+
+
+def rating_for(score: Decimal, st: Settings) -> str:
+    for r in ("S", "A", "B", "C"):
+        if score >= dec(st[f"rating.{r}"]):
+            return r
+    return "D"
+
+
+def score_reps(ds: Dataset, findings: list[Finding], period: Period, st: Settings,
+               roster: pd.DataFrame, targets: pd.DataFrame | None, *, master_file: str = "") -> Scoring:
+    """Scorecards for every rep in scope: active roster reps, and reps who left but have rows."""
+    ev = collect_kpis(ds, period)
+    vio = violation_points(ds, findings, period, st)
+    weights = st.weights()
+    cap = dec(st["attainment_cap"])
+    ded_cap = dec(st["deduction_cap"])
+    target_of: dict[str, dict] = {}
+    if targets is not None:
+        from .periods import PeriodError, parse_period
+
+        for r in targets.to_dict("records"):
+            try:
+                label = parse_period(r["period"]).label
+            except PeriodError:
+                continue
+            if label == period.label and r["rep_id"] not in target_of:
+                target_of[r["rep_id"]] = r
+    out_findings: list[Finding] = []
+    rows, evidence = [], []
+    for rep in roster.to_dict("records"):
+        rid = rep["rep_id"]
+        active = rep.get("status") in (None, "Active") or blank(rep.get("status"))
+        if not active and rid not in ev and rid not in vio:
+            continue
+        t = target_of.get(rid, {})
+        card: dict[str, object] = {"rep_id": rid, "name": rep["name"], "employee_id": rep["employee_id"],
+                                   "team": "" if blank(rep.get("team")) else rep["team"], "period": period.label}
+        present, attain = [], {}
+        for k in KPIS:
+            items = ev.get(rid, {}).get(k, [])
+            actual = sum((v for *_, v in items), Decimal(0))
+            raw_t = t.get(f"{k}_target")
+            target = None if blank(raw_t) else dec(raw_t)
+            card[k] = float(actual)
+            card[f"{k}_target"] = None if target is None else float(target)
+            if target is None or target == 0:
+                card[f"{k}_attainment"] = None
+                out_findings.append(make_finding(
+                    "missing-target", file=master_file, sheet="目标", rep_id=rid, value="",
+                    kpi=f"{KPI_ZH[k]} / {k}", period=period.label))
+            else:
+                a = min(actual / target, cap)
+                attain[k] = a
+                present.append(k)
+                card[f"{k}_attainment"] = float(round_half_up(a, Decimal("0.0001")))
+            for fl, sh, rw, v in items:
+                evidence.append([rid, period.label, k, fl, sh, rw, float(v), ""])
+        w = rescaled_weights(weights, present)
+        base = Decimal(100) * sum((w[k] * attain[k] for k in present), Decimal(0))
+        points = vio.get(rid, [])
+        ded = min(ded_cap, sum((p for *_, p, _c in points), Decimal(0)))
+        for fl, sh, rw, p, code in points:
+            evidence.append([rid, period.label, "deductions", fl, sh, rw, float(p), code])
+        score = max(Decimal(0), base - ded)
+        score = round_half_up(score)
+        rating = rating_for(score, st)
+        card.update({
+            "base_score": float(round_half_up(base)), "deductions": float(ded), "score": float(score),
+            "rating": rating, "coefficient": float(dec(st[f"coefficient.{rating}"])),
+            "violations": len(points),
+        })
+        rows.append(card)
+    cards = pd.DataFrame(rows, columns=SCORECARD_COLUMNS)
+    ev_frame = pd.DataFrame(evidence, columns=EVIDENCE_COLUMNS)
+    return Scoring(cards, ev_frame, out_findings)

@@ -1,0 +1,108 @@
+"""Files a consolidation writes: the CSV set, the formatted workbook, parquet, and the HR export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from .core.dataset import Dataset
+from .core.schema import load_schemas
+from .io.writers import atomic_write_bytes, sha256_file, write_csv, write_xlsx
+from .outputs import files_frame, findings_frame
+from .pipeline import Consolidation
+
+HR_COLUMNS = [
+    "employee_id", "name", "team", "period", "score", "rating", "coefficient",
+    "revenue", "revenue_target", "volume", "volume_target", "collections", "collections_target",
+    "new_customers", "new_customers_target", "activities", "activities_target",
+]
+
+
+def rows_frame(ds: Dataset) -> pd.DataFrame:
+    """Every team sheet's rows in one long table: table, file, sheet, row, valid, then the columns."""
+    parts = []
+    for name, frame in ds.frames.items():
+        if frame.empty:
+            continue
+        f = frame.rename(columns={"_file": "file", "_sheet": "sheet", "_row": "row", "_valid": "valid"})
+        f.insert(0, "table", name)
+        parts.append(f)
+    if not parts:
+        return pd.DataFrame(columns=["table", "file", "sheet", "row", "valid"])
+    out = pd.concat(parts, ignore_index=True, sort=False)
+    for c in out.columns:
+        if c.startswith("extra:"):
+            out[c] = out[c].astype("string")
+    return out
+
+
+def write_parquet(path: Path, frame: pd.DataFrame) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = table.replace_schema_metadata(None)  # no library versions inside: same data, same bytes
+    tmp = Path(path).with_name("." + Path(path).name + ".tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    tmp.replace(path)
+    return Path(path)
+
+
+def output_tables(c: Consolidation) -> dict[str, pd.DataFrame]:
+    run = c.run
+    return {
+        "findings": findings_frame(run.findings),
+        "files": files_frame(run.files),
+        "customer_grades": run.grades,
+        "pipeline": run.pipeline,
+        "scorecards": c.scorecards,
+        "evidence": c.evidence,
+    }
+
+
+SHEET_NAMES = {"scorecards": "考核表", "findings": "校验结果", "files": "文件状态", "customer_grades": "客户分级",
+               "pipeline": "商机评估", "evidence": "依据"}
+
+
+def write_consolidation(c: Consolidation, out: Path, *, full: bool = False) -> list[Path]:
+    """findings.csv … evidence.csv, consolidated.xlsx and consolidated.parquet in `out`."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    tables = output_tables(c)
+    written = [write_csv(out / f"{name}.csv", frame) for name, frame in tables.items()]
+    sheets = [(SHEET_NAMES[n], tables[n]) for n in ("scorecards", "findings", "files", "customer_grades",
+                                                     "pipeline", "evidence")]
+    if full:
+        schemas = load_schemas()
+        for name, frame in c.run.dataset.frames.items():
+            sheets.append((f"数据-{schemas[name].zh}", frame.rename(columns={"_file": "file", "_sheet": "sheet",
+                                                                          "_row": "row", "_valid": "valid"})))
+    written.append(write_xlsx(out / "consolidated.xlsx", sheets, constant_memory=full))
+    written.append(write_parquet(out / "consolidated.parquet", rows_frame(c.run.dataset)))
+    return written
+
+
+def hr_frame(scorecards: pd.DataFrame) -> pd.DataFrame:
+    """Only what payroll needs: no customer data, no ids other than the employee id."""
+    return scorecards[HR_COLUMNS].copy()
+
+
+def write_hr_export(c: Consolidation, out: Path) -> list[Path]:
+    """scorecards_<period>.csv (UTF-8 with BOM) and .xlsx, and manifest.json with SHA-256 of each."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    period = c.run.period.label if c.run.period else "period"
+    frame = hr_frame(c.scorecards)
+    csv_path = write_csv(out / f"scorecards_{period}.csv", frame)
+    xlsx_path = write_xlsx(out / f"scorecards_{period}.xlsx", [("考核表", frame)])
+    manifest = {
+        "period": period,
+        "files": [{"file": p.name, "sha256": sha256_file(p), "bytes": p.stat().st_size} for p in (csv_path, xlsx_path)],
+        "columns": HR_COLUMNS,
+        "rows": len(frame),
+    }
+    mpath = out / "manifest.json"
+    atomic_write_bytes(mpath, (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    return [csv_path, xlsx_path, mpath]
