@@ -208,7 +208,7 @@ class _Builder:
         self.counters: dict[str, int] = {}
         self.recent_customers: dict[str, list[str]] = {}  # rep -> clean customers with a recent activity
         self.personal: dict[str, list[dict]] = {}
-        self.structural: list[dict] = []  # sheet-level defects recorded by the writer layouts
+        self.injecting = False
 
     # -- small helpers
     def next_id(self, kind: str, fmt: str) -> str:
@@ -302,7 +302,9 @@ class _Builder:
             m = self.mobile()
             phone = f"+86 {m[:3]} {m[3:7]} {m[7:]}"
         else:
-            phone = f"{area}-{rng.randint(2, 8)}{rng.randint(0, 9999999 if len(area) == 3 else 999999):0{7 if len(area) == 3 else 6}d}"
+            n = 8 if len(area) == 3 else rng.choice([7, 8])
+            local = str(rng.randint(2, 8)) + "".join(rng.choice("0123456789") for _ in range(n - 1))
+            phone = f"{area}-{local}" if rng.random() < 0.8 else f"{area} {local[:4]} {local[4:]}"
         email = f"{pinyin}{rng.randint(1, 99)}@{''.join(rng.choice('abcdefghjkmnpqrstwxyz') for _ in range(4))}.com.cn" if rng.random() < 0.6 else None
         updated = self.day(created, self.as_of) if rng.random() < 0.7 else None
         if grade_written == "auto":
@@ -347,6 +349,8 @@ class _Builder:
             minutes=rng.choice([10, 15, 20, 30, 45, 60, 90, 120, 180]),
         )
         row["_date"] = d
+        if self.injecting:
+            row["_locked"] = True  # scenario activities are never turned into defects
         self.rows_of(rep or c["owner"], "activities").append(row)
         return row
 
@@ -363,7 +367,8 @@ class _Builder:
                 dates = sorted(self.day(first, self.as_of) for _ in range(n - 1))
                 dates.append(self.day(max(first, self.as_of - timedelta(days=5)), self.as_of))
                 for d in dates:
-                    self.activity(c, d)
+                    last = self.activity(c, d)
+                last["_locked"] = True  # the recent activity keeps the customer within its cadence
                 self.recent_customers[rid].append(c["customer_id"])
 
     # -- opportunities, contracts and what hangs on them
@@ -444,13 +449,14 @@ class _Builder:
             ordered = self.day(signed, min(self.as_of, signed + timedelta(days=20)))
             promised = ordered + timedelta(days=rng.randint(15, 45))
             shipped = accepted = None
-            if promised < self.as_of or rng.random() < 0.4:
-                shipped = self.day(ordered, min(self.as_of, promised))
-                if rng.random() < 0.6:
-                    accepted = self.day(shipped, min(self.as_of, shipped + timedelta(days=14)))
-            if shipped is None and rng.random() < 0.1 and promised < self.as_of:
+            if promised < self.as_of and rng.random() < 0.08:
                 status = "Cancelled"
-            status = "Accepted" if accepted else "Shipped" if shipped else rng.choice(["Open", "In Production"])
+            else:
+                if promised < self.as_of or rng.random() < 0.4:
+                    shipped = self.day(ordered, min(self.as_of, promised))
+                    if rng.random() < 0.6:
+                        accepted = self.day(shipped, min(self.as_of, shipped + timedelta(days=14)))
+                status = "Accepted" if accepted else "Shipped" if shipped else rng.choice(["Open", "In Production"])
             self.rows_of(owner, "orders").append(
                 _row(
                     order_id=self.next_id("order", "DD-2026-{:04d}"),
@@ -578,7 +584,7 @@ class _Builder:
         return row
 
     def clone(self, row: dict, **changes: object) -> dict:
-        new = {k: v for k, v in row.items() if not k.startswith("_")}
+        new = {k: v for k, v in row.items() if not k.startswith("_") or k == "_date"}
         new.update(changes)
         new["_d"] = []
         return new
@@ -599,6 +605,7 @@ class _Builder:
 
     def inject(self) -> None:
         E, S, N = (t[0] for t in TEAMS)
+        self.injecting = True
         rng = self.rng
         as_of = self.as_of
         rep_of = {f: [r["rep_id"] for r in self.reps if self.team_of[r["rep_id"]] == f] for f, *_ in TEAMS}
@@ -624,7 +631,7 @@ class _Builder:
         conflict["customer_name"] = " " + a["customer_name"].replace(a["customer_name"][2:4], a["customer_name"][2:4] + " ", 1)
         self.defect(conflict, "customer_name", "customer-conflict")
         self.activity(conflict, as_of - timedelta(days=2))
-        b = self.pick(S, "customers", lambda r: r["customer_name"].endswith("有限公司"))
+        b = self.pick(S, "customers", lambda r: r["customer_name"].endswith("有限公司") and not r["customer_name"].endswith("股份有限公司"))
         conflict = self.customer([r for r in rep_of[S] if r != b["owner"]][0])
         conflict["customer_name"] = normalise_company(b["customer_name"])  # same company, no suffix
         self.defect(conflict, "customer_name", "customer-conflict")
@@ -701,8 +708,9 @@ class _Builder:
         self.defect(dup, "contract_id", "duplicate-key", first["contract_id"])
         for f in (E, N):
             k = self.pick(f, "contracts", lambda r: r["status"] == "Signed" and r["_lines"])
-            self.defect(k, "amount", "contract-amount-mismatch", round(k["_amount"] + rng.choice([-1, 1]) * rng.randint(200, 5000), 2))
-            k["_amount"] = None  # collections on it are left as they are (≤ 90 % of the lines total)
+            # higher than the lines: its collections (≤ 90 % of the lines total) stay below it
+            self.defect(k, "amount", "contract-amount-mismatch", round(k["_amount"] + rng.randint(200, 5000), 2))
+            k["_amount"] = None
 
         # contract lines and orders
         line = self.clone(self.pick(N, "contract_lines"), contract_id="HT-2026-9999")
@@ -715,26 +723,27 @@ class _Builder:
         o = self.pick(E, "orders", lambda r: r["accepted"] is not None)
         self.defect(o, "accepted", "date-order", o["shipped"] - timedelta(days=1))
         for f in (S, N):
-            o = self.pick(f, "orders", shipped)
+            o = self.pick(f, "orders", lambda r: shipped(r) and r["ordered"] <= as_of - timedelta(days=5))
             o["promised"] = self.day(o["ordered"] + timedelta(days=1), as_of - timedelta(days=1))
             o.update(shipped=None, accepted=None, status="In Production")
             self.defect(o, "promised", "order-overdue")
 
         # collections
-        self.defect(self.pick(S, "collections"), "amount", "out-of-range", -500)
         for f in (E, S):
-            k = self.pick(f, "contracts", lambda r: r["status"] == "Signed" and not r["_d"] and r["_amount"] and r["_signed"] < self.start)
+            k = self.pick(f, "contracts", lambda r: r["status"] == "Signed" and r["_amount"] and r["_signed"] < self.start - timedelta(days=40))
             mine = [r for r in self.rows[f]["collections"] if r["contract_id"] == k["contract_id"]]
             for r in mine:
                 self.rows[f]["collections"].remove(r)
             first_pay = self._pay(f, k, k["_signed"] + timedelta(days=5), float(int(k["_amount"] * 0.7)))
             second = self._pay(f, k, k["_signed"] + timedelta(days=35), float(int(k["_amount"] * 0.5)), after=first_pay)
+            first_pay["_locked"] = True
             self.defect(second, "amount", "collection-exceeds-contract")
+        self.defect(self.pick(S, "collections"), "amount", "out-of-range", -500)
 
         # complaints
         t = self.pick(S, "complaints", lambda r: r["resolved"] is not None)
         self.defect(t, "resolved", "date-order", t["received"] - timedelta(days=2))
-        t = self.pick(E, "complaints", lambda r: r["resolved"] is not None)
+        t = self.pick(E, "complaints", lambda r: r["resolved"] is not None and r["received"] <= as_of - timedelta(days=20))
         t["resolved"] = t["received"] + timedelta(days=12)
         self.defect(t, "received", "complaint-overdue")
         t = self.pick(N, "complaints", lambda r: r["resolved"] is None)
@@ -745,10 +754,9 @@ class _Builder:
         self.defect(self.pick(S, "expenses"), "amount", "bad-type", "abc")
         e = self.expense(rep_of[E][0], "Transport")
         self.defect(self.insert(E, "expenses", e), "rep_id", "unknown-reference", "S099")
-        self.defect(self.insert(E, "expenses", self.expense(rep_of[E][1], "Travel", 6800.0)), "amount", "expense-over-limit")
-        e = self.expense(rep_of[N][1], "Entertainment", 2580.0)
+        self.defect(self.insert(E, "expenses", self.expense(rep_of[E][1], "Travel", 6800.0, approval="Pending")), "amount", "expense-over-limit")
+        e = self.expense(rep_of[N][1], "Entertainment", 2580.0, approval=None)
         self.defect(self.insert(N, "expenses", e), "amount", "expense-over-limit")
-        e["approval"] = rng.choice(["Pending", None])
         e = self.expense(rep_of[E][2], "Entertainment", 880.0)
         self.defect(self.insert(E, "expenses", e), "customer_id", "expense-missing-customer", None)
         e = self.expense(rep_of[S][2], "Entertainment", 1260.0)
@@ -854,7 +862,7 @@ class _SheetLayout:
     lang: str = "zh"
     title: str | None = None
     header_text: dict[str, str] = field(default_factory=dict)  # column key -> header as written
-    extra: tuple[str, str, list[object]] | None = None  # (after column key, header, values)
+    extra: tuple[str, str, object] | None = None  # (after column key, header, row -> value)
     drop: tuple[str, ...] = ()
     doubled: tuple[str, str] | None = None  # (column key, second header) -> an ambiguous header
     totals: str | None = None  # column key summed on a trailing 合计 row
@@ -868,7 +876,7 @@ class _WorkbookWriter:
     """Writes rows into one workbook with XlsxWriter and resolves each row's defects to a cell."""
 
     def __init__(self, target: Path | io.BytesIO, file_name: str, defects: list[dict]) -> None:
-        self.wb = xlsxwriter.Workbook(target, {"in_memory": True})
+        self.wb = xlsxwriter.Workbook(str(target) if isinstance(target, Path) else target, {"in_memory": True})
         self.wb.set_properties({"created": CREATED, "author": "salesbook demo"})
         self.file = file_name
         self.defects = defects
@@ -903,11 +911,10 @@ class _WorkbookWriter:
                 self.note(layout.name, head + 1, text, "unknown-column")
         if layout.doubled:
             self.note(layout.name, head + 1, layout.doubled[1], "ambiguous-column")
-        extra_values = layout.extra[2] if layout.extra else []
         for i, row in enumerate(rows):
             r = head + 1 + i
             for j, (key, text, col) in enumerate(spec):
-                value = extra_values[i] if key is None else row.get(key)
+                value = layout.extra[2](row) if key is None and layout.extra else row.get(key)
                 if col is not None and col["type"] == "enum":
                     value = _enum_zh(col["enum"], value, layout.lang)
                 self.cell(ws, r, j, value, col["type"] if col else "text")
@@ -952,7 +959,14 @@ def _team_layouts(file: str, period_start: date) -> dict[str, _SheetLayout]:
             layouts[s].lang = "en"
     elif file == "team_south.xlsx":
         layouts["expenses"].totals = "amount"
+        layouts["customers"].extra = ("phone", "微信号", _wechat)
     return layouts
+
+
+def _wechat(row: dict) -> str | None:
+    """A WeChat id for every third customer, derived from its id (no randomness needed)."""
+    n = int(re.sub(r"\D", "", str(row.get("customer_id"))) or 0)
+    return f"wxid_{n * 7919 % 1000003:07d}" if n % 3 == 0 else None
 
 
 def _write_team(path: Path, file: str, sheets: dict[str, list[dict]], layouts: dict[str, _SheetLayout], defects: list[dict]) -> None:
@@ -1036,13 +1050,12 @@ def generate_demo(root: Path, *, seed: int = 2026, period: str = "2026-11") -> D
     team_dir.mkdir(parents=True, exist_ok=True)
     b = _Builder(seed, period)
     b.build()
+    targets = b.targets()
     defects: list[dict] = []
 
     for file, *_ in TEAMS:
         _write_team(team_dir / file, file, b.rows[file], _team_layouts(file, b.start), defects)
 
-    # south's customers carry an extra column nobody asked for
-    # (written via the layout so the writer records the unknown-column defect)
     personal_layouts = {
         "customers": _SheetLayout("customers", doubled=("customer_id", "Customer ID")),
         "activities": _SheetLayout("activities", drop=("summary",)),
@@ -1066,7 +1079,6 @@ def generate_demo(root: Path, *, seed: int = 2026, period: str = "2026-11") -> D
     (team_dir / ".team_east_backup.xlsx").write_bytes((team_dir / "team_east.xlsx").read_bytes())
 
     settings_rows = default_rows()
-    targets = b.targets()
     master = root / "master.xlsx"
     write_master_xlsx(master, settings_rows, b.reps, targets)
 
