@@ -158,13 +158,15 @@ def required_variables(template: str | Path, env: jinja2.Environment | None = No
     env = env or make_env()
     path = Path(template)
     if path.suffix.lower() == ".docx":
+        from docxtpl import DocxTemplate
+
         from .contracts import docx_template_source
 
-        source = docx_template_source(path)
+        parse_checked(env, docx_template_source(path), path)
+        names = DocxTemplate(str(path)).get_undeclared_template_variables(env)
     else:
-        source = path.read_text(encoding="utf-8")
-    ast = parse_checked(env, source, path)
-    return set(meta.find_undeclared_variables(ast)) - set(env.globals)
+        names = meta.find_undeclared_variables(parse_checked(env, path.read_text(encoding="utf-8"), path))
+    return set(names) - set(env.globals)
 
 
 def check_context(needed: Iterable[str], context: Mapping[str, Any], template: str | Path) -> None:

@@ -26,7 +26,18 @@ import datetime as dt
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-__all__ = ["FILTERS", "cn_date", "en_date", "mask_email", "mask_phone", "money", "percent", "quantity", "rmb_upper", "to_decimal"]
+__all__ = [
+    "FILTERS",
+    "cn_date",
+    "en_date",
+    "mask_email",
+    "mask_phone",
+    "money",
+    "percent",
+    "quantity",
+    "rmb_upper",
+    "to_decimal",
+]
 
 _DIGITS = "零壹贰叁肆伍陆柒捌玖"
 _SMALL_UNITS = ("", "拾", "佰", "仟")
@@ -154,9 +165,7 @@ def cn_date(value: object) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
-_MONTHS = (
-    "January February March April May June July August September October November December".split()
-)
+_MONTHS = "January February March April May June July August September October November December".split()
 
 
 def en_date(value: object) -> str:
