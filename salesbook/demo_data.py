@@ -57,6 +57,7 @@ class DemoData:
 
 
 # ---------------------------------------------------------------- vocabulary
+# fmt: off
 
 _CITIES = [  # city, region, landline area code
     ("上海", "华东", "021"), ("杭州", "华东", "0571"), ("苏州", "华东", "0512"), ("南京", "华东", "025"),
@@ -132,6 +133,7 @@ _EXPENSE_RANGES = {
 }
 EXPENSE_LIMITS = {"Travel": 5000, "Entertainment": 2000, "Marketing": 20000, "Transport": 1000, "Telecom": 500, "Other": 1000}
 CADENCE = {"A": 7, "B": 14, "C": 30, "D": 90}
+# fmt: on
 
 TEAMS = [  # file name, team, region, manager
     ("team_east.xlsx", "华东销售部", "华东", "周建华"),
@@ -146,7 +148,9 @@ NO_COLLECTIONS_TARGET_REP = "S011"
 # ---------------------------------------------------------------- rules the clean data must satisfy
 
 
-def compute_grade(size: str | None, potential: float | None, willingness: str | None, history: float | None) -> str:
+def compute_grade(
+    size: str | None, potential: float | None, willingness: str | None, history: float | None
+) -> str:
     """The customer grade of SPEC §5 from size, potential and history (10k CNY) and willingness."""
     points = {"Large": 40, "Medium": 30, "Small": 20, "Micro": 10}.get(size or "", 0)
     p = potential or 0
@@ -277,13 +281,22 @@ class _Builder:
                 self.customer_names.add(normalise_company(name))
                 return name, industry, reg, area
 
-    def customer(self, owner: str, *, created: date | None = None, attrs: tuple | None = None, grade_written: str | None = "auto") -> dict:
+    def customer(
+        self,
+        owner: str,
+        *,
+        created: date | None = None,
+        attrs: tuple | None = None,
+        grade_written: str | None = "auto",
+    ) -> dict:
         rng = self.rng
         region = next(r["region"] for r in self.reps if r["rep_id"] == owner)
         name, industry, reg, area = self.company(region)
         if attrs is None:
             size = rng.choice(["Large", "Medium", "Medium", "Small", "Small", "Micro", None])
-            potential = rng.choice([rng.randint(1, 19), rng.randint(21, 99), rng.randint(101, 499), rng.randint(501, 1200)])
+            potential = rng.choice(
+                [rng.randint(1, 19), rng.randint(21, 99), rng.randint(101, 499), rng.randint(501, 1200)]
+            )
             potential = potential + rng.choice([0, 0, 0.5])
             willingness = rng.choice(["High", "Medium", "Medium", "Low", None])
             history = rng.choice([0, 0, rng.randint(1, 99), rng.randint(101, 600)])
@@ -305,7 +318,11 @@ class _Builder:
             n = 8 if len(area) == 3 else rng.choice([7, 8])
             local = str(rng.randint(2, 8)) + "".join(rng.choice("0123456789") for _ in range(n - 1))
             phone = f"{area}-{local}" if rng.random() < 0.8 else f"{area} {local[:4]} {local[4:]}"
-        email = f"{pinyin}{rng.randint(1, 99)}@{''.join(rng.choice('abcdefghjkmnpqrstwxyz') for _ in range(4))}.com.cn" if rng.random() < 0.6 else None
+        email = (
+            f"{pinyin}{rng.randint(1, 99)}@{''.join(rng.choice('abcdefghjkmnpqrstwxyz') for _ in range(4))}.com.cn"
+            if rng.random() < 0.6
+            else None
+        )
         updated = self.day(created, self.as_of) if rng.random() < 0.7 else None
         if grade_written == "auto":
             grade_written = grade if rng.random() < 0.5 else None
@@ -403,7 +420,16 @@ class _Builder:
         for prod, spec, unit, (plo, phi), (qlo, qhi) in rng.sample(_PRODUCTS, rng.randint(1, 4)):
             qty = rng.randint(qlo, qhi)
             price = rng.randint(plo, phi) + rng.choice([0, 0.5, 0.8])
-            lines.append(_row(contract_id=contract_id, product=prod, spec=spec, quantity=qty, unit=unit, unit_price=price))
+            lines.append(
+                _row(
+                    contract_id=contract_id,
+                    product=prod,
+                    spec=spec,
+                    quantity=qty,
+                    unit=unit,
+                    unit_price=price,
+                )
+            )
             total += qty * price * (1 - discount)
         return lines, round(total, 2)
 
@@ -456,7 +482,13 @@ class _Builder:
                     shipped = self.day(ordered, min(self.as_of, promised))
                     if rng.random() < 0.6:
                         accepted = self.day(shipped, min(self.as_of, shipped + timedelta(days=14)))
-                status = "Accepted" if accepted else "Shipped" if shipped else rng.choice(["Open", "In Production"])
+                status = (
+                    "Accepted"
+                    if accepted
+                    else "Shipped"
+                    if shipped
+                    else rng.choice(["Open", "In Production"])
+                )
             self.rows_of(owner, "orders").append(
                 _row(
                     order_id=self.next_id("order", "DD-2026-{:04d}"),
@@ -528,7 +560,11 @@ class _Builder:
                     resolved: date | None = received + timedelta(days=rng.randint(0, 7))
                     status = "Resolved"
                 else:
-                    received, resolved, status = self.day(self.as_of - timedelta(days=6), self.as_of), None, "Open"
+                    received, resolved, status = (
+                        self.day(self.as_of - timedelta(days=6), self.as_of),
+                        None,
+                        "Open",
+                    )
                 self.rows_of(rid, "complaints").append(
                     _row(
                         ticket_id=self.next_id("ticket", "TS-2026-{:04d}"),
@@ -544,7 +580,9 @@ class _Builder:
             for _ in range(25):
                 self.rows_of(rid, "expenses").append(self.expense(rid))
 
-    def expense(self, rid: str, category: str | None = None, amount: float | None = None, **over: object) -> dict:
+    def expense(
+        self, rid: str, category: str | None = None, amount: float | None = None, **over: object
+    ) -> dict:
         rng = self.rng
         cat = category or rng.choice(list(_EXPENSE_RANGES))
         lo, hi = _EXPENSE_RANGES[cat]
@@ -615,7 +653,9 @@ class _Builder:
         self.defect(self.customer_without_children(E, rep_of[E][1]), "phone", "bad-pattern", "138123")
         self.defect(self.customer_without_children(S, rep_of[S][0]), "email", "bad-pattern", "wang.lei@")
         self.defect(self.customer_without_children(S, rep_of[S][1]), "company_size", "bad-enum", "超大型")
-        self.defect(self.customer_without_children(E, rep_of[E][2]), "created", "out-of-range", date(1999, 5, 1))
+        self.defect(
+            self.customer_without_children(E, rep_of[E][2]), "created", "out-of-range", date(1999, 5, 1)
+        )
         c = self.customer_without_children(S, rep_of[S][2])
         c["created"] = self.start - timedelta(days=40)
         self.defect(c, "updated", "date-order", self.start - timedelta(days=55))
@@ -628,10 +668,18 @@ class _Builder:
         # customer conflicts: same company filed again under another id by another rep
         a = self.pick(E, "customers")
         conflict = self.customer(rep_of[N][1])  # a clean customer with activities, renamed below
-        conflict["customer_name"] = " " + a["customer_name"].replace(a["customer_name"][2:4], a["customer_name"][2:4] + " ", 1)
+        conflict["customer_name"] = " " + a["customer_name"].replace(
+            a["customer_name"][2:4], a["customer_name"][2:4] + " ", 1
+        )
         self.defect(conflict, "customer_name", "customer-conflict")
         self.activity(conflict, as_of - timedelta(days=2))
-        b = self.pick(S, "customers", lambda r: r["customer_name"].endswith("有限公司") and not r["customer_name"].endswith("股份有限公司"))
+        b = self.pick(
+            S,
+            "customers",
+            lambda r: (
+                r["customer_name"].endswith("有限公司") and not r["customer_name"].endswith("股份有限公司")
+            ),
+        )
         conflict = self.customer([r for r in rep_of[S] if r != b["owner"]][0])
         conflict["customer_name"] = normalise_company(b["customer_name"])  # same company, no suffix
         self.defect(conflict, "customer_name", "customer-conflict")
@@ -646,7 +694,9 @@ class _Builder:
             self.defect(c, "grade", "grade-mismatch", wrong)
 
         # follow-up overdue: B last seen 40 days ago; D never seen for 200 days; A last seen 12 days ago
-        c = self.customer(rep_of[E][3], created=as_of - timedelta(days=120), attrs=("Medium", 150, "Medium", 0))
+        c = self.customer(
+            rep_of[E][3], created=as_of - timedelta(days=120), attrs=("Medium", 150, "Medium", 0)
+        )
         self.activity(c, as_of - timedelta(days=70))
         self.activity(c, as_of - timedelta(days=40))
         self.defect(c, "customer_id", "follow-up-overdue")
@@ -657,8 +707,10 @@ class _Builder:
         self.defect(c, "customer_id", "follow-up-overdue")
 
         # stale opportunities: grade D customers (cadence 90) last seen 45 days ago
-        for f, rep in ((E, rep_of[E][1]), (N, rep_of[N][3])):
-            c = self.customer(rep, created=as_of - timedelta(days=150), attrs=("Small", 10, "Low", 0), grade_written="D")
+        for rep in (rep_of[E][1], rep_of[N][3]):
+            c = self.customer(
+                rep, created=as_of - timedelta(days=150), attrs=("Small", 10, "Low", 0), grade_written="D"
+            )
             self.activity(c, as_of - timedelta(days=45))
             o = self.opportunity(c, "Qualified", as_of + timedelta(days=60))
             self.defect(o, "opportunity_id", "opportunity-stale")
@@ -679,22 +731,37 @@ class _Builder:
         self.defect(self.pick(E, "opportunities", open_opp), "probability", "out-of-range", "120%")
         self.defect(self.pick(S, "opportunities", open_opp), "amount", "bad-type", "约50万左右")
         for f in (E, S):
-            self.defect(self.pick(f, "opportunities", open_opp), "expected_close", "opportunity-overdue", as_of - timedelta(days=rng.randint(5, 40)))
+            self.defect(
+                self.pick(f, "opportunities", open_opp),
+                "expected_close",
+                "opportunity-overdue",
+                as_of - timedelta(days=rng.randint(5, 40)),
+            )
 
         # contracts: new rows without lines, orders or collections
         def bare_contract(f: str, **changes: object) -> dict:
             owner = rng.choice(rep_of[f])
             c = self.customers[rng.choice(self.recent_customers[owner])]
-            k = self.contract(c, status="Signed", signed=self.day(self.start, as_of - timedelta(days=1)), opportunity=None)
+            k = self.contract(
+                c, status="Signed", signed=self.day(self.start, as_of - timedelta(days=1)), opportunity=None
+            )
             for line in k["_lines"]:
                 self.rows[f]["contract_lines"].remove(line)
-            k.update(discount=0.05, manager_approval=None, legal_review="Approved", finance_review="Approved", amount=k["_amount"])
+            k.update(
+                discount=0.05,
+                manager_approval=None,
+                legal_review="Approved",
+                finance_review="Approved",
+                amount=k["_amount"],
+            )
             k.update(changes)
             self.rows[f]["contracts"].remove(k)
             return self.insert(f, "contracts", k)
 
         self.defect(bare_contract(E), "legal_review", "contract-unreviewed", "Pending")
-        self.defect(bare_contract(N, legal_review="Approved"), "finance_review", "contract-unreviewed", "Rejected")
+        self.defect(
+            bare_contract(N, legal_review="Approved"), "finance_review", "contract-unreviewed", "Rejected"
+        )
         self.defect(bare_contract(S), "discount", "discount-unauthorized", 0.15)
         self.defect(bare_contract(N, manager_approval="Rejected"), "discount", "discount-unauthorized", "12%")
         self.defect(bare_contract(E), "signed", "signed-without-date", None)
@@ -709,13 +776,20 @@ class _Builder:
         for f in (E, N):
             k = self.pick(f, "contracts", lambda r: r["status"] == "Signed" and r["_lines"])
             # higher than the lines: its collections (≤ 90 % of the lines total) stay below it
-            self.defect(k, "amount", "contract-amount-mismatch", round(k["_amount"] + rng.randint(200, 5000), 2))
+            self.defect(
+                k, "amount", "contract-amount-mismatch", round(k["_amount"] + rng.randint(200, 5000), 2)
+            )
             k["_amount"] = None
 
         # contract lines and orders
         line = self.clone(self.pick(N, "contract_lines"), contract_id="HT-2026-9999")
         self.defect(self.insert(N, "contract_lines", line), "contract_id", "unknown-reference")
-        signed_k = {k["contract_id"] for f in (E, S, N) for k in self.rows[f]["contracts"] if k["status"] == "Signed" and not k["_d"]}
+        signed_k = {
+            k["contract_id"]
+            for f in (E, S, N)
+            for k in self.rows[f]["contracts"]
+            if k["status"] == "Signed" and not k["_d"]
+        }
         shipped = lambda r: r["shipped"] is not None and r["contract_id"] in signed_k  # noqa: E731
         o = self.pick(N, "orders", shipped)
         self.defect(o, "shipped", "date-order", o["ordered"] - timedelta(days=2))
@@ -730,12 +804,22 @@ class _Builder:
 
         # collections
         for f in (E, S):
-            k = self.pick(f, "contracts", lambda r: r["status"] == "Signed" and r["_amount"] and r["_signed"] < self.start - timedelta(days=40))
+            k = self.pick(
+                f,
+                "contracts",
+                lambda r: (
+                    r["status"] == "Signed"
+                    and r["_amount"]
+                    and r["_signed"] < self.start - timedelta(days=40)
+                ),
+            )
             mine = [r for r in self.rows[f]["collections"] if r["contract_id"] == k["contract_id"]]
             for r in mine:
                 self.rows[f]["collections"].remove(r)
             first_pay = self._pay(f, k, k["_signed"] + timedelta(days=5), float(int(k["_amount"] * 0.7)))
-            second = self._pay(f, k, k["_signed"] + timedelta(days=35), float(int(k["_amount"] * 0.5)), after=first_pay)
+            second = self._pay(
+                f, k, k["_signed"] + timedelta(days=35), float(int(k["_amount"] * 0.5)), after=first_pay
+            )
             first_pay["_locked"] = True
             self.defect(second, "amount", "collection-exceeds-contract")
         self.defect(self.pick(S, "collections"), "amount", "out-of-range", -500)
@@ -743,7 +827,11 @@ class _Builder:
         # complaints
         t = self.pick(S, "complaints", lambda r: r["resolved"] is not None)
         self.defect(t, "resolved", "date-order", t["received"] - timedelta(days=2))
-        t = self.pick(E, "complaints", lambda r: r["resolved"] is not None and r["received"] <= as_of - timedelta(days=20))
+        t = self.pick(
+            E,
+            "complaints",
+            lambda r: r["resolved"] is not None and r["received"] <= as_of - timedelta(days=20),
+        )
         t["resolved"] = t["received"] + timedelta(days=12)
         self.defect(t, "received", "complaint-overdue")
         t = self.pick(N, "complaints", lambda r: r["resolved"] is None)
@@ -754,7 +842,11 @@ class _Builder:
         self.defect(self.pick(S, "expenses"), "amount", "bad-type", "abc")
         e = self.expense(rep_of[E][0], "Transport")
         self.defect(self.insert(E, "expenses", e), "rep_id", "unknown-reference", "S099")
-        self.defect(self.insert(E, "expenses", self.expense(rep_of[E][1], "Travel", 6800.0, approval="Pending")), "amount", "expense-over-limit")
+        self.defect(
+            self.insert(E, "expenses", self.expense(rep_of[E][1], "Travel", 6800.0, approval="Pending")),
+            "amount",
+            "expense-over-limit",
+        )
         e = self.expense(rep_of[N][1], "Entertainment", 2580.0, approval=None)
         self.defect(self.insert(N, "expenses", e), "amount", "expense-over-limit")
         e = self.expense(rep_of[E][2], "Entertainment", 880.0)
@@ -780,7 +872,11 @@ class _Builder:
 
     def _pay(self, f: str, k: dict, d: date, amount: float, after: dict | None = None) -> dict:
         row = _row(
-            payment_id=self.next_id("payment", "HK-2026-{:04d}"), contract_id=k["contract_id"], date=d, amount=amount, method="银行转账"
+            payment_id=self.next_id("payment", "HK-2026-{:04d}"),
+            contract_id=k["contract_id"],
+            date=d,
+            amount=amount,
+            method="银行转账",
         )
         return self.insert(f, "collections", row, after=after)
 
@@ -789,20 +885,28 @@ class _Builder:
         rid = "S006"
         own = [self.customers[c] for c in self.recent_customers[rid][:4]]
         self.personal["customers"] = [
-            _row(**{k: v for k, v in c.items() if not k.startswith("_")} | {"customer_id": f"P{i + 1:03d}"}) for i, c in enumerate(own)
+            _row(**{k: v for k, v in c.items() if not k.startswith("_")} | {"customer_id": f"P{i + 1:03d}"})
+            for i, c in enumerate(own)
         ]
         self.personal["activities"] = []
         for c in own:
             d = self.as_of - timedelta(days=self.rng.randint(0, 10))
             self.personal["activities"].append(
-                _row(date=d, rep_id=rid, customer_id=c["customer_id"], activity_type="Call", outcome="客户有兴趣", minutes=20)
+                _row(
+                    date=d,
+                    rep_id=rid,
+                    customer_id=c["customer_id"],
+                    activity_type="Call",
+                    outcome="客户有兴趣",
+                    minutes=20,
+                )
             )
         self.personal["expenses"] = [self.expense(rid) for _ in range(5)]
         for e in self.personal["expenses"]:
             e["expense_id"] = e["expense_id"].replace("BX-", "BX-P")
 
     def sort(self) -> None:
-        for f, sheets in self.rows.items():
+        for sheets in self.rows.values():
             sheets["activities"].sort(key=lambda r: (r.get("_date") or date.min, r["rep_id"]))
 
     def targets(self) -> list[dict]:
@@ -811,17 +915,31 @@ class _Builder:
         out = []
         for rep in self.reps:
             rid, f = rep["rep_id"], self.team_of[rep["rep_id"]]
-            ks = [k for k in self.rows[f]["contracts"] if k["owner"] == rid and k["status"] == "Signed" and not k["_d"] and k["_signed"] and k["_signed"] >= self.start]
+            ks = [
+                k
+                for k in self.rows[f]["contracts"]
+                if k["owner"] == rid
+                and k["status"] == "Signed"
+                and not k["_d"]
+                and k["_signed"]
+                and k["_signed"] >= self.start
+            ]
             revenue = sum(k["_amount"] or 0 for k in ks)
             volume = sum(line["quantity"] for k in ks for line in k["_lines"])
-            acts = sum(1 for a in self.rows[f]["activities"] if a["rep_id"] == rid and a.get("_date") and a["_date"] >= self.start)
+            acts = sum(
+                1
+                for a in self.rows[f]["activities"]
+                if a["rep_id"] == rid and a.get("_date") and a["_date"] >= self.start
+            )
             out.append(
                 {
                     "rep_id": rid,
                     "period": self.period,
                     "revenue_target": max(100000, round(revenue / rng.uniform(0.6, 1.3), -4)),
                     "volume_target": max(10, round(volume / rng.uniform(0.7, 1.3))),
-                    "collections_target": None if rid == NO_COLLECTIONS_TARGET_REP else rng.choice([200000, 300000, 400000, 500000]),
+                    "collections_target": None
+                    if rid == NO_COLLECTIONS_TARGET_REP
+                    else rng.choice([200000, 300000, 400000, 500000]),
                     "new_customers_target": rng.choice([2, 3, 4]),
                     "activities_target": max(20, round(acts / rng.uniform(0.7, 1.3))),
                 }
@@ -876,7 +994,9 @@ class _WorkbookWriter:
     """Writes rows into one workbook with XlsxWriter and resolves each row's defects to a cell."""
 
     def __init__(self, target: Path | io.BytesIO, file_name: str, defects: list[dict]) -> None:
-        self.wb = xlsxwriter.Workbook(str(target) if isinstance(target, Path) else target, {"in_memory": True})
+        self.wb = xlsxwriter.Workbook(
+            str(target) if isinstance(target, Path) else target, {"in_memory": True}
+        )
         self.wb.set_properties({"created": CREATED, "author": "salesbook demo"})
         self.file = file_name
         self.defects = defects
@@ -895,7 +1015,9 @@ class _WorkbookWriter:
         cols = [c for c in _columns(layout.sheet) if c["key"] not in layout.drop]
         spec: list[tuple[str | None, str, dict | None]] = []  # (key, header, schema column)
         for c in cols:
-            spec.append((c["key"], layout.header_text.get(c["key"], c["en"] if layout.lang == "en" else c["zh"]), c))
+            spec.append(
+                (c["key"], layout.header_text.get(c["key"], c["en"] if layout.lang == "en" else c["zh"]), c)
+            )
             if layout.extra and layout.extra[0] == c["key"]:
                 spec.append((None, layout.extra[1], None))
             if layout.doubled and layout.doubled[0] == c["key"]:
@@ -913,7 +1035,7 @@ class _WorkbookWriter:
             self.note(layout.name, head + 1, layout.doubled[1], "ambiguous-column")
         for i, row in enumerate(rows):
             r = head + 1 + i
-            for j, (key, text, col) in enumerate(spec):
+            for j, (key, _, col) in enumerate(spec):
                 value = layout.extra[2](row) if key is None and layout.extra else row.get(key)
                 if col is not None and col["type"] == "enum":
                     value = _enum_zh(col["enum"], value, layout.lang)
@@ -969,7 +1091,13 @@ def _wechat(row: dict) -> str | None:
     return f"wxid_{n * 7919 % 1000003:07d}" if n % 3 == 0 else None
 
 
-def _write_team(path: Path, file: str, sheets: dict[str, list[dict]], layouts: dict[str, _SheetLayout], defects: list[dict]) -> None:
+def _write_team(
+    path: Path,
+    file: str,
+    sheets: dict[str, list[dict]],
+    layouts: dict[str, _SheetLayout],
+    defects: list[dict],
+) -> None:
     w = _WorkbookWriter(path, file, defects)
     for s in TEAM_SHEETS:
         if s in sheets:
@@ -977,7 +1105,9 @@ def _write_team(path: Path, file: str, sheets: dict[str, list[dict]], layouts: d
     w.close()
 
 
-def write_master_xlsx(path: Path, settings_rows: list[tuple[str, str, str]], roster: list[dict], targets: list[dict]) -> None:
+def write_master_xlsx(
+    path: Path, settings_rows: list[tuple[str, str, str]], roster: list[dict], targets: list[dict]
+) -> None:
     """Write the master data (设置, 花名册, 目标) as an .xlsx; dict values use the schema keys."""
     wb = xlsxwriter.Workbook(str(path))
     wb.set_properties({"created": CREATED, "author": "salesbook demo"})
@@ -1012,7 +1142,9 @@ def write_master_xlsx(path: Path, settings_rows: list[tuple[str, str, str]], ros
     wb.close()
 
 
-def demo_master_data(seed: int = 2026, period: str = "2026-11") -> tuple[list[tuple[str, str, str]], list[dict], list[dict]]:
+def demo_master_data(
+    seed: int = 2026, period: str = "2026-11"
+) -> tuple[list[tuple[str, str, str]], list[dict], list[dict]]:
     """(settings rows, roster rows, target rows) of the demo; roster status is 'Active' / 'Left'."""
     b = _Builder(seed, period)
     b.build()
@@ -1034,7 +1166,9 @@ def _small_workbook(b: _Builder, file: str, defects: list[dict]) -> bytes:
     """A small clean workbook (a copy of a few customers) used for the encrypted file."""
     buf = io.BytesIO()
     w = _WorkbookWriter(buf, file, defects)
-    rows = [_row(**{k: v for k, v in c.items() if not k.startswith("_")}) for c in list(b.customers.values())[:3]]
+    rows = [
+        _row(**{k: v for k, v in c.items() if not k.startswith("_")}) for c in list(b.customers.values())[:3]
+    ]
     w.sheet(_SheetLayout("customers"), rows)
     w.close()
     return buf.getvalue()
@@ -1064,13 +1198,25 @@ def generate_demo(root: Path, *, seed: int = 2026, period: str = "2026-11") -> D
     _write_team(team_dir / PERSONAL_FILE, PERSONAL_FILE, b.personal, personal_layouts, defects)
     for s in TEAM_SHEETS:
         if s not in b.personal:
-            defects.append({"file": PERSONAL_FILE, "sheet": _SCHEMAS["sheets"][s]["zh"], "row": 0, "column": "", "code": "missing-sheet"})
-    defects.append({"file": PERSONAL_FILE, "sheet": "活动", "row": 0, "column": "内容摘要", "code": "missing-column"})
+            defects.append(
+                {
+                    "file": PERSONAL_FILE,
+                    "sheet": _SCHEMAS["sheets"][s]["zh"],
+                    "row": 0,
+                    "column": "",
+                    "code": "missing-sheet",
+                }
+            )
+    defects.append(
+        {"file": PERSONAL_FILE, "sheet": "活动", "row": 0, "column": "内容摘要", "code": "missing-column"}
+    )
 
     rng = b.rng
     (team_dir / "corrupt.xlsx").write_bytes(b"PK\x03\x04" + bytes(rng.randrange(256) for _ in range(2048)))
     defects.append({"file": "corrupt.xlsx", "sheet": "", "row": 0, "column": "", "code": "file-unreadable"})
-    (team_dir / "encrypted.xlsx").write_bytes(_encrypt(_small_workbook(b, "encrypted.xlsx", []), ENCRYPTION_PASSWORD))
+    (team_dir / "encrypted.xlsx").write_bytes(
+        _encrypt(_small_workbook(b, "encrypted.xlsx", []), ENCRYPTION_PASSWORD)
+    )
     defects.append({"file": "encrypted.xlsx", "sheet": "", "row": 0, "column": "", "code": "file-encrypted"})
     (team_dir / "notes.xlsx").write_text("会议纪要：11 月销售例会\n1. 月底前完成回款跟进\n", encoding="utf-8")
     defects.append({"file": "notes.xlsx", "sheet": "", "row": 0, "column": "", "code": "file-unsupported"})
@@ -1083,8 +1229,17 @@ def generate_demo(root: Path, *, seed: int = 2026, period: str = "2026-11") -> D
     write_master_xlsx(master, settings_rows, b.reps, targets)
 
     defects.sort(key=lambda d: (d["file"], d["sheet"], d["row"], d["column"], d["code"]))
-    (root / "defects.json").write_text(json.dumps(defects, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    notes = [{"rep_id": NO_COLLECTIONS_TARGET_REP, "period": period, "kpi": "collections", "code": "missing-target"}]
+    (root / "defects.json").write_text(
+        json.dumps(defects, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
+    notes = [
+        {
+            "rep_id": NO_COLLECTIONS_TARGET_REP,
+            "period": period,
+            "kpi": "collections",
+            "code": "missing-target",
+        }
+    ]
     return DemoData(
         root=root,
         team_dir=team_dir,

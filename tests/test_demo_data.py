@@ -77,13 +77,21 @@ def test_every_code_but_missing_target_is_injected(demo):
     assert listed == demo.defects
     assert {d["code"] for d in listed} == set(CODES) - {"missing-target"}
     assert all(set(d) == {"file", "sheet", "row", "column", "code"} for d in listed)
-    assert demo.scoring_notes == [{"rep_id": "S011", "period": "2026-11", "kpi": "collections", "code": "missing-target"}]
+    assert demo.scoring_notes == [
+        {"rep_id": "S011", "period": "2026-11", "kpi": "collections", "code": "missing-target"}
+    ]
 
 
 def test_skipped_and_rejected_files_exist(demo):
     """The lock file, the hidden file and the three unreadable kinds are in the team folder."""
     names = {p.name for p in demo.team_dir.iterdir()}
-    assert {"~$team_east.xlsx", ".team_east_backup.xlsx", "corrupt.xlsx", "encrypted.xlsx", "notes.xlsx"} <= names
+    assert {
+        "~$team_east.xlsx",
+        ".team_east_backup.xlsx",
+        "corrupt.xlsx",
+        "encrypted.xlsx",
+        "notes.xlsx",
+    } <= names
     assert msoffcrypto.OfficeFile(io.BytesIO((demo.team_dir / "encrypted.xlsx").read_bytes())).is_encrypted()
     openpyxl.load_workbook(io.BytesIO(_decrypted((demo.team_dir / "encrypted.xlsx").read_bytes())))
     assert not any(d["file"].startswith(("~$", ".")) for d in demo.defects)
@@ -136,10 +144,20 @@ def test_master_data(demo):
     assert [t["rep_id"] for t in targets if t["collections_target"] is None] == ["S011"]
     book = openpyxl.load_workbook(demo.master_path)
     assert book.sheetnames == ["设置", "花名册", "目标"]
-    assert [c.value for c in book["花名册"][1]] == ["销售代表", "姓名", "工号", "团队", "区域", "主管", "状态"]
+    assert [c.value for c in book["花名册"][1]] == [
+        "销售代表",
+        "姓名",
+        "工号",
+        "团队",
+        "区域",
+        "主管",
+        "状态",
+    ]
     assert book["设置"].max_row == len(settings) + 1
     assert [row[6] for row in book["花名册"].iter_rows(min_row=2, values_only=True)].count("离职") == 1
-    assert [t["revenue_target"] for t in targets] == [r[2] for r in book["目标"].iter_rows(min_row=2, values_only=True)]
+    assert [t["revenue_target"] for t in targets] == [
+        r[2] for r in book["目标"].iter_rows(min_row=2, values_only=True)
+    ]
     left = next(r["rep_id"] for r in roster if r["status"] == "Left")
     acts = CalamineWorkbook.from_path(demo.team_dir / "team_south.xlsx").get_sheet_by_name("活动").to_python()
     assert any(row[1] == left and isinstance(row[0], date) and row[0] >= date(2026, 11, 1) for row in acts)
@@ -150,7 +168,11 @@ def test_grade_and_name_rules():
     assert compute_grade("Large", 600, "High", 0) == "A"
     assert compute_grade("Medium", 150, "Medium", 0) == "B"
     assert compute_grade(None, None, None, None) == "D"
-    assert normalise_company(" 上海 华东精密机械股份有限公司") == normalise_company("上海华东精密机械") == "上海华东精密机械"
+    assert (
+        normalise_company(" 上海 华东精密机械股份有限公司")
+        == normalise_company("上海华东精密机械")
+        == "上海华东精密机械"
+    )
 
 
 # ---------------------------------------------------------------- an independent oracle
@@ -210,7 +232,17 @@ def _email(v):
     return str(v).strip()
 
 
-_PARSE = {"date": _date, "money": _money, "number": _money, "int": _int, "pct": _pct, "id": _id, "text": lambda v: str(v).strip(), "phone": _phone, "email": _email}
+_PARSE = {
+    "date": _date,
+    "money": _money,
+    "number": _money,
+    "int": _int,
+    "pct": _pct,
+    "id": _id,
+    "text": lambda v: str(v).strip(),
+    "phone": _phone,
+    "email": _email,
+}
 
 
 def _reference_findings(team_dir: Path, as_of: date, roster: set[str]) -> set[tuple]:
@@ -226,7 +258,9 @@ def _reference_findings(team_dir: Path, as_of: date, roster: set[str]) -> set[tu
             names = {_norm(n): c for c in cols for n in [c["zh"], c["en"], *c.get("aliases", [])]}
             data = wb.get_sheet_by_name(name).to_python()
             need = [c for c in cols if c.get("required")]
-            head = next(i for i, r in enumerate(data[:10]) if sum(_norm(v) in names for v in r) * 2 >= len(need))
+            head = next(
+                i for i, r in enumerate(data[:10]) if sum(_norm(v) in names for v in r) * 2 >= len(need)
+            )
             headers = data[head]
             matched = [names.get(_norm(h)) for h in headers]
             keys = [c["key"] for c in matched if c]
@@ -243,8 +277,8 @@ def _reference_findings(team_dir: Path, as_of: date, roster: set[str]) -> set[tu
                         continue
                     row["_h"][c["key"]] = h
 
-                    def bad(code, c=c, h=h):
-                        found.add((path.name, name, i, h, code))
+                    def bad(code, h=h, row=row, where=(path.name, name, i)):
+                        found.add((*where, h, code))
                         row["_err"] = True
 
                     if v in ("", None):
@@ -254,7 +288,11 @@ def _reference_findings(team_dir: Path, as_of: date, roster: set[str]) -> set[tu
                         continue
                     try:
                         if c["type"] == "enum":
-                            allowed = {_norm(x): en for en, zh in _SCHEMAS["enums"][c["enum"]]["values"] for x in (en, zh)}
+                            allowed = {
+                                _norm(x): en
+                                for en, zh in _SCHEMAS["enums"][c["enum"]]["values"]
+                                for x in (en, zh)
+                            }
                             if _norm(v) not in allowed:
                                 bad("bad-enum")
                                 continue
@@ -270,13 +308,22 @@ def _reference_findings(team_dir: Path, as_of: date, roster: set[str]) -> set[tu
                     row[c["key"]] = value
                     if c["type"] == "date" and not (date(2000, 1, 1) <= value <= as_of + timedelta(days=365)):
                         bad("out-of-range")
-                    elif ("min" in c and value < c["min"]) or ("max" in c and value > c["max"]) or ("min_exclusive" in c and value <= c["min_exclusive"]):
+                    elif (
+                        ("min" in c and value < c["min"])
+                        or ("max" in c and value > c["max"])
+                        or ("min_exclusive" in c and value <= c["min_exclusive"])
+                    ):
                         bad("out-of-range")
                     elif c.get("roster") and value not in roster:
                         bad("unknown-reference")
                 for c in cols:
                     other = c.get("not_before")
-                    if other and isinstance(row.get(c["key"]), date) and isinstance(row.get(other), date) and row[c["key"]] < row[other]:
+                    if (
+                        other
+                        and isinstance(row.get(c["key"]), date)
+                        and isinstance(row.get(other), date)
+                        and row[c["key"]] < row[other]
+                    ):
                         found.add((path.name, name, i, row["_h"][c["key"]], "date-order"))
                         row["_err"] = True
                 rows[key].append(row)
@@ -310,14 +357,21 @@ def _reference_findings(team_dir: Path, as_of: date, roster: set[str]) -> set[tu
 
     names, last_seen = {}, defaultdict(lambda: None)
     for a in ok["activities"]:
-        if a["date"] <= as_of and (last_seen[a["customer_id"]] is None or a["date"] > last_seen[a["customer_id"]]):
+        if a["date"] <= as_of and (
+            last_seen[a["customer_id"]] is None or a["date"] > last_seen[a["customer_id"]]
+        ):
             last_seen[a["customer_id"]] = a["date"]
     for c in ok["customers"]:
         n = normalise_company(c["customer_name"])
         if n in names and names[n] != c["owner"]:
             at(c, "customer_name", "customer-conflict")
         names.setdefault(n, c["owner"])
-        grade = compute_grade(c.get("company_size"), c.get("annual_potential"), c.get("willingness"), c.get("historical_revenue"))
+        grade = compute_grade(
+            c.get("company_size"),
+            c.get("annual_potential"),
+            c.get("willingness"),
+            c.get("historical_revenue"),
+        )
         if c.get("grade") and c["grade"] != grade:
             at(c, "grade", "grade-mismatch")
         since = last_seen[c["customer_id"]] or c["created"]
@@ -328,7 +382,10 @@ def _reference_findings(team_dir: Path, as_of: date, roster: set[str]) -> set[tu
             continue
         if o.get("expected_close") and o["expected_close"] < as_of:
             at(o, "expected_close", "opportunity-overdue")
-        if not any(a["customer_id"] == o["customer_id"] and as_of - timedelta(days=30) <= a["date"] <= as_of for a in ok["activities"]):
+        if not any(
+            a["customer_id"] == o["customer_id"] and as_of - timedelta(days=30) <= a["date"] <= as_of
+            for a in ok["activities"]
+        ):
             at(o, "opportunity_id", "opportunity-stale")
     lines = defaultdict(float)
     has_lines = set()
@@ -353,14 +410,26 @@ def _reference_findings(team_dir: Path, as_of: date, roster: set[str]) -> set[tu
         if cid in contracts and abs(lines[cid] - contracts[cid]["amount"]) > 1:
             at(contracts[cid], "amount", "contract-amount-mismatch")
     for o in ok["orders"]:
-        if o.get("promised") and o["promised"] < as_of and not o.get("shipped") and o.get("status") != "Cancelled":
+        if (
+            o.get("promised")
+            and o["promised"] < as_of
+            and not o.get("shipped")
+            and o.get("status") != "Cancelled"
+        ):
             at(o, "promised", "order-overdue")
     for t in ok["complaints"]:
         if (t.get("resolved") and (t["resolved"] - t["received"]).days > 7) or (
             not t.get("resolved") and t.get("status") != "Resolved" and (as_of - t["received"]).days > 7
         ):
             at(t, "received", "complaint-overdue")
-    limits = {"Travel": 5000, "Entertainment": 2000, "Marketing": 20000, "Transport": 1000, "Telecom": 500, "Other": 1000}
+    limits = {
+        "Travel": 5000,
+        "Entertainment": 2000,
+        "Marketing": 20000,
+        "Transport": 1000,
+        "Telecom": 500,
+        "Other": 1000,
+    }
     receipts = defaultdict(list)
     for e in ok["expenses"]:
         if e["amount"] > limits[e["category"]] and e.get("approval") != "Approved":
@@ -387,7 +456,11 @@ def _reference_findings(team_dir: Path, as_of: date, roster: set[str]) -> set[tu
 def test_reference_reading_finds_exactly_the_injected_defects(demo):
     """An independent reading of the rules finds every injected row-level defect and nothing else."""
     roster = {r["rep_id"] for r in demo.reps}
-    expected = {(d["file"], d["sheet"], d["row"], d["column"], d["code"]) for d in demo.defects if d["code"] not in STRUCTURAL}
+    expected = {
+        (d["file"], d["sheet"], d["row"], d["column"], d["code"])
+        for d in demo.defects
+        if d["code"] not in STRUCTURAL
+    }
     found = _reference_findings(demo.team_dir, demo.as_of, roster)
     assert sorted(found - expected) == []
     assert sorted(expected - found) == []
