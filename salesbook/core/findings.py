@@ -27,7 +27,7 @@ CODES: dict[str, tuple[str, str, str]] = {
     "unknown-reference": (ERROR, "「{column}」引用的{target_zh}不存在：{value}", "'{column}' refers to an unknown {target_en}: {value}"),
     "date-order": (ERROR, "「{column}」早于「{other}」", "'{column}' is before '{other}'"),
     "totals-row-skipped": (INFO, "合计行已跳过", "Totals row skipped"),
-    "missing-target": (WARNING, "{rep_id} 在 {period} 没有「{kpi}」目标，该项不计分", "{rep_id} has no {kpi} target for {period}; that KPI is left out"),
+    "missing-target": (WARNING, "{rep_id} 在 {period} 没有「{kpi_zh}」目标，该项不计分", "{rep_id} has no {kpi} target for {period}; that KPI is left out"),
     # domain
     "customer-conflict": (WARNING, "客户「{value}」已由 {first_owner} 建档（{first}），现又由 {owner} 建档", "Customer '{value}' is already filed by {first_owner} ({first}); filed again by {owner}"),
     "grade-mismatch": (WARNING, "填写的等级 {value} 与计算等级 {computed} 不符", "Grade {value} differs from the computed grade {computed}"),
@@ -102,7 +102,7 @@ def make_finding(
 ) -> Finding:
     """Build a finding for `code` with its zh / en message filled from `fmt` (and column/value)."""
     severity, zh, en = CODES[code]
-    values = _SafeDict(column=column, value=value, sheet=sheet, **fmt)
+    values = _SafeDict(column=column, value=value, sheet=sheet, rep_id=rep_id, **fmt)
     message = zh.format_map(values) + " / " + en.format_map(values)
     return Finding(
         file=file,

@@ -135,14 +135,40 @@ def rating_for(score: Decimal, st: Settings) -> str:
     return "D"
 
 
+@dataclass(frozen=True)
+class ScoreResult:
+    attainment: dict[str, Decimal]  # only the KPIs with a target
+    weights: dict[str, Decimal]  # rescaled over those KPIs
+    base: Decimal
+    deductions: Decimal
+    score: Decimal
+    rating: str
+    coefficient: Decimal
+
+
+def compute_score(actuals: dict[str, Decimal], targets: dict[str, Decimal | None], deductions: list[Decimal],
+                  st: Settings) -> ScoreResult:
+    """SPEC §5: capped attainment, weights rescaled over KPIs with a target, base, capped deductions,
+    score rounded half-up to 2 decimals, rating and pay coefficient."""
+    cap = dec(st["attainment_cap"])
+    attain = {}
+    for k in KPIS:
+        target = targets.get(k)
+        if target is not None and target != 0:
+            attain[k] = min(dec(actuals.get(k, 0)) / target, cap)
+    w = rescaled_weights(st.weights(), list(attain))
+    base = Decimal(100) * sum((w[k] * attain[k] for k in attain), Decimal(0))
+    ded = min(dec(st["deduction_cap"]), sum(deductions, Decimal(0)))
+    score = round_half_up(max(Decimal(0), base - ded))
+    rating = rating_for(score, st)
+    return ScoreResult(attain, w, base, ded, score, rating, dec(st[f"coefficient.{rating}"]))
+
+
 def score_reps(ds: Dataset, findings: list[Finding], period: Period, st: Settings,
                roster: pd.DataFrame, targets: pd.DataFrame | None, *, master_file: str = "") -> Scoring:
     """Scorecards for every rep in scope: active roster reps, and reps who left but have rows."""
     ev = collect_kpis(ds, period)
     vio = violation_points(ds, findings, period, st)
-    weights = st.weights()
-    cap = dec(st["attainment_cap"])
-    ded_cap = dec(st["deduction_cap"])
     target_of: dict[str, dict] = {}
     if targets is not None:
         from .periods import PeriodError, parse_period
@@ -164,38 +190,30 @@ def score_reps(ds: Dataset, findings: list[Finding], period: Period, st: Setting
         t = target_of.get(rid, {})
         card: dict[str, object] = {"rep_id": rid, "name": rep["name"], "employee_id": rep["employee_id"],
                                    "team": "" if blank(rep.get("team")) else rep["team"], "period": period.label}
-        present, attain = [], {}
+        actuals, targets_k = {}, {}
         for k in KPIS:
             items = ev.get(rid, {}).get(k, [])
-            actual = sum((v for *_, v in items), Decimal(0))
+            actuals[k] = sum((v for *_, v in items), Decimal(0))
             raw_t = t.get(f"{k}_target")
-            target = None if blank(raw_t) else dec(raw_t)
-            card[k] = float(actual)
-            card[f"{k}_target"] = None if target is None else float(target)
-            if target is None or target == 0:
-                card[f"{k}_attainment"] = None
-                out_findings.append(make_finding(
-                    "missing-target", file=master_file, sheet="目标", rep_id=rid, value="",
-                    kpi=f"{KPI_ZH[k]} / {k}", period=period.label))
-            else:
-                a = min(actual / target, cap)
-                attain[k] = a
-                present.append(k)
-                card[f"{k}_attainment"] = float(round_half_up(a, Decimal("0.0001")))
+            targets_k[k] = None if blank(raw_t) else dec(raw_t)
             for fl, sh, rw, v in items:
                 evidence.append([rid, period.label, k, fl, sh, rw, float(v), ""])
-        w = rescaled_weights(weights, present)
-        base = Decimal(100) * sum((w[k] * attain[k] for k in present), Decimal(0))
         points = vio.get(rid, [])
-        ded = min(ded_cap, sum((p for *_, p, _c in points), Decimal(0)))
         for fl, sh, rw, p, code in points:
             evidence.append([rid, period.label, "deductions", fl, sh, rw, float(p), code])
-        score = max(Decimal(0), base - ded)
-        score = round_half_up(score)
-        rating = rating_for(score, st)
+        result = compute_score(actuals, targets_k, [p for *_, p, _c in points], st)
+        for k in KPIS:
+            card[k] = float(actuals[k])
+            card[f"{k}_target"] = None if targets_k[k] is None else float(targets_k[k])
+            a = result.attainment.get(k)
+            card[f"{k}_attainment"] = None if a is None else float(round_half_up(a, Decimal("0.0001")))
+            if a is None:
+                out_findings.append(make_finding(
+                    "missing-target", file=master_file, sheet="目标", rep_id=rid, value="",
+                    kpi_zh=KPI_ZH[k], kpi=k, period=period.label))
         card.update({
-            "base_score": float(round_half_up(base)), "deductions": float(ded), "score": float(score),
-            "rating": rating, "coefficient": float(dec(st[f"coefficient.{rating}"])),
+            "base_score": float(round_half_up(result.base)), "deductions": float(result.deductions),
+            "score": float(result.score), "rating": result.rating, "coefficient": float(result.coefficient),
             "violations": len(points),
         })
         rows.append(card)
