@@ -132,7 +132,6 @@ _EXPENSE_RANGES = {
     "Transport": (20, 900), "Telecom": (50, 450), "Other": (50, 900),
 }
 EXPENSE_LIMITS = {"Travel": 5000, "Entertainment": 2000, "Marketing": 20000, "Transport": 1000, "Telecom": 500, "Other": 1000}
-CADENCE = {"A": 7, "B": 14, "C": 30, "D": 90}
 # fmt: on
 
 TEAMS = [  # file name, team, region, manager
