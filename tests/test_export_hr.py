@@ -1,0 +1,93 @@
+"""The HR export: payroll columns only, neutralised text, hashes in the manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+from test_scoring import build_example
+
+from salesbook.exports import HR_COLUMNS, write_hr_export
+from salesbook.io.writers import csv_bytes, neutralize
+from salesbook.pipeline import consolidate
+
+PHONE = re.compile(r"1[3-9]\d{9}|0\d{2,3}-?\d{7,8}")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@given(st.text())
+def test_neutralised_text_never_starts_like_a_formula(text: str) -> None:
+    """After neutralising, no text starts with = + - @, tab or CR; safe text is unchanged."""
+    out = neutralize(text)
+    assert not str(out).startswith(DANGEROUS)
+    if not text.startswith(DANGEROUS + ("\n",)):
+        assert out == text
+
+
+@given(st.lists(st.text(min_size=1), min_size=1, max_size=5))
+def test_csv_cells_are_neutralised(cells: list[str]) -> None:
+    """Every cell of an exported CSV row is neutralised."""
+    import csv
+    import io
+
+    data = csv_bytes(["c%d" % i for i in range(len(cells))], [cells])
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    for cell in rows[1]:
+        assert not cell.startswith(DANGEROUS)
+
+
+def test_hr_export_files_columns_and_manifest(tmp_path: Path) -> None:
+    """The export has payroll columns only, no phone or e-mail anywhere, and the manifest's hashes match."""
+    team, master = build_example(tmp_path)
+    c = consolidate(team, master=master, period="2026-11")
+    out = tmp_path / "hr"
+    paths = write_hr_export(c, out)
+    assert [p.name for p in paths] == ["scorecards_2026-11.csv", "scorecards_2026-11.xlsx", "manifest.json"]
+    raw = (out / "scorecards_2026-11.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    text = raw.decode("utf-8-sig")
+    assert text.splitlines()[0].split(",") == HR_COLUMNS
+    assert "王芳" in text and "E1001" in text
+    assert not PHONE.search(text) and not EMAIL.search(text)
+    assert "甲机械" not in text and "C1" not in text  # no customer names or ids
+    wb = load_workbook(out / "scorecards_2026-11.xlsx", read_only=True)
+    cells = [str(v) for row in wb.active.iter_rows(values_only=True) for v in row if v is not None]
+    assert cells[: len(HR_COLUMNS)] == HR_COLUMNS
+    for v in cells:
+        assert not PHONE.search(v) and not EMAIL.search(v)
+        assert not v.startswith(("=", "+", "@", "\t", "\r")) and not (v.startswith("-") and not _is_number(v))
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    for entry in manifest["files"]:
+        assert hashlib.sha256((out / entry["file"]).read_bytes()).hexdigest() == entry["sha256"]
+
+
+def _is_number(v: str) -> bool:
+    try:
+        float(v)
+        return True
+    except ValueError:
+        return False
+
+
+def test_hostile_names_are_neutralised_in_hr_export(tmp_path: Path) -> None:
+    """A rep name like '=HYPERLINK(…)' from the roster reaches HR as inert text."""
+    from conftest import write_master
+
+    team, _ = build_example(tmp_path)
+    master = write_master(tmp_path / "evil.xlsx",
+                          [["S001", '=HYPERLINK("http://x","a")', "E1", "@team", "华东", "李强", "在职"]],
+                          [["S001", "2026-11", 1, 1, 1, 1, 1]])
+    c = consolidate(team, master=master, period="2026-11")
+    write_hr_export(c, tmp_path / "hr")
+    text = (tmp_path / "hr" / "scorecards_2026-11.csv").read_text(encoding="utf-8-sig")
+    assert "'=HYPERLINK" in text and "'@team" in text
+    wb = load_workbook(tmp_path / "hr" / "scorecards_2026-11.xlsx")
+    values = [c.value for row in wb.active.iter_rows() for c in row]
+    assert "'=HYPERLINK(\"http://x\",\"a\")" in values
+    assert all(not (isinstance(v, str) and v.startswith("=")) for v in values)
