@@ -192,3 +192,25 @@ def export_hr(team_dir, master, period, as_of, out, workers):
     click.echo(f"HR export for {c.run.period.label}: {len(c.scorecards)} scorecards")
     for p in paths:
         click.echo(f"  {p}")
+
+
+@main.group()
+def template() -> None:
+    """Blank workbooks made from the schemas."""
+
+
+@template.command("team")
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--master", "master", type=click.Path(path_type=Path), help="SalesBook.xlsm: rep id drop-downs")
+@_guard
+def template_team(out, master):
+    """A blank team workbook with drop-downs, date rules and header notes."""
+    from .io.team_template import write_team_template
+    from .pipeline import read_master
+
+    rep_ids = None
+    if master:
+        m = read_master(master)
+        rep_ids = sorted(m.roster_ids or [])
+    write_team_template(out, rep_ids)
+    click.echo(f"Wrote {out}")
