@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -78,8 +79,12 @@ def stop_office(proc, desktop=None) -> None:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         pass
+    _kill_group(proc)
+
+
+def _kill_group(proc) -> None:
     try:
-        os.killpg(proc.pid, signal.SIGKILL)  # our own process group: soffice and its children
+        os.killpg(proc.pid, signal.SIGKILL)  # the process group we started: soffice and its children
     except ProcessLookupError:
         pass
 
@@ -151,7 +156,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--inspect", action="append", default=[], help="workbook to report on")
     parser.add_argument("--run", action="append", default=[], help="FILE::SCRIPT_URL to invoke")
-    parser.add_argument("--timeout", type=float, default=40.0, help="seconds to wait for soffice")
+    parser.add_argument("--timeout", type=float, default=40.0, help="seconds to wait for soffice to accept")
+    parser.add_argument(
+        "--deadline", type=float, default=60.0, help="seconds before soffice is killed anyway"
+    )
     args = parser.parse_args()
     runs: dict[str, list[str]] = {}
     for item in args.run:
@@ -165,6 +173,10 @@ def main() -> int:
     output: dict = {"files": {}}
     try:
         proc, ctx = start_office(profile, pipe, args.timeout)
+        # A blocked UNO call cannot be interrupted from Python: killing soffice makes it fail instead.
+        watchdog = threading.Timer(args.deadline, _kill_group, (proc,))
+        watchdog.daemon = True
+        watchdog.start()
         desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
         for file in files:
             doc = load(desktop, Path(file))
