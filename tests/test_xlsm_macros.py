@@ -64,3 +64,17 @@ def test_no_xlwings_pro_in_salesbook_xlsm():
     package = Path(importlib.import_module("salesbook.xlsm.builder").__file__).parent
     for source in package.glob("*.py"):
         assert "xlwings.pro" not in source.read_text("utf-8"), source.name
+
+
+def test_builder_refuses_a_button_without_its_sub(tmp_path):
+    """A layout button naming a Sub that macros/*.bas lacks stops the build with the button named."""
+    from salesbook.xlsm.builder import LayoutError, master_vba_project
+
+    text = (
+        shipped_path("workbook/layout.toml")
+        .read_text("utf-8")
+        .replace('macro = "Reports"', 'macro = "Report"')
+    )
+    (tmp_path / "layout.toml").write_text(text, "utf-8")
+    with pytest.raises(LayoutError, match="no Sub Report"):
+        master_vba_project(load_layout(tmp_path / "layout.toml"))
