@@ -90,7 +90,7 @@ EN = {
     ],
     "preamble": "The Seller and the Buyer, through friendly negotiation, agree that the Buyer purchases the following products from the Seller on the terms below.",
     "art1": "Article 1  Products, quantities and prices",
-    "headers": ["No.", "Product", "Specification", "Qty", "Unit", "Unit price (CNY)", "Amount (CNY)"],
+    "headers": ["No.", "Product", "Spec.", "Qty", "Unit", "Unit price (CNY)", "Amount (CNY)"],
     "subtotal": "Subtotal",
     "discount": "Discount ({{ discount_rate | percent }})",
     "total": "Contract total",
@@ -159,6 +159,20 @@ def _cell_text(cell, text: str, *, bold: bool = False, align=WD_ALIGN_PARAGRAPH.
     run.bold = bold
 
 
+def _fix_widths(table, widths) -> None:
+    """Fixed column widths that Word and LibreOffice both honour (grid columns and every cell)."""
+    table.autofit = False
+    grid = table._tbl.tblGrid
+    for width, column in zip(widths, grid.findall(qn("w:gridCol")), strict=True):
+        column.set(qn("w:w"), str(int(width.twips)))
+    for row in table.rows:
+        for tc in row._tr.tc_lst:
+            span = tc.grid_span
+            start = sum(1 for _ in tc.itersiblings(preceding=True, tag=qn("w:tc")))
+            before = sum(t.grid_span for t in row._tr.tc_lst[:start])
+            tc.width = sum(widths[before : before + span], Cm(0))
+
+
 def _heading(doc, text: str) -> None:
     paragraph = doc.add_paragraph()
     paragraph.paragraph_format.space_before = Pt(8)
@@ -221,7 +235,7 @@ def build_contract(labels: dict, out: Path) -> None:
     doc.add_paragraph(labels["preamble"]).paragraph_format.space_before = Pt(8)
 
     _heading(doc, labels["art1"])
-    widths = [Cm(1.2), Cm(4.2), Cm(3.0), Cm(1.6), Cm(1.3), Cm(2.5), Cm(2.6)]
+    widths = [Cm(1.1), Cm(3.9), Cm(2.5), Cm(1.5), Cm(1.5), Cm(2.8), Cm(3.1)]
     right = WD_ALIGN_PARAGRAPH.RIGHT
     center = WD_ALIGN_PARAGRAPH.CENTER
     table = doc.add_table(rows=7, cols=7)
@@ -255,9 +269,7 @@ def build_contract(labels: dict, out: Path) -> None:
         merged = row.cells[0].merge(row.cells[5])
         _cell_text(merged, label, bold=bold, align=right)
         _cell_text(row.cells[6], value, bold=bold, align=right)
-    for row in table.rows:
-        for width, cell in zip(widths, row.cells, strict=False):
-            cell.width = width
+    _fix_widths(table, widths)
 
     upper = doc.add_paragraph()
     upper.paragraph_format.space_before = Pt(6)

@@ -159,6 +159,7 @@ def test_money():
         ("138****5678", "138****5678"),
         ("010-12345678", "010-****5678"),
         ("0755 1234567", "0755-***4567"),
+        ("010-****5678", "010-****5678"),
         ("12345", "*2345"),
         ("911", "****"),
         (None, ""),
@@ -171,9 +172,19 @@ def test_mask_phone(phone, masked):
 
 @given(st.from_regex(r"1[3-9]\d{9}", fullmatch=True))
 def test_mask_phone_hides_the_middle(phone):
-    """No masked mobile number still shows its middle four digits."""
+    """No masked mobile number still shows its middle four digits, and masking twice changes nothing."""
     masked = mask_phone(phone)
     assert masked == phone[:3] + "****" + phone[-4:]
+    assert mask_phone(masked) == masked
+
+
+@given(st.from_regex(r"0(10|2\d|[3-9]\d\d)-?[2-9]\d{6,7}", fullmatch=True))
+def test_mask_landline_keeps_area_code_and_is_idempotent(phone):
+    """A landline keeps its area code and last 4 digits only, and masking it again changes nothing."""
+    masked = mask_phone(phone)
+    area = masked.split("-")[0]
+    assert phone.replace("-", "").startswith(area) and masked.endswith(phone[-4:])
+    assert sum(ch.isdigit() for ch in masked) == len(area) + 4
     assert mask_phone(masked) == masked
 
 

@@ -199,6 +199,7 @@ def quantity(value: object) -> str:
 
 _MASKED_MOBILE = re.compile(r"1\d{2}\*{4}\d{4}")
 _MOBILE = re.compile(r"1[3-9]\d{9}")
+_ALREADY_MASKED = re.compile(r"\d{0,4}\*{3,}\d{0,4}")
 _LANDLINE = re.compile(r"(0(?:10|2\d|[3-9]\d{2}))(\d{7,8})")
 
 
@@ -222,6 +223,8 @@ def mask_phone(value: object) -> str:
     compact = re.sub(r"^(?:\+86|0086)", "", compact)
     if _MASKED_MOBILE.fullmatch(compact):
         return compact
+    if _ALREADY_MASKED.fullmatch(compact):
+        return text
     if _MOBILE.fullmatch(compact):
         return f"{compact[:3]}****{compact[-4:]}"
     landline = _LANDLINE.fullmatch(compact)

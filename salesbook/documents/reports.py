@@ -1,0 +1,399 @@
+"""Sales reports per rep or per team: a self-contained HTML page and an .xlsx with one sheet per table.
+
+Report context (a plain dict per report; see ``ReportContext``)::
+
+    {
+      "title": "2026年11月 销售月报",
+      "period": "2026-11",                       # or "2026-W47", "2026-Q4"
+      "scope": "rep" | "team",
+      "name": "张伟",                            # the rep's or the team's name
+      "as_of": date | "2026-11-30" | None,       # optional (default None)
+      "activities_by_type": {"拜访": 12, "电话": 30, ...},
+      "new_customers": 3,
+      "pipeline_by_stage": {"方案": (count, amount, weighted), ...}
+                                                  # or {"count":, "amount":, "weighted":} per stage
+      "revenue": number, "revenue_target": number | None,
+      "collections": number, "collections_target": number | None,
+      "overdue_follow_ups": [{"customer_id", "customer_name", "contact", "phone", "grade",
+                              "days_since", "cadence"}],
+      "overdue_orders": [{"order_id", "contract_id", "customer_name", "promised", "days_overdue",
+                          "status"}],
+      "open_complaints": [{"ticket_id", "customer_name", "contact", "phone", "email" (optional),
+                           "received", "category", "handler", "days_open"}],
+      "findings_count": {"error": int, "warning": int, "info": int},
+      "members": [{"rep_id", "name", "revenue", "collections", "new_customers", "activities"}],
+                                                  # optional; shown for scope "team"
+    }
+
+Numbers may be Decimal, int, float or text. Phone numbers and e-mails are masked in every
+output: the template applies mask_phone / mask_email, and the rows are masked before rendering
+and before writing the workbook, so an edited template cannot leak them either.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal, NotRequired, TypedDict
+
+import jinja2
+import xlsxwriter
+
+from .env import check_context, make_env, parse_checked, render_guard
+from .filters import mask_email, mask_phone, to_decimal
+
+__all__ = [
+    "ReportContext",
+    "default_report_template",
+    "normalise_report_context",
+    "render_report_html",
+    "write_report_xlsx",
+]
+
+OPTIONAL_KEYS: dict[str, Any] = {"as_of": None, "members": []}
+TABLES = ("overdue_follow_ups", "overdue_orders", "open_complaints")
+_PHONE_KEYS = {"phone", "mobile", "tel", "telephone", "contact_phone"}
+_EMAIL_KEYS = {"email", "e_mail", "mail"}
+
+
+class ReportContext(TypedDict):
+    """What the report template is rendered with (see the module docstring)."""
+
+    title: str
+    period: str
+    scope: Literal["rep", "team"]
+    name: str
+    as_of: NotRequired[Any]
+    activities_by_type: dict[str, int]
+    new_customers: int
+    pipeline_by_stage: dict[str, Any]
+    revenue: Any
+    revenue_target: Any
+    collections: Any
+    collections_target: Any
+    overdue_follow_ups: list[dict[str, Any]]
+    overdue_orders: list[dict[str, Any]]
+    open_complaints: list[dict[str, Any]]
+    findings_count: dict[str, int]
+    members: NotRequired[list[dict[str, Any]]]
+
+
+def default_report_template() -> Path:
+    """The shipped HTML report template."""
+    here = Path(__file__).resolve()
+    for candidate in (
+        here.parents[2] / "templates" / "report.html.j2",
+        here.parents[1] / "_shipped" / "templates" / "report.html.j2",
+    ):
+        if candidate.exists():
+            return candidate
+    raise FileNotFoundError("report template report.html.j2 not found next to the salesbook package")
+
+
+def _masked_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    for key, value in row.items():
+        folded = str(key).casefold()
+        if folded in _PHONE_KEYS:
+            out[key] = mask_phone(value)
+        elif folded in _EMAIL_KEYS:
+            out[key] = mask_email(value)
+    return out
+
+
+def _stage(value: Any) -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        return {"count": value["count"], "amount": value["amount"], "weighted": value["weighted"]}
+    count, amount, weighted = value
+    return {"count": count, "amount": amount, "weighted": weighted}
+
+
+def normalise_report_context(context: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of the context with optional keys filled, pipeline stages as dicts and contacts masked."""
+    ctx = {**{k: (list(v) if isinstance(v, list) else v) for k, v in OPTIONAL_KEYS.items()}, **context}
+    if isinstance(ctx.get("pipeline_by_stage"), Mapping):
+        ctx["pipeline_by_stage"] = {stage: _stage(v) for stage, v in ctx["pipeline_by_stage"].items()}
+    for key in TABLES:
+        if isinstance(ctx.get(key), Sequence):
+            ctx[key] = [_masked_row(row) for row in ctx[key]]
+    if isinstance(ctx.get("members"), Sequence):
+        ctx["members"] = [_masked_row(row) for row in ctx["members"]]
+    return ctx
+
+
+_compiled: dict[tuple[int, Path, float], tuple[jinja2.Template, set[str]]] = {}
+
+
+def _load(template: Path, env: jinja2.Environment) -> tuple[jinja2.Template, set[str]]:
+    """Compile a template once per environment and file version."""
+    from jinja2 import meta
+
+    key = (id(env), template.resolve(), template.stat().st_mtime)
+    if key not in _compiled:
+        ast = parse_checked(env, template.read_text(encoding="utf-8"), template)
+        compiled = render_guard(template, lambda: env.from_string(ast))  # type: ignore[arg-type]
+        _compiled[key] = (compiled, set(meta.find_undeclared_variables(ast)) - set(env.globals))
+    return _compiled[key]
+
+
+def render_report_html(
+    context: Mapping[str, Any], *, template: str | Path | None = None, env: jinja2.Environment | None = None
+) -> str:
+    """The report as one self-contained HTML page (inline CSS and SVG charts, no scripts, no network).
+
+    Raises TemplateFieldMissing (naming the field and the template) when the context lacks a
+    field the template uses, TemplateSecurityError when the template tries to leave the sandbox.
+    """
+    path = Path(template) if template is not None else default_report_template()
+    env = env or make_env(autoescape=True)
+    compiled, needed = _load(path, env)
+    ctx = normalise_report_context(context)
+    check_context(needed, ctx, path)
+    return render_guard(path, lambda: compiled.render(ctx))
+
+
+# --------------------------------------------------------------------------- xlsx
+
+
+def _number(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    return float(to_decimal(value))
+
+
+def _attainment(actual: Any, target: Any) -> float | None:
+    target_value = _number(target)
+    if not target_value:
+        return None
+    return (_number(actual) or 0.0) / target_value
+
+
+_SUMMARY = [
+    ("scope", "范围 Scope", "text"),
+    ("name", "名称 Name", "text"),
+    ("period", "周期 Period", "text"),
+    ("revenue", "签约额 Revenue", "money"),
+    ("revenue_target", "签约目标 Revenue target", "money"),
+    ("revenue_attainment", "签约完成率 Revenue attainment", "pct"),
+    ("collections", "回款额 Collections", "money"),
+    ("collections_target", "回款目标 Collections target", "money"),
+    ("collections_attainment", "回款完成率 Collections attainment", "pct"),
+    ("new_customers", "新客户 New customers", "int"),
+    ("activities", "活动 Activities", "int"),
+    ("pipeline_amount", "商机金额 Pipeline amount", "money"),
+    ("pipeline_weighted", "加权商机 Weighted pipeline", "money"),
+    ("overdue_follow_ups", "逾期跟进 Overdue follow-ups", "int"),
+    ("overdue_orders", "逾期订单 Overdue orders", "int"),
+    ("open_complaints", "未结投诉 Open complaints", "int"),
+    ("findings_error", "错误 Errors", "int"),
+    ("findings_warning", "警告 Warnings", "int"),
+    ("findings_info", "提示 Info", "int"),
+]
+
+_TABLE_SHEETS = [
+    (
+        "逾期跟进 Follow-ups",
+        "overdue_follow_ups",
+        [
+            ("customer_id", "客户编号 Customer ID", "text"),
+            ("customer_name", "客户 Customer", "text"),
+            ("contact", "联系人 Contact", "text"),
+            ("phone", "电话 Phone", "text"),
+            ("grade", "等级 Grade", "text"),
+            ("days_since", "未跟进天数 Days since", "int"),
+            ("cadence", "周期 Cadence", "int"),
+        ],
+    ),
+    (
+        "逾期订单 Orders",
+        "overdue_orders",
+        [
+            ("order_id", "订单编号 Order ID", "text"),
+            ("contract_id", "合同编号 Contract ID", "text"),
+            ("customer_name", "客户 Customer", "text"),
+            ("promised", "承诺交期 Promised", "date"),
+            ("days_overdue", "逾期天数 Days overdue", "int"),
+            ("status", "状态 Status", "text"),
+        ],
+    ),
+    (
+        "未结投诉 Complaints",
+        "open_complaints",
+        [
+            ("ticket_id", "投诉编号 Ticket ID", "text"),
+            ("customer_name", "客户 Customer", "text"),
+            ("contact", "联系人 Contact", "text"),
+            ("phone", "电话 Phone", "text"),
+            ("email", "邮箱 E-mail", "text"),
+            ("received", "受理日期 Received", "date"),
+            ("category", "类别 Category", "text"),
+            ("handler", "处理人 Handler", "text"),
+            ("days_open", "已开天数 Days open", "int"),
+        ],
+    ),
+]
+
+
+def _summary_row(ctx: Mapping[str, Any]) -> dict[str, Any]:
+    pipeline = ctx.get("pipeline_by_stage") or {}
+    findings = ctx.get("findings_count") or {}
+    return {
+        "scope": ctx.get("scope", ""),
+        "name": ctx.get("name", ""),
+        "period": ctx.get("period", ""),
+        "revenue": ctx.get("revenue"),
+        "revenue_target": ctx.get("revenue_target"),
+        "revenue_attainment": _attainment(ctx.get("revenue"), ctx.get("revenue_target")),
+        "collections": ctx.get("collections"),
+        "collections_target": ctx.get("collections_target"),
+        "collections_attainment": _attainment(ctx.get("collections"), ctx.get("collections_target")),
+        "new_customers": ctx.get("new_customers"),
+        "activities": sum(int(v) for v in (ctx.get("activities_by_type") or {}).values()),
+        "pipeline_amount": sum((_number(s["amount"]) or 0.0) for s in pipeline.values()),
+        "pipeline_weighted": sum((_number(s["weighted"]) or 0.0) for s in pipeline.values()),
+        "overdue_follow_ups": len(ctx.get("overdue_follow_ups") or []),
+        "overdue_orders": len(ctx.get("overdue_orders") or []),
+        "open_complaints": len(ctx.get("open_complaints") or []),
+        "findings_error": findings.get("error", 0),
+        "findings_warning": findings.get("warning", 0),
+        "findings_info": findings.get("info", 0),
+    }
+
+
+class _Sheet:
+    """One formatted sheet: bold header, typed cells, widths, frozen header, filter."""
+
+    def __init__(self, book: xlsxwriter.Workbook, name: str, columns: list[tuple[str, str, str]], formats):
+        self.sheet = book.add_worksheet(name)
+        self.columns = columns
+        self.formats = formats
+        self.row = 1
+        self.widths = [max(10, _display_width(label) + 2) for _, label, _ in columns]
+        for col, (_, label, _) in enumerate(columns):
+            self.sheet.write_string(0, col, label, formats["header"])
+
+    def add(self, values: Mapping[str, Any]) -> None:
+        for col, (key, _, kind) in enumerate(self.columns):
+            value = values.get(key)
+            self._cell(col, value, kind)
+        self.row += 1
+
+    def _cell(self, col: int, value: Any, kind: str) -> None:
+        sheet, row, f = self.sheet, self.row, self.formats
+        if value is None or value == "":
+            sheet.write_blank(row, col, None)
+            return
+        if kind in ("money", "pct", "int"):
+            try:
+                number = _number(value)
+            except ValueError:
+                number = None
+            if number is not None:
+                sheet.write_number(row, col, number, f[kind])
+                return
+        if kind == "date":
+            when = value
+            if isinstance(value, str):
+                try:
+                    when = dt.date.fromisoformat(value[:10])
+                except ValueError:
+                    when = value
+            if isinstance(when, dt.datetime | dt.date):
+                if not isinstance(when, dt.datetime):
+                    when = dt.datetime(when.year, when.month, when.day)
+                sheet.write_datetime(row, col, when, f["date"])
+                self.widths[col] = max(self.widths[col], 12)
+                return
+        text = str(value)
+        # write_string never turns "=..." into a formula (no formula injection from data).
+        sheet.write_string(row, col, text)
+        self.widths[col] = min(60, max(self.widths[col], _display_width(text) + 2))
+
+    def finish(self) -> None:
+        for col, width in enumerate(self.widths):
+            self.sheet.set_column(col, col, width)
+        self.sheet.freeze_panes(1, 0)
+        self.sheet.autofilter(0, 0, max(self.row - 1, 0), len(self.columns) - 1)
+
+
+def _display_width(text: str) -> int:
+    # CJK characters take two columns.
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def write_report_xlsx(contexts: Sequence[Mapping[str, Any]], path: str | Path) -> Path:
+    """Write the reports into one .xlsx: a summary row per report and one sheet per table.
+
+    Sheets: 汇总 Summary (one row per context), 活动 Activities (name, type, count), 商机 Pipeline
+    (name, stage, count, amount, weighted), 团队成员 Members (scope "team"), 逾期跟进 Follow-ups,
+    逾期订单 Orders, 未结投诉 Complaints — each table row led by the report's scope and name.
+    Phones and e-mails are masked; text is never written as a formula.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book = xlsxwriter.Workbook(str(path))
+    formats = {
+        "header": book.add_format(
+            {"bold": True, "bg_color": "#D9E2F3", "border": 1, "text_wrap": True, "valign": "top"}
+        ),
+        "money": book.add_format({"num_format": "#,##0.00"}),
+        "pct": book.add_format({"num_format": "0.0%"}),
+        "int": book.add_format({"num_format": "0"}),
+        "date": book.add_format({"num_format": "yyyy-mm-dd"}),
+    }
+    lead = [("scope", "范围 Scope", "text"), ("report", "名称 Name", "text")]
+    normalised = [normalise_report_context(c) for c in contexts]
+
+    summary = _Sheet(book, "汇总 Summary", _SUMMARY, formats)
+    activities = _Sheet(
+        book,
+        "活动 Activities",
+        [*lead, ("type", "类型 Type", "text"), ("count", "次数 Count", "int")],
+        formats,
+    )
+    pipeline = _Sheet(
+        book,
+        "商机 Pipeline",
+        [
+            *lead,
+            ("stage", "阶段 Stage", "text"),
+            ("count", "数量 Count", "int"),
+            ("amount", "金额 Amount", "money"),
+            ("weighted", "加权金额 Weighted", "money"),
+        ],
+        formats,
+    )
+    members = _Sheet(
+        book,
+        "团队成员 Members",
+        [
+            *lead,
+            ("rep_id", "销售代表 Rep ID", "text"),
+            ("name", "姓名 Name", "text"),
+            ("revenue", "签约额 Revenue", "money"),
+            ("collections", "回款额 Collections", "money"),
+            ("new_customers", "新客户 New customers", "int"),
+            ("activities", "活动 Activities", "int"),
+        ],
+        formats,
+    )
+    tables = [(key, _Sheet(book, name, [*lead, *columns], formats)) for name, key, columns in _TABLE_SHEETS]
+
+    for ctx in normalised:
+        head = {"scope": ctx.get("scope", ""), "report": ctx.get("name", "")}
+        summary.add(_summary_row(ctx))
+        for kind, count in (ctx.get("activities_by_type") or {}).items():
+            activities.add({**head, "type": kind, "count": count})
+        for stage, row in (ctx.get("pipeline_by_stage") or {}).items():
+            pipeline.add({**head, "stage": stage, **row})
+        for row in ctx.get("members") or []:
+            members.add({**head, **row})
+        for key, sheet in tables:
+            for row in ctx.get(key) or []:
+                sheet.add({**head, **_masked_row(row)})
+
+    for sheet in (summary, activities, pipeline, members, *(s for _, s in tables)):
+        sheet.finish()
+    book.close()
+    return path

@@ -1,0 +1,219 @@
+"""Tests for sales reports: HTML content and masking, sandbox, missing fields, xlsx sheets, Chromium."""
+
+import datetime as dt
+import re
+import shutil
+import subprocess
+from decimal import Decimal
+
+import openpyxl
+import pytest
+
+from salesbook.documents.env import TemplateFieldMissing, TemplateSecurityError, required_variables
+from salesbook.documents.reports import default_report_template, render_report_html, write_report_xlsx
+
+
+def report_context(scope="rep", **extra):
+    """A month's report for one rep (or a team) with one row in every table."""
+    context = {
+        "title": "2026年11月 销售月报",
+        "period": "2026-11",
+        "scope": scope,
+        "name": "张伟" if scope == "rep" else "华东一组",
+        "as_of": dt.date(2026, 11, 30),
+        "activities_by_type": {"拜访 Visit": 12, "电话 Call": 30, "演示 Demo": 4},
+        "new_customers": 3,
+        "pipeline_by_stage": {
+            "线索 Lead": (5, Decimal("500000"), Decimal("50000")),
+            "方案 Proposal": {"count": 2, "amount": Decimal("320000"), "weighted": Decimal("160000")},
+        },
+        "revenue": Decimal("823456.78"),
+        "revenue_target": Decimal("1000000"),
+        "collections": Decimal("400000"),
+        "collections_target": None,
+        "overdue_follow_ups": [
+            {
+                "customer_id": "C001",
+                "customer_name": "北京甲乙贸易有限公司",
+                "contact": "张三",
+                "phone": "13812345678",
+                "grade": "A",
+                "days_since": 12,
+                "cadence": 7,
+            }
+        ],
+        "overdue_orders": [
+            {
+                "order_id": "SO-1",
+                "contract_id": "HT-1",
+                "customer_name": '=HYPERLINK("http://evil")',
+                "promised": "2026-11-10",
+                "days_overdue": 20,
+                "status": "生产中",
+            }
+        ],
+        "open_complaints": [
+            {
+                "ticket_id": "T-9",
+                "customer_name": "<script>alert(1)</script>丙公司",
+                "contact": "李四",
+                "phone": "010-87654321",
+                "email": "lisi@example.com",
+                "received": dt.date(2026, 11, 2),
+                "category": "质量",
+                "handler": "王五",
+                "days_open": 28,
+            }
+        ],
+        "findings_count": {"error": 2, "warning": 5, "info": 1},
+    }
+    if scope == "team":
+        context["members"] = [
+            {
+                "rep_id": "R1",
+                "name": "张伟",
+                "revenue": 100,
+                "collections": 50,
+                "new_customers": 1,
+                "activities": 3,
+            }
+        ]
+    context.update(extra)
+    return context
+
+
+def test_report_html_has_every_section_and_masks_contacts():
+    """The HTML report shows KPIs, three charts and three tables, with phones and e-mails masked and text escaped."""
+    page = render_report_html(report_context())
+    assert page.startswith("<!DOCTYPE html>") and page.count("<svg") == 3
+    for needle in [
+        "张伟",
+        "¥823,456.78",
+        "82.3%",
+        "北京甲乙贸易有限公司",
+        "SO-1",
+        "T-9",
+        "2026年11月10日",
+        "线索 Lead (5)",
+    ]:
+        assert needle in page
+    assert "138****5678" in page and "010-****4321" in page and "l***@example.com" in page
+    assert "13812345678" not in page and "87654321" not in page and "lisi@" not in page
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert not re.search(r"(src|href)=\"?https?:", page) and "@import" not in page
+
+
+def test_masking_survives_a_template_without_filters(tmp_path):
+    """Even a template that prints phone and e-mail raw shows them masked."""
+    template = tmp_path / "raw.html.j2"
+    template.write_text(
+        "{% for r in open_complaints %}{{ r.phone }} {{ r.email }}{% endfor %}", encoding="utf-8"
+    )
+    assert render_report_html(report_context(), template=template) == "010-****4321 l***@example.com"
+
+
+def test_team_report_lists_members():
+    """A team report names the team and lists its members."""
+    page = render_report_html(report_context("team"))
+    assert "团队 Team" in page and "华东一组" in page and "团队成员 Team members" in page
+
+
+def test_report_template_typo_names_field_and_template(tmp_path):
+    """A typo'd field in a report template fails with TemplateFieldMissing naming the field and the template."""
+    template = tmp_path / "typo.html.j2"
+    template.write_text("<h1>{{ titel }}</h1>", encoding="utf-8")
+    with pytest.raises(TemplateFieldMissing) as caught:
+        render_report_html(report_context(), template=template)
+    assert caught.value.field == "titel" and "typo.html.j2" in str(caught.value)
+    nested = tmp_path / "nested.html.j2"
+    nested.write_text("{{ findings_count.errors }}", encoding="utf-8")
+    with pytest.raises(TemplateFieldMissing, match="'errors'.*|nested"):
+        render_report_html(report_context(), template=nested)
+
+
+def test_shipped_report_needs_only_documented_fields():
+    """The shipped template needs exactly the documented report fields."""
+    assert required_variables(default_report_template()) == set(report_context("team"))
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        "{{ title.__class__ }}",
+        "{{ os.popen('id').read() }}",
+        "{{ cycler.__init__.__globals__.os }}",
+        "{{ title | attr('__class__') }}",
+    ],
+)
+def test_html_template_cannot_escape_the_sandbox(tmp_path, payload):
+    """An HTML template reaching for __class__, __subclasses__, __globals__ or os fails with TemplateSecurityError naming it."""
+    template = tmp_path / "evil.html.j2"
+    template.write_text(payload, encoding="utf-8")
+    with pytest.raises(TemplateSecurityError, match=r"evil\.html\.j2 tried something unsafe"):
+        render_report_html(report_context(), template=template)
+
+
+def test_report_xlsx_sheets_masked_and_formatted(tmp_path):
+    """The workbook has a summary row per report and one sheet per table, masked, typed and formula-free."""
+    path = write_report_xlsx([report_context(), report_context("team")], tmp_path / "report.xlsx")
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == [
+        "汇总 Summary",
+        "活动 Activities",
+        "商机 Pipeline",
+        "团队成员 Members",
+        "逾期跟进 Follow-ups",
+        "逾期订单 Orders",
+        "未结投诉 Complaints",
+    ]
+    summary = list(book["汇总 Summary"].iter_rows(values_only=True))
+    assert len(summary) == 3
+    header = summary[0]
+    rep = dict(zip(header, summary[1], strict=True))
+    assert rep["名称 Name"] == "张伟" and rep["签约额 Revenue"] == pytest.approx(823456.78)
+    assert rep["签约完成率 Revenue attainment"] == pytest.approx(0.82345678)
+    assert rep["回款完成率 Collections attainment"] is None
+    assert rep["活动 Activities"] == 46 and rep["错误 Errors"] == 2
+    assert book["汇总 Summary"]["D2"].number_format == "#,##0.00"
+    assert book["汇总 Summary"].freeze_panes == "A2"
+    follow = list(book["逾期跟进 Follow-ups"].iter_rows(values_only=True))
+    assert follow[1][:6] == ("rep", "张伟", "C001", "北京甲乙贸易有限公司", "张三", "138****5678")
+    complaints = list(book["未结投诉 Complaints"].iter_rows(values_only=True))
+    assert complaints[1][5:7] == ("010-****4321", "l***@example.com")
+    assert complaints[1][7] == dt.datetime(2026, 11, 2)
+    orders = book["逾期订单 Orders"]
+    assert orders["E2"].value == '=HYPERLINK("http://evil")' and orders["E2"].data_type == "s"
+    every_value = [
+        v for ws in book for row in ws.iter_rows(values_only=True) for v in row if isinstance(v, str)
+    ]
+    assert not any("13812345678" in v or "87654321" in v or "lisi@" in v for v in every_value)
+    assert len(list(book["团队成员 Members"].iter_rows())) == 2
+
+
+@pytest.mark.chromium
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
+def test_report_prints_in_headless_chromium(tmp_path):
+    """Headless Chromium prints the report to a non-empty PDF whose text holds the rep's name and no raw phone."""
+    page = tmp_path / "report.html"
+    page.write_text(render_report_html(report_context()), encoding="utf-8")
+    pdf = tmp_path / "report.pdf"
+    command = [
+        "chromium",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--no-pdf-header-footer",
+        f"--print-to-pdf={pdf}",
+        page.as_uri(),
+    ]
+    subprocess.run(command, capture_output=True, timeout=120, check=True)
+    assert pdf.stat().st_size > 2000
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "张伟" in text and "138****5678" in text and "13812345678" not in text
