@@ -69,7 +69,7 @@ ZH = {
     ],
     "date": "签订日期：{% if signed %}{{ signed | cn_date }}{% else %}____年__月__日{% endif %}",
     "footer": "合同编号 {{ contract_id }}{% if is_draft %}  ·  草稿，不得签署{% endif %}",
-    "core_title": "销售合同",
+    "core_title": "销售合同 {{ contract_id }}",
 }
 
 EN = {
@@ -127,7 +127,7 @@ EN = {
     ],
     "date": "Date signed: {% if signed %}{{ signed | en_date }}{% else %}______________{% endif %}",
     "footer": "Contract No. {{ contract_id }}{% if is_draft %}  ·  DRAFT, do not sign{% endif %}",
-    "core_title": "Sales contract",
+    "core_title": "Sales contract {{ contract_id }}",
 }
 
 

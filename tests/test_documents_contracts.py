@@ -218,6 +218,9 @@ def test_fast_path_equals_docxtpl(tmp_path, template):
                 assert a.read(part).decode() == b.read(part).decode(), part
             assert b.read("word/styles.xml") == zipfile.ZipFile(template).read("word/styles.xml")
         assert document_text(fast) == document_text(plain)
+        fast_title = docx.Document(str(fast)).core_properties.title
+        assert fast_title == docx.Document(str(plain)).core_properties.title
+        assert fast_title.endswith(" " + context["contract_id"])
 
 
 @pytest.mark.slow
@@ -245,6 +248,17 @@ def test_fast_path_is_at_least_twice_as_fast(tmp_path):
 
     plain_s, fast_s = best(plain_loop), best(fast)
     assert plain_s / fast_s >= 2, f"plain {plain_s:.3f}s, fast {fast_s:.3f}s"
+
+
+def test_unsafe_environments_are_refused_or_made_safe(tmp_path):
+    """A non-sandboxed environment is refused; one without autoescape still escapes "&" and "<" in the XML."""
+    import jinja2
+
+    with pytest.raises(TypeError, match="sandboxed"):
+        render_contracts([make_context()], tmp_path, template=ZH, env=jinja2.Environment())
+    loose = make_env(autoescape=False)
+    [doc] = render_contracts([make_context(customer="A&B <Co>")], tmp_path, template=ZH, env=loose)
+    assert "乙方（买方）：A&B <Co>" in document_text(doc.path)
 
 
 def test_output_names_are_safe_and_unique(tmp_path):

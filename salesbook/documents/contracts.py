@@ -56,7 +56,7 @@ from lxml import etree
 from .env import (
     DocumentError,
     check_context,
-    make_env,
+    checked_env,
     parse_checked,
     render_guard,
 )
@@ -142,7 +142,7 @@ class ContractDoc:
 
     contract_id: str
     customer: str
-    amount: Decimal
+    amount: Decimal | None
     status: str
     is_draft: bool
     path: Path
@@ -375,7 +375,7 @@ class PreparedDocx:
 
     def __init__(self, template: str | Path, env: jinja2.Environment | None = None) -> None:
         self.path = Path(template)
-        self.env = env or make_env()
+        self.env = checked_env(env)
         self._tpl = DocxTemplate(str(self.path))  # used only for docxtpl's XML helpers
         doc = Document(str(self.path))
         self._order, self._entries = _read_raw_entries(self.path)
@@ -502,7 +502,7 @@ def render_contract_plain(
     env: jinja2.Environment | None = None,
 ) -> Path:
     """Render one contract with plain docxtpl (the reference path; slower, supports every docxtpl feature)."""
-    env = env or make_env()
+    env = checked_env(env)
     tpl = DocxTemplate(str(template))
     render_guard(template, lambda: tpl.render(dict(context), jinja_env=env))
     tpl.save(str(out_path))
@@ -551,7 +551,7 @@ def render_contracts(
             ContractDoc(
                 contract_id=str(ctx.get("contract_id", "")),
                 customer=customer_name,
-                amount=_money(ctx["total"]),
+                amount=_money(ctx["total"]) if ctx.get("total") not in (None, "") else None,
                 status=str(ctx.get("status", "")),
                 is_draft=ctx["is_draft"],
                 path=path,
@@ -575,7 +575,7 @@ def contracts_index(docs: Iterable[ContractDoc], out_dir: str | Path | None = No
             {
                 "contract": doc.contract_id,
                 "customer": doc.customer,
-                "amount": f"{doc.amount:.2f}",
+                "amount": f"{doc.amount:.2f}" if doc.amount is not None else "",
                 "status": doc.status,
                 "draft": "yes" if doc.is_draft else "no",
                 "file": str(file),

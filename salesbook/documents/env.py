@@ -15,7 +15,7 @@ import jinja2
 from jinja2 import meta, nodes
 from jinja2.exceptions import SecurityError, TemplateError, TemplateSyntaxError, UndefinedError
 from jinja2.runtime import StrictUndefined, Undefined
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
 from .filters import FILTERS
 
@@ -26,6 +26,7 @@ __all__ = [
     "TemplateSecurityError",
     "check_context",
     "check_template_safety",
+    "checked_env",
     "make_env",
     "render_guard",
     "required_variables",
@@ -123,6 +124,25 @@ def make_env(*, autoescape: bool = True, extra_filters: Mapping[str, Callable[..
     return env
 
 
+def checked_env(env: jinja2.Environment | None) -> jinja2.Environment:
+    """The given environment if it is safe for our templates, else a TypeError; None -> make_env().
+
+    It must be sandboxed with a strict undefined. Autoescape is forced on (as an overlay), since
+    both HTML and docx XML break on unescaped "&" or "<" in the data.
+    """
+    if env is None:
+        return make_env()
+    if not isinstance(env, SandboxedEnvironment):
+        raise TypeError(
+            "document templates need a sandboxed environment: use salesbook.documents.env.make_env()"
+        )
+    if not issubclass(env.undefined, StrictUndefined):
+        raise TypeError("document templates need StrictUndefined: use salesbook.documents.env.make_env()")
+    if env.autoescape is not True:
+        env = env.overlay(autoescape=True)
+    return env
+
+
 def check_template_safety(ast: nodes.Template, template: str | Path) -> None:
     """Refuse, before rendering, a template that reaches for dunders, private attributes or modules."""
     for node in ast.find_all((nodes.Getattr, nodes.Getitem, nodes.Name)):
@@ -155,7 +175,7 @@ def required_variables(template: str | Path, env: jinja2.Environment | None = No
     Run it once before rendering many documents; ``check_context`` compares it with one context.
     Raises TemplateSecurityError / TemplateInvalid for an unsafe or broken template.
     """
-    env = env or make_env()
+    env = checked_env(env)
     path = Path(template)
     if path.suffix.lower() == ".docx":
         from docxtpl import DocxTemplate

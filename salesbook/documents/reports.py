@@ -33,6 +33,7 @@ and before writing the workbook, so an edited template cannot leak them either.
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, NotRequired, TypedDict
@@ -40,7 +41,7 @@ from typing import Any, Literal, NotRequired, TypedDict
 import jinja2
 import xlsxwriter
 
-from .env import check_context, make_env, parse_checked, render_guard
+from .env import check_context, checked_env, parse_checked, render_guard
 from .filters import mask_email, mask_phone, to_decimal
 
 __all__ = [
@@ -122,19 +123,23 @@ def normalise_report_context(context: Mapping[str, Any]) -> dict[str, Any]:
     return ctx
 
 
-_compiled: dict[tuple[int, Path, float], tuple[jinja2.Template, set[str]]] = {}
+_compiled: weakref.WeakKeyDictionary[
+    jinja2.Environment, dict[tuple[Path, float], tuple[jinja2.Template, set[str]]]
+]
+_compiled = weakref.WeakKeyDictionary()
 
 
 def _load(template: Path, env: jinja2.Environment) -> tuple[jinja2.Template, set[str]]:
     """Compile a template once per environment and file version."""
     from jinja2 import meta
 
-    key = (id(env), template.resolve(), template.stat().st_mtime)
-    if key not in _compiled:
+    cache = _compiled.setdefault(env, {})
+    key = (template.resolve(), template.stat().st_mtime)
+    if key not in cache:
         ast = parse_checked(env, template.read_text(encoding="utf-8"), template)
         compiled = render_guard(template, lambda: env.from_string(ast))  # type: ignore[arg-type]
-        _compiled[key] = (compiled, set(meta.find_undeclared_variables(ast)) - set(env.globals))
-    return _compiled[key]
+        cache[key] = (compiled, set(meta.find_undeclared_variables(ast)) - set(env.globals))
+    return cache[key]
 
 
 def render_report_html(
@@ -146,7 +151,7 @@ def render_report_html(
     field the template uses, TemplateSecurityError when the template tries to leave the sandbox.
     """
     path = Path(template) if template is not None else default_report_template()
-    env = env or make_env(autoescape=True)
+    env = checked_env(env)
     compiled, needed = _load(path, env)
     ctx = normalise_report_context(context)
     check_context(needed, ctx, path)
