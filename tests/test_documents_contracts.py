@@ -156,6 +156,12 @@ def test_english_template_has_the_same_fields(tmp_path):
     assert rmb_upper(Decimal("22804.74")) in text and money(Decimal("22804.74")) in text
 
 
+def test_control_characters_in_data_do_not_corrupt_the_document(tmp_path):
+    """Control characters pasted into a customer name are dropped instead of breaking document.xml."""
+    [doc] = render_contracts([make_context(customer="甲\x01乙\x1b公司")], tmp_path, template=ZH)
+    assert "乙方（买方）：甲乙公司" in document_text(doc.path)
+
+
 def test_typo_in_top_level_field_fails_before_writing(tmp_path):
     """A template using a field the data lacks fails with TemplateFieldMissing naming field and template, writing nothing."""
     template = tiny_template(tmp_path / "typo.docx", "合同 {{ contract_idd }}")
@@ -197,7 +203,7 @@ def contexts_for_equivalence():
         make_context(),
         make_context(approved=False, customer='A&B "Quotes" <Co> 有限公司'),
         make_context(lines=many, payment_terms="第一行\n第二行\t带制表符", signed=None),
-        make_context(discount_rate=0, customer="ÆØÅ \u202e RTL"),
+        make_context(discount_rate=0, customer="ÆØÅ \u202e RTL \x01\x1b控制"),
     ]
 
 

@@ -7,6 +7,7 @@ clear ``TemplateFieldMissing`` naming the field and the template, never a blank 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,6 +17,7 @@ from jinja2 import meta, nodes
 from jinja2.exceptions import SecurityError, TemplateError, TemplateSyntaxError, UndefinedError
 from jinja2.runtime import StrictUndefined, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
+from markupsafe import Markup
 
 from .filters import FILTERS
 
@@ -107,6 +109,17 @@ for _name in set(vars(Undefined)) | set(vars(StrictUndefined)):
         setattr(FieldUndefined, _name, FieldUndefined._fail_with_undefined_error)
 
 
+# Characters XML 1.0 forbids; \t \n \r stay, and \a \f too (docxtpl turns them into paragraph/page breaks).
+_XML_INVALID = re.compile("[\x00-\x06\x08\x0b\x0e-\x1f\ufffe\uffff]")
+
+
+def _finalize(value: Any) -> Any:
+    """Drop characters that would corrupt document.xml (data pasted from Excel may carry them)."""
+    if isinstance(value, str) and not isinstance(value, Markup):  # Markup: macro output, already clean
+        return _XML_INVALID.sub("", value)
+    return value
+
+
 def make_env(*, autoescape: bool = True, extra_filters: Mapping[str, Callable[..., Any]] | None = None):
     """A sandboxed, strict Jinja environment with the salesbook filters.
 
@@ -117,6 +130,7 @@ def make_env(*, autoescape: bool = True, extra_filters: Mapping[str, Callable[..
         undefined=FieldUndefined,
         autoescape=autoescape,
         keep_trailing_newline=True,
+        finalize=_finalize,
     )
     env.filters.update(FILTERS)
     if extra_filters:
