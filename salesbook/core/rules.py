@@ -13,10 +13,9 @@ from .findings import Finding
 from .schema import team_schemas
 from .settings import Settings
 
-_SUFFIXES = [
-    "股份有限公司", "有限责任公司", "有限公司", "集团公司", "公司",
-    "co.,ltd.", "co.,ltd", "co.ltd.", "co.ltd", "corporation", "corp.", "corp", "ltd.", "ltd", "inc.", "inc",
-]
+_SUFFIXES = ["股份有限公司", "有限责任公司", "有限公司", "集团公司", "公司"]
+# English legal suffixes count only as a whole word: "Z Inc." is Z, but "Zinc" stays zinc.
+_LATIN_SUFFIX = re.compile(r"(?<![a-z0-9])(?:co\.?\s*,?\s*ltd|corporation|corp|ltd|inc)\.?$")
 _RECEIPT_NOISE = re.compile(r"[\s\-_/]")
 
 
@@ -26,16 +25,19 @@ def blank(v: object) -> bool:
 
 def normalize_company(name: object) -> str:
     """Company name for conflict checks: NFKC, no whitespace, case-folded, legal suffix removed."""
-    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(name))).casefold()
-    text = text.replace("（", "(").replace("）", ")")
+    text = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", str(name))).casefold().strip()
     changed = True
     while changed:
         changed = False
         for suf in _SUFFIXES:
             if text.endswith(suf) and len(text) > len(suf):
-                text = text[: -len(suf)].rstrip(",.")
+                text = text[: -len(suf)].rstrip(" ,.")
                 changed = True
-    return text
+        m = _LATIN_SUFFIX.search(text)
+        if m and m.start() > 0:
+            text = text[: m.start()].rstrip(" ,.")
+            changed = True
+    return re.sub(r"\s+", "", text)
 
 
 def normalize_receipt(no: object) -> str:
@@ -265,7 +267,8 @@ def check_orders_and_collections(ds: Dataset, as_of: date | None) -> list[Findin
     if as_of is not None:
         for r in _records(ds.valid("orders")):
             p = r.get("promised")
-            if not blank(p) and p < as_of and blank(r.get("shipped")) and r.get("status") != "Cancelled":
+            shipped = not blank(r.get("shipped")) or r.get("status") in ("Shipped", "Accepted")
+            if not blank(p) and p < as_of and not shipped and r.get("status") != "Cancelled":
                 out.append(ds.finding("order-overdue", r, "promised", rep_id=owners.get(r["contract_id"], "")))
     contracts = ds.valid("contracts")
     amounts = {c: float(a) for c, a in zip(contracts["contract_id"], contracts["amount"], strict=True)}
