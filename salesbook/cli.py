@@ -214,3 +214,120 @@ def template_team(out, master):
         rep_ids = sorted(m.roster_ids or [])
     write_team_template(out, rep_ids)
     click.echo(f"Wrote {out}")
+
+
+def _book_error(exc: Exception) -> Fail:
+    return Fail(str(exc), EXIT_USAGE)
+
+
+@main.command("build-workbook")
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--interpreter", help="Python the buttons run (default: this Python)")
+@_guard
+def build_workbook_cmd(out, interpreter):
+    """Write the master workbook SalesBook.xlsm (sheets, buttons, VBA project)."""
+    from .xlsm.builder import LayoutError, build_workbook
+
+    try:
+        build_workbook(out, interpreter=interpreter)
+    except LayoutError as exc:
+        raise Fail(str(exc)) from None
+    click.echo(f"Wrote {out}")
+
+
+def _settings_rows(**overrides: str) -> list[tuple[str, str, str]]:
+    from .core.settings import default_rows
+
+    return [(k, overrides.get(k, v), n) for k, v, n in default_rows()]
+
+
+def init_workspace(root: Path, *, roster_rows=(), targets_rows=(), settings_rows=None) -> Path:
+    """SalesBook.xlsm, team/, templates/ and out/ in `root`; returns the workbook's path."""
+    import shutil
+
+    from .xlsm.builder import build_workbook
+    from .xlsm.resources import shipped_path
+
+    root.mkdir(parents=True, exist_ok=True)
+    for sub in ("team", "out", "templates"):
+        (root / sub).mkdir(exist_ok=True)
+    src = shipped_path("templates")
+    for f in sorted(src.iterdir()) if src.exists() else []:
+        if f.is_file() and not (root / "templates" / f.name).exists():
+            shutil.copy2(f, root / "templates" / f.name)
+    book = root / "SalesBook.xlsm"
+    build_workbook(book, settings_rows=settings_rows, roster_rows=roster_rows, targets_rows=targets_rows)
+    return book
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="overwrite an existing SalesBook.xlsm")
+@_guard
+def init(directory, force):
+    """Create a workspace: SalesBook.xlsm, team/, templates/, out/."""
+    if (directory / "SalesBook.xlsm").exists() and not force:
+        raise Fail(f"{directory / 'SalesBook.xlsm'} already exists; use --force to replace it (its data is lost).")
+    book = init_workspace(directory)
+    click.echo(f"Workspace ready: {book}")
+    click.echo(f"  put the team workbooks in {directory / 'team'} (a blank one: salesbook template team OUT.xlsx)")
+    click.echo("  fill 花名册 (roster), 目标 (targets) and the period in 设置 (settings), then click the buttons")
+
+
+@main.command("run")
+@click.argument("action", type=click.Choice(["validate", "consolidate", "contracts", "reports", "export-hr"]))
+@click.option("--book", "book_path", required=True, type=click.Path(path_type=Path), help="SalesBook.xlsm")
+@_guard
+def run_cmd(action, book_path):
+    """Run a button's action on the workbook file, headless."""
+    from .actions import ActionError, run_action
+    from .io.book import BookError, FileBook, WorkbookLocked
+
+    try:
+        book = FileBook(book_path)
+        message = run_action(action, book)
+    except (BookError, WorkbookLocked, ActionError) as exc:
+        raise Fail(str(exc)) from None
+    click.echo(message)
+
+
+ROSTER_KEYS = ["rep_id", "name", "employee_id", "team", "region", "manager", "status"]
+TARGET_KEYS = ["rep_id", "period", "revenue_target", "volume_target", "collections_target",
+               "new_customers_target", "activities_target"]
+DEMO_ACTIONS = ("validate", "consolidate", "contracts", "reports", "export-hr")
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path), default=Path("demo-workspace"), required=False)
+@click.option("--period", default="2026-11", show_default=True)
+@_guard
+def demo(directory, period):
+    """A demo workspace with sample team workbooks, then every action on it."""
+    import shutil
+
+    from .actions import ACTIONS, run_action
+    from .demo_data import demo_master_data, generate_demo
+    from .io.book import FileBook
+
+    if directory.exists():
+        shutil.rmtree(directory)
+    data = generate_demo(directory, period=period)
+    Path(data.master_path).unlink(missing_ok=True)  # the workspace's master is SalesBook.xlsm
+    _, roster, targets = demo_master_data(period=period)
+    status_zh = {"Active": "在职", "Left": "离职"}
+    roster_rows = [[status_zh.get(r.get(k), r.get(k)) if k == "status" else r.get(k) for k in ROSTER_KEYS]
+                   for r in roster]
+    target_rows = [[t.get(k) for k in TARGET_KEYS] for t in targets]
+    book_path = init_workspace(directory, roster_rows=roster_rows, targets_rows=target_rows,
+                               settings_rows=_settings_rows(period=period))
+    click.echo(f"Demo workspace: {directory.resolve()}")
+    click.echo(f"  {len(list((directory / 'team').iterdir()))} files in team/ with {len(data.defects)} injected defects"
+               " (defects.json)")
+    for action in DEMO_ACTIONS:
+        if action not in ACTIONS:
+            click.echo(f"[{action}] not available yet")
+            continue
+        book = FileBook(book_path)
+        click.echo(f"[{action}] " + run_action(action, book).replace("\n", "\n    "))
+    click.echo(f"The workbook with findings, scorecards and the dashboard: {book_path}")
+    click.echo(f"Outputs: {directory / 'out'}")

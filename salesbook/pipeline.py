@@ -133,13 +133,20 @@ def read_master(path: Path | None) -> Master:
                        workers=1, scope="master")
     if res.status == "rejected" and not res.tables:
         raise MasterError(f"Master workbook {path} cannot be read: {res.reason or res.findings[0].message}")
-    tables = {t.schema: t for t in res.tables}
-    master = Master(path=str(path))
+    master = master_from_tables(res.tables, path)
     master.findings = [f for f in res.findings if f.code not in ("missing-sheet", "unknown-column")]
+    return master
+
+
+def master_from_tables(tables_list: list[SheetTable], path: Path) -> Master:
+    """Settings, roster and targets from the master's checked sheet tables."""
+    tables = {t.schema: t for t in tables_list}
+    master = Master(path=str(path))
     settings_rows = []
     st = tables.get("settings")
     if st is not None and st.usable and st.frame is not None:
-        settings_rows = list(zip(st.frame["key"], st.frame["value"], strict=True))
+        settings_rows = [(k, None if rules.blank(v) else v)
+                         for k, v in zip(st.frame["key"], st.frame["value"], strict=True)]
     try:
         master.settings = load_settings(settings_rows)
     except SettingsError as exc:
@@ -161,12 +168,31 @@ def read_master(path: Path | None) -> Master:
     return master
 
 
+def master_from_sheets(sheets: dict[str, list[list]], path: Path) -> Master:
+    """The master's inputs from sheet values already in memory (the workbook open in Excel)."""
+    from .core.schema import match_sheet
+    from .core.table import CheckContext, build_table
+
+    ctx = CheckContext(file=Path(path).name)
+    tables, findings = [], []
+    for name, rows in sheets.items():
+        schema = match_sheet(name, "master")
+        if schema is None:
+            continue
+        t = build_table(schema, name, rows, ctx)
+        tables.append(t)
+        findings += [f for f in t.findings if f.code != "unknown-column"]
+    master = master_from_tables(tables, Path(path))
+    master.findings = findings
+    return master
+
+
 def _fill_rep_ids(findings: list[Finding], ds: Dataset) -> list[Finding]:
     """Give row findings the rep id of their row where the row names one (owner / rep)."""
     rep_of: dict[tuple[str, str, int], str] = {}
     contract_owner = rules.contract_owners(ds)
     customer_owner = rules.customer_owners(ds)
-    for name, frame in ds.frames.items():
+    for frame in ds.frames.values():
         if frame.empty:
             continue
         if "owner" in frame.columns:

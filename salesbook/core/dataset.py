@@ -51,7 +51,7 @@ class Dataset:
                 bad.setdefault((f.file, f.sheet), set()).add(f.row)
         if not bad:
             return
-        for name, frame in self.frames.items():
+        for frame in self.frames.values():
             if frame.empty:
                 continue
             keys = list(zip(frame["_file"], frame["_sheet"], frame["_row"], strict=True))

@@ -30,6 +30,11 @@ def _d(key: str, default: object, kind: str, note: str) -> None:
     _DEFS[key] = (default, kind, note)
 
 
+_d("period", "", "text", "当前考核周期，如 2026-11 或 2026-Q4（按钮使用） / Current period, e.g. 2026-11 or 2026-Q4 (used by the buttons)")
+_d("as_of", "", "text", "考核截止日（留空则为周期最后一天） / As-of date (blank: the period's last day)")
+_d("team_folder", "team", "text", "团队工作簿所在文件夹（相对本工作簿） / Folder of the team workbooks (relative to this workbook)")
+_d("output_folder", "out", "text", "输出文件夹（相对本工作簿） / Output folder (relative to this workbook)")
+_d("contract_language", "zh", "text", "合同模板语言 zh 或 en / Contract template language: zh or en")
 _d("company_name", "示例科技有限公司", "text", "本公司名称（合同甲方/卖方） / Our company name (seller on contracts)")
 _d("company_address", "上海市浦东新区示例路 1 号", "text", "本公司地址 / Our company address")
 _d("company_contact", "销售管理部 021-12345678", "text", "本公司联系方式 / Our contact")

@@ -1,0 +1,213 @@
+"""The button actions, written once against the Book port (Excel through xlwings, or the file).
+
+Each action reads the master's inputs from the book, reads the team files from disk with the safe
+reader, writes its output sheets back into the book and files into the output folder, and returns
+the message shown to the user.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from .core.periods import parse_period
+from .core.schema import master_schemas, normalize_name
+from .core.settings import SettingsError
+from .io.book import Book, ChartSpec, SheetData
+from .io.writers import SEVERITY_COLOURS
+from .outputs import files_frame, findings_frame
+from .pipeline import Consolidation, Master, MasterError, Run, master_from_sheets
+
+SHEETS = {  # output sheet -> (Chinese name as in workbook/layout.toml)
+    "findings": "校验结果",
+    "files": "文件状态",
+    "customer_grades": "客户分级",
+    "pipeline": "商机评估",
+    "scorecards": "考核表",
+    "evidence": "依据",
+    "dashboard": "仪表板",
+}
+MAX_SHEET_ROWS = 50_000  # the master stays small; the full tables are in the output folder
+MONEY_FMT = "#,##0.00"
+PCT_FMT = "0.0%"
+
+
+class ActionError(Exception):
+    """The action cannot run as the workbook is set up; the message says what to fix."""
+
+
+def _master(book: Book) -> Master:
+    sheets = {}
+    wanted = {n for s in master_schemas() for n in s.names}
+    for name in book.sheet_names():
+        if normalize_name(name) in wanted:
+            sheets[name] = book.read(name)
+    return master_from_sheets(sheets, book.fullname)
+
+
+def _folder(book: Book, master: Master, key: str) -> Path:
+    value = str(master.settings[key]).strip() or {"team_folder": "team", "output_folder": "out"}[key]
+    p = Path(value)
+    return p if p.is_absolute() else book.folder / p
+
+
+def _period(master: Master) -> tuple[str, date | None]:
+    period = str(master.settings["period"]).strip()
+    if not period:
+        raise ActionError("Set the period (e.g. 2026-11 or 2026-Q4) in the 设置 / Settings sheet, key 'period'.")
+    parse_period(period)
+    raw = str(master.settings["as_of"]).strip()
+    if not raw:
+        return period, None
+    try:
+        return period, date.fromisoformat(raw[:10])
+    except ValueError:
+        raise SettingsError(f"Setting 'as_of' must be a date like 2026-11-30, got {raw!r}.") from None
+
+
+def _headers_notes(sheet: str) -> dict[str, str]:
+    try:
+        from .xlsm.builder import load_layout
+
+        layout = load_layout()
+        return {h: n for h, n in layout.sheet(sheet).columns}
+    except Exception:  # noqa: BLE001 - notes are help text; a missing layout must not stop an action
+        return {}
+
+
+def frame_sheet(name: str, frame: pd.DataFrame, *, fills: dict[int, str] | None = None) -> SheetData:
+    """A DataFrame as an output sheet: capped rows, header notes from the layout, number formats."""
+    header = [str(c) for c in frame.columns]
+    notes_by_header = _headers_notes(name)
+    rows = [list(r) for r in frame.head(MAX_SHEET_ROWS).itertuples(index=False, name=None)]
+    if len(frame) > MAX_SHEET_ROWS:
+        rows.append([f"… {len(frame) - MAX_SHEET_ROWS} more rows in the output folder's CSV"])
+    formats = {}
+    for j, h in enumerate(header):
+        if h in ("amount", "weighted_amount", "revenue", "revenue_target", "collections", "collections_target"):
+            formats[j] = MONEY_FMT
+        elif h == "probability" or h.endswith("_attainment"):
+            formats[j] = PCT_FMT
+    return SheetData(name=name, header=header, rows=rows,
+                     notes={j: notes_by_header[h] for j, h in enumerate(header) if h in notes_by_header},
+                     fills=fills or {}, number_formats=formats)
+
+
+def _findings_sheets(run: Run) -> list[SheetData]:
+    ff = findings_frame(run.findings)
+    fills = {i: SEVERITY_COLOURS[s] for i, s in enumerate(ff["severity"].head(MAX_SHEET_ROWS))
+             if s in ("error", "warning")}
+    return [frame_sheet(SHEETS["findings"], ff, fills=fills), frame_sheet(SHEETS["files"], files_frame(run.files))]
+
+
+def _summary(run: Run) -> str:
+    sev = Counter(f.severity for f in run.findings)
+    ok = sum(1 for f in run.files if f.status == "accepted")
+    return (f"{ok} 个文件已读取，{len(run.files) - ok} 个被拒绝；错误 {sev.get('error', 0)}，警告 {sev.get('warning', 0)}。\n"
+            f"{ok} files read, {len(run.files) - ok} rejected; {sev.get('error', 0)} errors, "
+            f"{sev.get('warning', 0)} warnings.")
+
+
+def validate(book: Book) -> str:
+    """校验 Validate: check every team file; findings and file status into the workbook."""
+    from .pipeline import validate as run_validate
+
+    book.status("salesbook: reading the master workbook …")
+    master = _master(book)
+    period = str(master.settings["period"]).strip() or None
+    as_of = _period(master)[1] if period else None
+    team = _folder(book, master, "team_folder")
+    book.status(f"salesbook: validating {team} …")
+    run = run_validate([team], master=master, period=period, as_of=as_of,
+                       progress=lambda d, t: book.status(f"salesbook: read {d}/{t} files"))
+    for sheet in _findings_sheets(run):
+        book.write(sheet)
+    book.save()
+    return "校验完成 / Validation done.\n" + _summary(run)
+
+
+def _dashboard(book: Book, c: Consolidation) -> None:
+    """Small data blocks on the Dashboard and native charts over them."""
+    cards = c.scorecards
+    rows: list[list] = []
+    charts: list[ChartSpec] = []
+    r = 1
+    att = [[x["rep_id"] + " " + str(x["name"]), x["score"]] for x in cards.to_dict("records")]
+    block = [["rep", "score"], *att]
+    charts.append(ChartSpec("考核得分 Score by rep", "column", r, r + len(att), 1, 2, "E1"))
+    rows += block + [[]]
+    r += len(block) + 1
+    ratings = Counter(cards["rating"]) if not cards.empty else Counter()
+    block = [["rating", "reps"], *[[k, ratings.get(k, 0)] for k in ("S", "A", "B", "C", "D")]]
+    charts.append(ChartSpec("评级分布 Rating distribution", "pie", r, r + 5, 1, 2, "E18"))
+    rows += block + [[]]
+    r += len(block) + 1
+    pipe = c.run.pipeline
+    stages = ["Lead", "Qualified", "Proposal", "Negotiation", "Won", "Lost"]
+    by_stage = pipe.groupby("stage")["weighted_amount"].sum() if pipe is not None and not pipe.empty else {}
+    block = [["stage", "weighted_amount"], *[[s, float(round(by_stage.get(s, 0.0), 2))] for s in stages]]
+    charts.append(ChartSpec("商机阶段（加权金额） Pipeline by stage", "bar", r, r + 6, 1, 2, "E35"))
+    rows += block
+    book.write(SheetData(name=SHEETS["dashboard"], header=rows[0], rows=rows[1:]))
+    book.charts(SHEETS["dashboard"], charts)
+
+
+def _consolidate(book: Book) -> tuple[Consolidation, Master, Path]:
+    from .pipeline import consolidate as run_consolidate
+
+    book.status("salesbook: reading the master workbook …")
+    master = _master(book)
+    period, as_of = _period(master)
+    team = _folder(book, master, "team_folder")
+    book.status(f"salesbook: consolidating {team} for {period} …")
+    c = run_consolidate(team, master=master, period=period, as_of=as_of,
+                        progress=lambda d, t: book.status(f"salesbook: read {d}/{t} files"))
+    return c, master, _folder(book, master, "output_folder")
+
+
+def consolidate(book: Book) -> str:
+    """汇总考核 Consolidate & score: grades, pipeline, scorecards, evidence and the dashboard."""
+    from .exports import write_consolidation
+
+    c, _master_, out = _consolidate(book)
+    book.status("salesbook: writing results …")
+    write_consolidation(c, out / "consolidation")
+    for sheet in _findings_sheets(c.run):
+        book.write(sheet)
+    book.write(frame_sheet(SHEETS["customer_grades"], c.run.grades))
+    book.write(frame_sheet(SHEETS["pipeline"], c.run.pipeline))
+    book.write(frame_sheet(SHEETS["scorecards"], c.scorecards))
+    book.write(frame_sheet(SHEETS["evidence"], c.evidence))
+    _dashboard(book, c)
+    book.save()
+    ratings = Counter(c.scorecards["rating"])
+    return ("汇总考核完成 / Consolidation done.\n" + _summary(c.run) + "\n"
+            + f"{len(c.scorecards)} scorecards: " + ", ".join(f"{k} {ratings.get(k, 0)}" for k in "SABCD")
+            + f"\n{out / 'consolidation'}")
+
+
+def export_hr(book: Book) -> str:
+    """导出人事 Export for HR: the period's scorecards for payroll, with a manifest."""
+    from .exports import write_hr_export
+
+    c, _master_, out = _consolidate(book)
+    paths = write_hr_export(c, out / "hr")
+    book.write(frame_sheet(SHEETS["scorecards"], c.scorecards))
+    book.save()
+    return f"人事导出完成 / HR export written: {len(c.scorecards)} scorecards.\n" + "\n".join(str(p) for p in paths)
+
+
+ACTIONS = {"validate": validate, "consolidate": consolidate, "export-hr": export_hr}
+
+
+def run_action(name: str, book: Book) -> str:
+    """Run action `name` on `book`; returns the message for the user."""
+    if name not in ACTIONS:
+        raise ActionError(f"Unknown action {name!r}; choose one of: {', '.join(sorted(ACTIONS))}.")
+    return ACTIONS[name](book)
+
+
+__all__ = ["ACTIONS", "ActionError", "MasterError", "run_action"]
