@@ -3,7 +3,6 @@
 import datetime as dt
 import shutil
 import subprocess
-import time
 import zipfile
 from decimal import Decimal
 from pathlib import Path

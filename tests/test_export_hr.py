@@ -36,7 +36,7 @@ def test_csv_cells_are_neutralised(cells: list[str]) -> None:
     import csv
     import io
 
-    data = csv_bytes(["c%d" % i for i in range(len(cells))], [cells])
+    data = csv_bytes([f"c{i}" for i in range(len(cells))], [cells])
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     for cell in rows[1]:
         assert not cell.startswith(DANGEROUS)
