@@ -200,7 +200,38 @@ def export_hr(book: Book) -> str:
     return f"人事导出完成 / HR export written: {len(c.scorecards)} scorecards.\n" + "\n".join(str(p) for p in paths)
 
 
-ACTIONS = {"validate": validate, "consolidate": consolidate, "export-hr": export_hr}
+def contracts(book: Book) -> str:
+    """生成合同 Contracts: one Word contract per contract; drafts until both reviews are approved."""
+    from .documents.from_run import write_contracts
+    from .pipeline import validate as run_validate
+
+    book.status("salesbook: reading the master workbook …")
+    master = _master(book)
+    team = _folder(book, master, "team_folder")
+    run = run_validate([team], master=master, progress=lambda d, t: book.status(f"salesbook: read {d}/{t} files"))
+    out = _folder(book, master, "output_folder") / "contracts"
+    template = book.folder / "templates" / f"contract_{master.settings['contract_language'] or 'zh'}.docx"
+    book.status(f"salesbook: writing contracts to {out} …")
+    docs, notes = write_contracts(run, master.settings, out, template=template if template.exists() else None)
+    drafts = sum(1 for d in docs if d.is_draft)
+    msg = (f"合同已生成 {len(docs)} 份（草稿 {drafts} 份） / {len(docs)} contracts written ({drafts} drafts).\n{out}")
+    if notes:
+        msg += "\n" + "\n".join(notes[:10])
+    return msg
+
+
+def reports(book: Book) -> str:
+    """生成报告 Reports: the period's report per rep and per team (HTML and xlsx)."""
+    from .documents.from_run import write_reports
+
+    c, master, out = _consolidate(book)
+    template = book.folder / "templates" / "report.html.j2"
+    paths = write_reports(c, out / "reports", template=template if template.exists() else None)
+    return f"报告已生成 {len(paths) - 1} 份 / {len(paths) - 1} reports written.\n{out / 'reports'}"
+
+
+ACTIONS = {"validate": validate, "consolidate": consolidate, "contracts": contracts, "reports": reports,
+           "export-hr": export_hr}
 
 
 def run_action(name: str, book: Book) -> str:

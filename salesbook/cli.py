@@ -331,3 +331,54 @@ def demo(directory, period):
         click.echo(f"[{action}] " + run_action(action, book).replace("\n", "\n    "))
     click.echo(f"The workbook with findings, scorecards and the dashboard: {book_path}")
     click.echo(f"Outputs: {directory / 'out'}")
+
+
+@main.command()
+@click.argument("team_dir", type=click.Path(path_type=Path))
+@click.option("--master", "master", required=True, type=click.Path(path_type=Path), help="SalesBook.xlsm")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="output folder")
+@click.option("--pdf", is_flag=True, help="also convert each contract to PDF with LibreOffice")
+@click.option("--only", multiple=True, help="only this contract id (repeatable)")
+@click.option("--template", type=click.Path(path_type=Path), help="a .docx template (default: the shipped one)")
+@_guard
+def contracts(team_dir, master, out, pdf, only, template):
+    """One Word contract per contract; drafts for contracts not approved by legal and finance."""
+    from .documents.env import DocumentError
+    from .documents.from_run import write_contracts
+    from .pipeline import read_master
+    from .pipeline import validate as run_validate
+
+    m = read_master(master)
+    run = run_validate([team_dir], master=m, progress=_progress())
+    try:
+        docs, notes = write_contracts(run, m.settings, out, template=template, pdf=pdf, only=list(only) or None)
+    except DocumentError as exc:
+        raise Fail(str(exc)) from None
+    drafts = sum(1 for d in docs if d.is_draft)
+    click.echo(f"Wrote {len(docs)} contracts to {out} ({drafts} drafts: reviews not both approved) and contracts.csv")
+    for n in notes:
+        click.echo(f"  skipped {n}")
+
+
+@main.command()
+@click.argument("team_dir", type=click.Path(path_type=Path))
+@click.option("--master", "master", required=True, type=click.Path(path_type=Path), help="SalesBook.xlsm")
+@click.option("--period", help="2026-11 or 2026-Q4 (monthly/quarterly report)")
+@click.option("--weekly", "week", help="an ISO week such as 2026-W48 (weekly report)")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="output folder")
+@click.option("--template", type=click.Path(path_type=Path), help="an HTML Jinja template")
+@_guard
+def report(team_dir, master, period, week, out, template):
+    """Sales reports per rep and per team: HTML pages and report_<period>.xlsx."""
+    from .documents.env import DocumentError
+    from .documents.from_run import write_reports
+    from .pipeline import consolidate as run_consolidate
+
+    if bool(period) == bool(week):
+        raise Fail("Give exactly one of --period (e.g. 2026-11) or --weekly (e.g. 2026-W48).")
+    c = run_consolidate(team_dir, master=master, period=period or week, progress=_progress())
+    try:
+        paths = write_reports(c, out, template=template)
+    except DocumentError as exc:
+        raise Fail(str(exc)) from None
+    click.echo(f"Wrote {len(paths) - 1} HTML reports and {paths[-1].name} to {out}")

@@ -1,4 +1,4 @@
-"""Appraisal periods: a month `2026-11` or a quarter `2026-Q4`."""
+"""Periods: a month `2026-11`, a quarter `2026-Q4`, or an ISO week `2026-W48` (weekly reports)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import date
 
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _QUARTER = re.compile(r"^(\d{4})-?[Qq]([1-4])$")
+_WEEK = re.compile(r"^(\d{4})-?[Ww](\d{1,2})$")
 
 
 class PeriodError(ValueError):
@@ -39,4 +40,12 @@ def parse_period(text: str) -> Period:
         y, q = int(m.group(1)), int(m.group(2))
         first = 3 * (q - 1) + 1
         return Period(f"{y:04d}-Q{q}", date(y, first, 1), date(y, first + 2, calendar.monthrange(y, first + 2)[1]))
-    raise PeriodError(f"Period '{text}' is not a month like 2026-11 or a quarter like 2026-Q4.")
+    m = _WEEK.match(t)
+    if m:
+        y, w = int(m.group(1)), int(m.group(2))
+        try:
+            start = date.fromisocalendar(y, w, 1)
+        except ValueError:
+            raise PeriodError(f"Week '{text}': {y} has no ISO week {w}.") from None
+        return Period(f"{y:04d}-W{w:02d}", start, date.fromisocalendar(y, w, 7))
+    raise PeriodError(f"Period '{text}' is not a month like 2026-11, a quarter like 2026-Q4 or a week like 2026-W48.")

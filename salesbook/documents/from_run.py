@@ -1,0 +1,240 @@
+"""Document contexts from a validation or consolidation run: contracts and sales reports."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+
+from ..core.findings import Finding
+from ..core.rules import blank
+from ..core.schema import load_schemas
+from ..io.writers import write_csv
+
+STAGES = ["Lead", "Qualified", "Proposal", "Negotiation", "Won", "Lost"]
+
+
+def _first_by(frame: pd.DataFrame, key: str) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for r in frame.to_dict("records"):
+        k = r.get(key)
+        if not blank(k) and k not in out:
+            out[k] = r
+    return out
+
+
+def _clean(v: object) -> object:
+    return "" if blank(v) else v
+
+
+def contract_contexts(run, settings, *, only: list[str] | None = None) -> tuple[list[dict], list[str]]:
+    """A contract context for every contract of the run (first row of each id); problems as notes.
+
+    Contracts with errors are rendered too — but never as a clean copy unless both reviews are
+    Approved (the renderer marks every other contract as a draft).
+    """
+    from .contracts import build_contract_context
+
+    ds = run.dataset
+    names = {} if run.master.roster is None else dict(zip(run.master.roster["rep_id"], run.master.roster["name"],
+                                                          strict=True))
+    customers = _first_by(ds.frame("customers"), "customer_id")
+    lines_by: dict[str, list[dict]] = {}
+    for r in ds.valid("contract_lines").to_dict("records"):
+        lines_by.setdefault(r["contract_id"], []).append(r)
+    seller = {"name": settings["company_name"], "address": settings["company_address"],
+              "contact": settings["company_contact"], "phone": ""}
+    enum_zh = {c.key: c.enum for c in load_schemas()["contracts"].columns if c.enum is not None}
+    contexts, notes = [], []
+    wanted = set(only or [])
+    for cid, r in _first_by(ds.frame("contracts"), "contract_id").items():
+        if wanted and cid not in wanted:
+            continue
+        where = f"{r['_file']} [{r['_sheet']}] row {r['_row']}"
+        if blank(r.get("amount")):
+            notes.append(f"{cid}: no valid amount ({where}); not written")
+            continue
+        cust = customers.get(r["customer_id"])
+        if cust is None:
+            notes.append(f"{cid}: customer {r['customer_id']} is not filed ({where}); not written")
+            continue
+        lines = [{"product": _clean(ln["product"]), "spec": _clean(ln.get("spec")), "quantity": ln["quantity"],
+                  "unit": _clean(ln.get("unit")), "unit_price": ln["unit_price"]} for ln in lines_by.get(cid, [])]
+        status = r.get("status")
+        ctx = build_contract_context(
+            {"contract_id": cid, "payment_terms": _clean(r.get("payment_terms")),
+             "signed": None if blank(r.get("signed")) else r["signed"],
+             "owner_name": names.get(r["owner"], r["owner"]),
+             "status": enum_zh["status"].zh(status) if not blank(status) else "",
+             "legal_review": _clean(r.get("legal_review")), "finance_review": _clean(r.get("finance_review")),
+             "discount_rate": 0 if blank(r.get("discount")) else r["discount"], "amount": r["amount"]},
+            lines,
+            {"name": cust["customer_name"], "contact": _clean(cust.get("contact")), "phone": _clean(cust.get("phone")),
+             "address": _clean(cust.get("region"))},
+            seller,
+        )
+        contexts.append(ctx)
+    missing = sorted(wanted - {c["contract_id"] for c in contexts} - {n.split(":")[0] for n in notes})
+    notes += [f"{m}: no such contract in the team files" for m in missing]
+    return contexts, notes
+
+
+def write_contracts(run, settings, out: Path, *, template: Path | None = None, pdf: bool = False,
+                    only: list[str] | None = None) -> tuple[list, list[str]]:
+    """One .docx per contract in `out` (and PDFs with `pdf`), plus contracts.csv; returns (docs, notes)."""
+    from .contracts import contracts_index, render_contracts
+
+    contexts, notes = contract_contexts(run, settings, only=only)
+    out = Path(out)
+    docs = render_contracts(contexts, out, template=template, pdf=pdf, taken=set())
+    index = contracts_index(docs, out)
+    frame = pd.DataFrame(index, columns=["contract", "customer", "amount", "status", "draft", "file"])
+    write_csv(out / "contracts.csv", frame)
+    return docs, notes
+
+
+# ------------------------------------------------------------------ reports
+
+
+def _zh(enum_name: str, canonical: str) -> str:
+    for s in load_schemas().values():
+        for c in s.columns:
+            if c.enum is not None and c.enum.name == enum_name:
+                return c.enum.zh(canonical)
+    return canonical
+
+
+def report_contexts(c, findings: list[Finding]) -> list[dict]:
+    """A report context for every rep with a scorecard, then one per team."""
+    run = c.run
+    ds = run.dataset
+    per = run.period
+    as_of = run.as_of or per.end
+    cards = {r["rep_id"]: r for r in c.scorecards.to_dict("records")}
+    customers = _first_by(ds.frame("customers"), "customer_id")
+    contracts = _first_by(ds.frame("contracts"), "contract_id")
+    acts = ds.valid("activities")
+    opps = run.pipeline if run.pipeline is not None else pd.DataFrame()
+    grades = run.grades if run.grades is not None else pd.DataFrame()
+    sev_by_rep: dict[str, Counter] = {}
+    for f in findings:
+        sev_by_rep.setdefault(f.rep_id, Counter())[f.severity] += 1
+
+    def rep_ctx(rid: str) -> dict:
+        card = cards[rid]
+        mine_acts = acts[(acts["rep_id"] == rid) & acts["date"].map(per.contains)] if not acts.empty else acts
+        by_type = Counter(_zh("activity_type", t) for t in mine_acts["activity_type"]) if not mine_acts.empty else {}
+        pipe: dict[str, tuple] = {}
+        if not opps.empty:
+            mine = opps[opps["owner"] == rid]
+            for s in STAGES:
+                g = mine[mine["stage"] == s]
+                if len(g):
+                    pipe[_zh("stage", s)] = (len(g), float(g["amount"].sum()), float(g["weighted_amount"].sum()))
+        follow = []
+        if not grades.empty:
+            for g in grades[(grades["owner"] == rid) & grades["follow_up_overdue"]].to_dict("records"):
+                cust = customers.get(g["customer_id"], {})
+                follow.append({"customer_id": g["customer_id"], "customer_name": g["customer_name"],
+                               "contact": _clean(cust.get("contact")), "phone": _clean(cust.get("phone")),
+                               "grade": g["grade"], "days_since": g["days_since_follow_up"],
+                               "cadence": g["cadence_days"]})
+        orders = []
+        for o in ds.valid("orders").to_dict("records"):
+            k = contracts.get(o["contract_id"])
+            if k is None or k["owner"] != rid:
+                continue
+            p = o.get("promised")
+            if not blank(p) and p < as_of and blank(o.get("shipped")) and o.get("status") != "Cancelled":
+                cust = customers.get(k["customer_id"], {})
+                orders.append({"order_id": o["order_id"], "contract_id": o["contract_id"],
+                               "customer_name": _clean(cust.get("customer_name")), "promised": p,
+                               "days_overdue": (as_of - p).days,
+                               "status": _zh("order_status", o["status"]) if not blank(o.get("status")) else ""})
+        complaints = []
+        for t in ds.valid("complaints").to_dict("records"):
+            cust = customers.get(t["customer_id"])
+            if cust is None or cust["owner"] != rid:
+                continue
+            if blank(t.get("resolved")) and t.get("status") != "Resolved" and t["received"] <= as_of:
+                complaints.append({"ticket_id": t["ticket_id"], "customer_name": cust["customer_name"],
+                                   "contact": _clean(cust.get("contact")), "phone": _clean(cust.get("phone")),
+                                   "email": _clean(cust.get("email")), "received": t["received"],
+                                   "category": _clean(t.get("category")), "handler": _clean(t.get("handler")),
+                                   "days_open": (as_of - t["received"]).days})
+        sev = sev_by_rep.get(rid, Counter())
+        return {
+            "title": f"{per.label} 销售报告 · {card['name']}", "period": per.label, "scope": "rep",
+            "name": str(card["name"]), "as_of": as_of, "activities_by_type": dict(by_type),
+            "new_customers": int(card["new_customers"]), "pipeline_by_stage": pipe,
+            "revenue": card["revenue"], "revenue_target": _none(card["revenue_target"]),
+            "collections": card["collections"], "collections_target": _none(card["collections_target"]),
+            "overdue_follow_ups": follow, "overdue_orders": orders, "open_complaints": complaints,
+            "findings_count": {k: sev.get(k, 0) for k in ("error", "warning", "info")},
+            "members": [], "_rep_id": rid, "_team": card["team"],
+        }
+
+    reps = [rep_ctx(rid) for rid in cards]
+    teams: dict[str, list[dict]] = {}
+    for r in reps:
+        teams.setdefault(r["_team"] or "—", []).append(r)
+    out = list(reps)
+    for team, members in sorted(teams.items()):
+        agg = {
+            "title": f"{per.label} 销售报告 · {team}", "period": per.label, "scope": "team", "name": team,
+            "as_of": as_of, "activities_by_type": dict(sum((Counter(m["activities_by_type"]) for m in members),
+                                                           Counter())),
+            "new_customers": sum(m["new_customers"] for m in members), "pipeline_by_stage": {},
+            "revenue": sum(m["revenue"] for m in members),
+            "revenue_target": _sum_targets(m["revenue_target"] for m in members),
+            "collections": sum(m["collections"] for m in members),
+            "collections_target": _sum_targets(m["collections_target"] for m in members),
+            "overdue_follow_ups": [x for m in members for x in m["overdue_follow_ups"]],
+            "overdue_orders": [x for m in members for x in m["overdue_orders"]],
+            "open_complaints": [x for m in members for x in m["open_complaints"]],
+            "findings_count": {k: sum(m["findings_count"][k] for m in members) for k in ("error", "warning", "info")},
+            "members": [{"rep_id": m["_rep_id"], "name": m["name"], "revenue": m["revenue"],
+                         "collections": m["collections"], "new_customers": m["new_customers"],
+                         "activities": sum(m["activities_by_type"].values())} for m in members],
+            "_rep_id": "", "_team": team,
+        }
+        for m in members:
+            for stage, (n, amount, weighted) in m["pipeline_by_stage"].items():
+                a = agg["pipeline_by_stage"].get(stage, (0, 0.0, 0.0))
+                agg["pipeline_by_stage"][stage] = (a[0] + n, a[1] + amount, a[2] + weighted)
+        out.append(agg)
+    return out
+
+
+def _none(v: object) -> object:
+    return None if blank(v) else v
+
+
+def _sum_targets(values) -> float | None:
+    vals = [v for v in values if v is not None]
+    return sum(vals) if vals else None
+
+
+def write_reports(c, out: Path, *, template: Path | None = None) -> list[Path]:
+    """report_<scope>_<name>.html per rep and team, and report_<period>.xlsx with the same tables."""
+    from .filenames import safe_filename
+    from .reports import render_report_html, write_report_xlsx
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    contexts = report_contexts(c, c.run.findings)
+    taken: set[str] = set()
+    written = []
+    for ctx in contexts:
+        public = {k: v for k, v in ctx.items() if not k.startswith("_")}
+        html = render_report_html(public, template=template)
+        label = ctx["_rep_id"] + "_" + ctx["name"] if ctx["scope"] == "rep" else "team_" + ctx["name"]
+        name = safe_filename(f"report_{ctx['period']}_{label}", ".html", taken)
+        p = out / name
+        p.write_text(html, encoding="utf-8")
+        written.append(p)
+    xlsx = write_report_xlsx([{k: v for k, v in ctx.items() if not k.startswith("_")} for ctx in contexts],
+                             out / f"report_{c.run.period.label}.xlsx")
+    written.append(Path(xlsx))
+    return written
