@@ -1,0 +1,237 @@
+"""Benchmark data: N seeded team workbooks (mostly clean), their master workbook, one big sheet.
+
+Reuses the demo generator (`salesbook.demo_data`): its row builders (names, companies, phones,
+activities, deals, expenses), its workbook writer and sheet layouts, and `write_master_xlsx`.
+What differs from the demo: one builder per file with 8 reps, every id carries the file
+number (so ids are unique across files), company names are drawn from a per-file share of the
+name space (so no two files hold the same company), and no defects are injected.
+Everything comes from `random.Random(seed + file number)`: the same parameters give the same files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from salesbook import demo_data as dd
+from salesbook.core.settings import default_rows
+
+PERIOD = "2026-11"
+REPS_PER_FILE = 8
+DATA_VERSION = 1  # bump when the generated data changes (the cache key includes it)
+_REGIONS = ["华东", "华南", "华北"]  # the regions with eight cities each in the demo vocabulary
+_BRAND_PAIRS = [(a, b) for a in dd._BRANDS for b in dd._BRANDS if a != b]
+
+
+class BenchBuilder(dd._Builder):
+    """The demo builder for one team file numbered `file_no` (ids and names unique across files)."""
+
+    def __init__(self, seed: int, file_no: int, n_files: int, period: str = PERIOD) -> None:
+        super().__init__(seed + file_no, period)
+        self.file_no = file_no
+        self.file = f"team_{file_no:04d}.xlsx"
+        self.rows = {self.file: {s: [] for s in dd.TEAM_SHEETS}}
+        # this file's share of the (brand, brand) pairs: company names never repeat across files
+        step = max(1, min(n_files, len(_BRAND_PAIRS) // 2))
+        self.brand_pairs = _BRAND_PAIRS[file_no % step :: step]
+
+    def next_id(self, kind: str, fmt: str) -> str:
+        self.counters[kind] = self.counters.get(kind, 0) + 1
+        return fmt.replace("{:04d}", f"{self.file_no:04d}-{{:04d}}").format(self.counters[kind])
+
+    def receipt(self) -> str:
+        while True:
+            r = f"{self.file_no:04d}{self.rng.randint(10000000, 99999999)}"
+            if r not in self.receipts:
+                self.receipts.add(r)
+                return r
+
+    def company(self, region: str) -> tuple[str, str, str, str]:
+        cities = [c for c in dd._CITIES if c[1] == region] if self.rng.random() < 0.8 else dd._CITIES
+        while True:
+            city, reg, area = self.rng.choice(cities)
+            trade, industry = self.rng.choice(dd._TRADES)
+            a, b = self.rng.choice(self.brand_pairs)
+            name = city + a + b + trade + self.rng.choice(dd._SUFFIXES)
+            if dd.normalise_company(name) not in self.customer_names:
+                self.customer_names.add(dd.normalise_company(name))
+                return name, industry, reg, area
+
+    def build_reps(self) -> None:
+        region = _REGIONS[self.file_no % len(_REGIONS)]
+        manager = self.person()[0]
+        for k in range(1, REPS_PER_FILE + 1):
+            rep_id = f"S{self.file_no:04d}{k:02d}"
+            self.reps.append(
+                {
+                    "rep_id": rep_id,
+                    "name": self.person()[0],
+                    "employee_id": f"E{self.file_no:04d}{k:02d}",
+                    "team": f"{region}销售{self.file_no + 1}组",
+                    "region": region,
+                    "manager": manager,
+                    "status": "Active",
+                }
+            )
+            self.team_of[rep_id] = self.file
+
+    def build(self) -> None:  # no injected defects, no personal workbook
+        self.build_reps()
+        self.build_customers()
+        self.build_deals()
+        self.build_complaints_and_expenses()
+        self.sort()
+
+    def more_activities(self, total: int) -> None:
+        """Add activities of the existing customers until the sheet holds `total` rows."""
+        rows = self.rows[self.file]["activities"]
+        customers = list(self.customers.values())
+        while len(rows) < total:
+            c = self.rng.choice(customers)
+            self.activity(c, self.day(c["_created"], self.as_of))
+        self.sort()
+
+
+def _layouts(b: BenchBuilder) -> dict:
+    """The demo's three workbook styles in turn (title row, English headers, totals row, extra column)."""
+    return dd._team_layouts(dd.TEAMS[b.file_no % len(dd.TEAMS)][0], b.start)
+
+
+def _one_file(args: tuple[int, int, int, str]) -> tuple[list[dict], list[dict], dict[str, int]]:
+    seed, file_no, n_files, team_dir = args
+    b = BenchBuilder(seed, file_no, n_files)
+    b.build()
+    dd._write_team(Path(team_dir) / b.file, b.file, b.rows[b.file], _layouts(b), [])
+    counts = {s: len(rows) for s, rows in b.rows[b.file].items()}
+    return b.reps, b.targets(), counts
+
+
+def _workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def team_set(root: Path, n_files: int, seed: int = 2026, log=print) -> dict:
+    """Generate (or reuse) N team workbooks and their master under root; returns the manifest."""
+    d = Path(root) / f"team-set-v{DATA_VERSION}-n{n_files}-s{seed}"
+    manifest = d / "manifest.json"
+    if manifest.exists():
+        return json.loads(manifest.read_text("utf-8"))
+    if d.exists():
+        shutil.rmtree(d)
+    team_dir = d / "team"
+    team_dir.mkdir(parents=True)
+    log(f"generating {n_files} team workbooks in {d} …")
+    jobs = [(seed, i, n_files, str(team_dir)) for i in range(n_files)]
+    reps: list[dict] = []
+    targets: list[dict] = []
+    rows: dict[str, int] = {}
+    with ProcessPoolExecutor(_workers()) as ex:
+        for r, t, counts in ex.map(_one_file, jobs, chunksize=4):
+            reps += r
+            targets += t
+            for s, n in counts.items():
+                rows[s] = rows.get(s, 0) + n
+    master = d / "master.xlsx"
+    dd.write_master_xlsx(master, default_rows(), reps, targets)
+    info = {
+        "dir": str(d),
+        "team_dir": str(team_dir),
+        "master": str(master),
+        "period": PERIOD,
+        "files": n_files,
+        "seed": seed,
+        "reps": len(reps),
+        "rows": rows,
+        "total_rows": sum(rows.values()),
+        "bytes": sum(p.stat().st_size for p in team_dir.iterdir()),
+    }
+    manifest.write_text(json.dumps(info, ensure_ascii=False, indent=1), "utf-8")
+    return info
+
+
+def big_sheet(root: Path, n_rows: int, seed: int = 2026, log=print) -> dict:
+    """One workbook with an activities sheet of n_rows (and the 200 customers it refers to)."""
+    d = Path(root) / f"big-sheet-v{DATA_VERSION}-r{n_rows}-s{seed}"
+    manifest = d / "manifest.json"
+    if manifest.exists():
+        return json.loads(manifest.read_text("utf-8"))
+    if d.exists():
+        shutil.rmtree(d)
+    d.mkdir(parents=True)
+    log(f"generating a {n_rows}-row activities sheet in {d} …")
+    b = BenchBuilder(seed, 9000, 1)
+    b.build_reps()
+    b.build_customers()
+    b.more_activities(n_rows)
+    path = d / "activities.xlsx"
+    sheets = {s: b.rows[b.file][s] for s in ("customers", "activities")}
+    dd._write_team(path, b.file, sheets, {s: dd._SheetLayout(s) for s in sheets}, [])
+    master = d / "master.xlsx"
+    dd.write_master_xlsx(master, default_rows(), b.reps, [])
+    info = {
+        "dir": str(d),
+        "file": str(path),
+        "master": str(master),
+        "period": PERIOD,
+        "rows": {s: len(r) for s, r in sheets.items()},
+        "bytes": path.stat().st_size,
+    }
+    manifest.write_text(json.dumps(info, ensure_ascii=False, indent=1), "utf-8")
+    return info
+
+
+_SELLER = {
+    "name": "上海博远智能装备有限公司",
+    "contact": "周建华",
+    "phone": "021-61234567",
+    "address": "上海市浦东新区张江路 88 号",
+}
+
+
+def contract_contexts(n: int, seed: int = 2026) -> list[dict]:
+    """n contract contexts built from the benchmark's own contracts (files 0, 1, … in memory)."""
+    from salesbook.documents import build_contract_context
+
+    out: list[dict] = []
+    file_no = 0
+    while len(out) < n:
+        b = BenchBuilder(seed, file_no, 1)
+        b.build()
+        names = {r["rep_id"]: r["name"] for r in b.reps}
+        for k in b.rows[b.file]["contracts"]:
+            if len(out) >= n or not k["_lines"]:
+                continue
+            c = b.customers[k["customer_id"]]
+            lines = [
+                {x: line[x] for x in ("product", "spec", "quantity", "unit", "unit_price")}
+                for line in k["_lines"]
+            ]
+            record = {
+                "contract_id": k["contract_id"],
+                "payment_terms": k["payment_terms"],
+                "signed": k["_signed"],
+                "owner_name": names[k["owner"]],
+                "status": k["status"],
+                "legal_review": k["legal_review"],
+                "finance_review": k["finance_review"],
+                "discount_rate": _rate(k["discount"]),
+                "amount": k["_amount"],
+            }
+            customer = {
+                "name": c["customer_name"],
+                "contact": c["contact"],
+                "phone": str(c["phone"]),
+                "address": f"{c['region']}",
+            }
+            out.append(build_contract_context(record, lines, customer, _SELLER))
+        file_no += 1
+    return out
+
+
+def _rate(v: object) -> float:
+    if isinstance(v, str) and v.endswith("%"):
+        return float(v[:-1]) / 100
+    return float(v or 0)
