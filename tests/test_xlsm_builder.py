@@ -143,7 +143,7 @@ def test_default_settings_come_from_salesbook_core(tmp_path):
     settings = pytest.importorskip("salesbook.core.settings")
     path = build_workbook(tmp_path / "d.xlsm", interpreter="python")
     rows = [tuple(c.value for c in row) for row in openpyxl.load_workbook(path)["设置"].iter_rows(min_row=2)]
-    assert rows == [tuple(r) for r in settings.default_rows()]
+    assert rows == [tuple(v if v != "" else None for v in r) for r in settings.default_rows()]
 
 
 def test_refuses_a_non_xlsm_name(tmp_path):

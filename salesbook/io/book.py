@@ -127,6 +127,8 @@ class FileBook(Book):
         if not self.fullname.exists():
             raise BookError(f"{self.fullname} does not exist. Create it with `salesbook init DIR`.")
         self._check_unlocked()
+        for stale in self.fullname.parent.glob(".~sb-*"):  # left by a save that was killed
+            stale.unlink(missing_ok=True)
         self._before = self.fullname.stat().st_mtime_ns
         keep_vba = self.fullname.suffix.lower() == ".xlsm"
         try:
@@ -232,13 +234,13 @@ class FileBook(Book):
                 f"{self.fullname.name} changed on disk while salesbook was working (saved in Excel?). "
                 "Nothing was written; run the action again."
             )
+        backup = self.fullname.with_name(self.fullname.name + ".bak")
+        shutil.copy2(self.fullname, backup)  # first: whatever happens next, the last good copy exists
         fd, tmp = tempfile.mkstemp(prefix=".~sb-", suffix=self.fullname.suffix, dir=self.fullname.parent)
         os.close(fd)
         tmp_path = Path(tmp)
         try:
             self.wb.save(tmp_path)
-            backup = self.fullname.with_name(self.fullname.name + ".bak")
-            shutil.copy2(self.fullname, backup)
             try:
                 os.replace(tmp_path, self.fullname)
             except PermissionError:

@@ -1,0 +1,115 @@
+"""The file backend of the Book port: atomic saves with a backup, and refusing an open workbook."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from salesbook.cli import main
+from salesbook.io.book import FileBook, SheetData, WorkbookLocked, lock_file
+from salesbook.xlsm.builder import build_workbook
+
+
+def _sha(p: Path) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> Path:
+    return build_workbook(tmp_path / "SalesBook.xlsm", interpreter="python")
+
+
+def test_save_keeps_vba_buttons_and_codenames(book: Path) -> None:
+    """A sheet written and saved through FileBook keeps the VBA project, the buttons and the codenames."""
+    from oletools.olevba import VBA_Parser
+
+    fb = FileBook(book)
+    fb.write(SheetData(name="考核表", header=["rep_id", "score"], rows=[["S001", 90.5]]))
+    fb.save()
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    assert wb["考核表"]["B2"].value == 90.5
+    assert wb["考核表"].sheet_properties.codeName == "shScorecards"
+    modules = {m[2] for m in VBA_Parser(str(book)).extract_macros()}
+    assert "SalesBook.bas" in modules or any("SalesBook" in m for m in modules)
+    import zipfile
+
+    with zipfile.ZipFile(book) as z:
+        vml = b"".join(z.read(n) for n in z.namelist() if n.endswith(".vml"))
+    assert vml.count(b'ObjectType="Button"') == 5
+    assert (book.with_name(book.name + ".bak")).exists()
+
+
+def test_crash_during_save_leaves_the_workbook_byte_identical(book: Path) -> None:
+    """A process killed in the middle of saving leaves the workbook as it was, and a backup beside it."""
+    before = _sha(book)
+    script = textwrap.dedent(f"""
+        import os
+        from salesbook.io import book as b
+        fb = b.FileBook({str(book)!r})
+        fb.write(b.SheetData(name="考核表", header=["x"], rows=[[1]] * 1000))
+        def die(*a, **k):
+            os._exit(9)  # the process dies between writing the new file and replacing the old one
+        b.os.replace = die
+        fb.save()
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 9, proc.stderr
+    assert _sha(book) == before
+    assert _sha(book.with_name(book.name + ".bak")) == before
+    # The next run cleans the half-written temporary file up and saves normally.
+    fb = FileBook(book)
+    assert not list(book.parent.glob(".~sb-*"))
+    fb.write(SheetData(name="考核表", header=["x"], rows=[[2]]))
+    fb.save()
+    assert openpyxl.load_workbook(book)["考核表"]["A2"].value == 2
+
+
+def test_error_while_writing_leaves_the_workbook_untouched(book: Path, monkeypatch) -> None:
+    """An exception raised while the new file is written leaves the workbook byte-identical."""
+    before = _sha(book)
+    fb = FileBook(book)
+    fb.write(SheetData(name="考核表", header=["x"], rows=[[1]]))
+
+    def boom(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(fb.wb, "save", boom)
+    with pytest.raises(OSError):
+        fb.save()
+    assert _sha(book) == before
+    assert not list(book.parent.glob(".~sb-*"))
+
+
+def test_locked_workbook_is_refused_and_untouched(book: Path, tmp_path: Path) -> None:
+    """With Excel's lock file beside it, `salesbook run` says the workbook is open and writes nothing."""
+    lock_file(book).write_bytes(b"owner")
+    before = _sha(book)
+    with pytest.raises(WorkbookLocked, match="open in Excel"):
+        FileBook(book)
+    result = CliRunner().invoke(main, ["run", "validate", "--book", str(book)])
+    assert result.exit_code == 2
+    assert "is open in Excel" in result.output and "Nothing was written" in result.output
+    assert "Traceback" not in result.output
+    assert _sha(book) == before
+    assert not book.with_name(book.name + ".bak").exists()
+
+
+def test_workbook_changed_on_disk_during_an_action_is_not_overwritten(book: Path) -> None:
+    """If the workbook is saved by someone else while an action runs, salesbook refuses to overwrite it."""
+    import os
+
+    fb = FileBook(book)
+    fb.write(SheetData(name="考核表", header=["x"], rows=[[1]]))
+    st = book.stat()
+    os.utime(book, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
+    after_edit = _sha(book)
+    with pytest.raises(WorkbookLocked, match="changed on disk"):
+        fb.save()
+    assert _sha(book) == after_edit
