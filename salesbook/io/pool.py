@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -41,7 +43,18 @@ def _limit_memory(max_bytes: int) -> None:
         pass
 
 
-def _worker_main(conn: Connection, max_bytes: int) -> None:
+def _worker_main(conn: Connection, max_bytes: int, err_path: str = "") -> None:
+    # A native parser that aborts writes to fd 2 (with RUST_BACKTRACE, a whole backtrace); keep it
+    # off the user's terminal and in a file the parent reads to say why this worker died.
+    err_fd = -1
+    if err_path:
+        err_fd = os.open(err_path, os.O_WRONLY | os.O_TRUNC)
+        sys.stderr.flush()
+        os.dup2(err_fd, 2)
+        import faulthandler
+
+        if faulthandler.is_enabled():  # it may hold a copy of the old stderr (pytest does)
+            faulthandler.enable(file=2)
     _limit_memory(max_bytes)
     while True:
         try:
@@ -50,6 +63,9 @@ def _worker_main(conn: Connection, max_bytes: int) -> None:
             return
         if job is None:
             return
+        if err_fd >= 0:  # only this job's messages
+            os.ftruncate(2, 0)
+            os.lseek(2, 0, os.SEEK_SET)
         key, func, args = job
         try:
             result = ("ok", func(*args))
@@ -69,14 +85,40 @@ def _context():
     return mp.get_context("spawn")
 
 
+def _crash_reason(exitcode: int | None, err_path: str) -> str:
+    """Why a worker died: its signal or exit code and the first line it wrote to stderr."""
+    if exitcode is not None and exitcode < 0:
+        try:
+            how = signal.Signals(-exitcode).name
+        except ValueError:
+            how = f"signal {-exitcode}"
+    else:
+        how = f"exit {exitcode if exitcode is not None else '?'}"
+    said = ""
+    try:
+        with open(err_path, "rb") as fh:
+            lines = fh.read(4096).decode("utf-8", "replace").splitlines()
+        said = next((ln.strip() for ln in lines if ln.strip()), "")[:200]
+    except OSError:
+        pass
+    detail = f"{how}: {said}" if said else how
+    return f"the reader process died while parsing ({detail}); the file is damaged, crafted or too large"
+
+
 class _Worker:
     def __init__(self, ctx, max_bytes: int):
+        fd, self.err_path = tempfile.mkstemp(prefix="salesbook-reader-", suffix=".log")
+        os.close(fd)
         self.conn, child = ctx.Pipe(duplex=True)
-        self.proc = ctx.Process(target=_worker_main, args=(child, max_bytes), daemon=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child, max_bytes, self.err_path), daemon=True)
         self.proc.start()
         child.close()
         self.job: Job | None = None
         self.started = 0.0
+
+    def crash_reason(self) -> str:
+        self.proc.join(timeout=1)
+        return _crash_reason(self.proc.exitcode, self.err_path)
 
     def give(self, job: Job) -> None:
         self.job = job
@@ -96,6 +138,10 @@ class _Worker:
             self.proc.kill()
             self.proc.join()
         self.conn.close()
+        try:
+            os.unlink(self.err_path)
+        except OSError:
+            pass
 
 
 def run_jobs(
@@ -137,12 +183,10 @@ def run_jobs(
                         key, result = w.conn.recv()
                         results[key] = result
                     except (EOFError, OSError):
-                        code = w.proc.exitcode if w.proc.exitcode is not None else "?"
-                        results[w.job.key] = ("crash", f"the reader process died while parsing (exit {code})")
+                        results[w.job.key] = ("crash", w.crash_reason())
                         replace = True
                 elif w.proc.sentinel in ready:
-                    w.proc.join(timeout=1)
-                    results[w.job.key] = ("crash", f"the reader process died while parsing (exit {w.proc.exitcode})")
+                    results[w.job.key] = ("crash", w.crash_reason())
                     replace = True
                 elif time.monotonic() - w.started > timeout:
                     results[w.job.key] = ("timeout", f"reading took longer than {timeout:g} s")

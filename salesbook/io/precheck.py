@@ -45,6 +45,47 @@ class Verdict:
         return bool(self.code)
 
 
+_XML_SPACE = b" \t\r\n"
+_BOM_BYTES = b"\xef\xbb\xbf\xff\xfe"
+
+
+def _prolog_declares_dtd(start: bytes, fh) -> bool:
+    """True when the XML prolog (all before the root element) holds a <!DOCTYPE.
+
+    A DTD can only stand there, but comments and processing instructions may push it past any
+    fixed window, so the prolog is scanned to its end; a member that does not start with markup
+    (binary) stops at once. NUL bytes are dropped so UTF-16 markup is seen too.
+    """
+    buf = start.replace(b"\x00", b"").lstrip(_BOM_BYTES)
+    closing = b""  # inside a comment or PI: the bytes that end it
+    eof = False
+    while True:
+        if closing:
+            end = buf.find(closing)
+            if end < 0:
+                if eof:
+                    return False
+                more = fh.read(65536).replace(b"\x00", b"")
+                eof = not more
+                buf = buf[-2:] + more
+                continue
+            buf, closing = buf[end + len(closing):], b""
+        buf = buf.lstrip(_XML_SPACE)
+        if len(buf) < 9 and not eof:
+            more = fh.read(65536).replace(b"\x00", b"")
+            eof = not more
+            buf += more
+            continue
+        if buf[:9].upper() == b"<!DOCTYPE":
+            return True
+        if buf.startswith(b"<?"):
+            buf, closing = buf[2:], b"?>"
+        elif buf.startswith(b"<!--"):
+            buf, closing = buf[4:], b"-->"
+        else:
+            return False  # the root element, text or binary: no DTD can follow
+
+
 def _col_number(letters: bytes) -> int:
     n = 0
     for ch in letters.decode():
@@ -116,13 +157,12 @@ def _check_zip(path: Path, data: bytes, limits: Limits, ext: str) -> Verdict:
     else:
         return Verdict(code="file-unsupported", reason="a zip file that is not a workbook")
     try:
-        for i in infos:
+        for i in infos:  # every member: a sheet may be stored under any name its rels give
             lower = i.filename.lower()
-            if not (lower.endswith(".xml") or lower.endswith(".rels")):
-                continue
             with zf.open(i) as fh:
                 start = fh.read(8192)
-            if _DOCTYPE.search(start):
+                dtd = _DOCTYPE.search(start) or _prolog_declares_dtd(start, fh)
+            if dtd:
                 return Verdict(code="file-unsupported",
                                reason=f"{i.filename} declares a DTD/entities (not allowed in workbooks; possible XML attack)")
             if lower.startswith("xl/worksheets/"):
