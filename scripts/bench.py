@@ -274,9 +274,9 @@ def bench(args: argparse.Namespace) -> dict:
         print(msg, flush=True)
 
     data_root = ROOT / "bench" / "data"
-    work = ROOT / "bench" / "tmp"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    # a private work folder: several benchmarks (e.g. the smoke test under pytest) may run at once
+    (ROOT / "bench").mkdir(exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="tmp-run-", dir=ROOT / "bench"))
     t0 = time.perf_counter()
     ts = team_set(data_root, args.files, seed=args.seed, log=log)
     bs = big_sheet(data_root, args.rows, seed=args.seed, log=log)
@@ -332,6 +332,7 @@ def bench(args: argparse.Namespace) -> dict:
             )
             shutil.rmtree(out, ignore_errors=True)
 
+    shutil.rmtree(work, ignore_errors=True)
     fmt = {"files": ts["files"], "rows": bs["rows"]["activities"], "contracts": args.contracts}
     figures: dict[str, dict] = {}
     for name, desc in FIGURES.items():
@@ -408,8 +409,8 @@ def profile(args: argparse.Namespace) -> int:
 
     ts = team_set(ROOT / "bench" / "data", args.files, seed=args.seed)
     out_dir = ROOT / "bench"
-    work = out_dir / "tmp" / "profile"
-    shutil.rmtree(work, ignore_errors=True)
+    out_dir.mkdir(exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="tmp-profile-", dir=out_dir))
     prof = Profiler(interval=0.001)
     prof.start()
     c = consolidate(Path(ts["team_dir"]), master=Path(ts["master"]), period=ts["period"])
@@ -432,6 +433,7 @@ def profile(args: argparse.Namespace) -> int:
     prof.stop()
     (out_dir / "profile-read.txt").write_text(prof.output_text(unicode=True, show_all=False), "utf-8")
     print(prof.output_text(unicode=True, show_all=False))
+    shutil.rmtree(work, ignore_errors=True)
     print(f"results pickled back by the workers: {pickled / 2**20:.1f} MiB for {len(files)} files")
     print(f"wrote {out_dir / 'profile-consolidate.txt'}, profile-consolidate.html, profile-read.txt")
     return 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -119,8 +120,7 @@ def team_set(root: Path, n_files: int, seed: int = 2026, log=print) -> dict:
     manifest = d / "manifest.json"
     if manifest.exists():
         return json.loads(manifest.read_text("utf-8"))
-    if d.exists():
-        shutil.rmtree(d)
+    final, d = d, _scratch(d)
     team_dir = d / "team"
     team_dir.mkdir(parents=True)
     log(f"generating {n_files} team workbooks in {d} …")
@@ -137,9 +137,9 @@ def team_set(root: Path, n_files: int, seed: int = 2026, log=print) -> dict:
     master = d / "master.xlsx"
     dd.write_master_xlsx(master, default_rows(), reps, targets)
     info = {
-        "dir": str(d),
-        "team_dir": str(team_dir),
-        "master": str(master),
+        "dir": str(final),
+        "team_dir": str(final / "team"),
+        "master": str(final / "master.xlsx"),
         "period": PERIOD,
         "files": n_files,
         "seed": seed,
@@ -148,8 +148,7 @@ def team_set(root: Path, n_files: int, seed: int = 2026, log=print) -> dict:
         "total_rows": sum(rows.values()),
         "bytes": sum(p.stat().st_size for p in team_dir.iterdir()),
     }
-    manifest.write_text(json.dumps(info, ensure_ascii=False, indent=1), "utf-8")
-    return info
+    return _publish(d, final, info)
 
 
 def big_sheet(root: Path, n_rows: int, seed: int = 2026, log=print) -> dict:
@@ -158,9 +157,7 @@ def big_sheet(root: Path, n_rows: int, seed: int = 2026, log=print) -> dict:
     manifest = d / "manifest.json"
     if manifest.exists():
         return json.loads(manifest.read_text("utf-8"))
-    if d.exists():
-        shutil.rmtree(d)
-    d.mkdir(parents=True)
+    final, d = d, _scratch(d)
     log(f"generating a {n_rows}-row activities sheet in {d} …")
     b = BenchBuilder(seed, 9000, 1)
     b.build_reps()
@@ -172,15 +169,32 @@ def big_sheet(root: Path, n_rows: int, seed: int = 2026, log=print) -> dict:
     master = d / "master.xlsx"
     dd.write_master_xlsx(master, default_rows(), b.reps, [])
     info = {
-        "dir": str(d),
-        "file": str(path),
-        "master": str(master),
+        "dir": str(final),
+        "file": str(final / path.name),
+        "master": str(final / master.name),
         "period": PERIOD,
         "rows": {s: len(r) for s, r in sheets.items()},
         "bytes": path.stat().st_size,
     }
-    manifest.write_text(json.dumps(info, ensure_ascii=False, indent=1), "utf-8")
-    return info
+    return _publish(d, final, info)
+
+
+def _scratch(final: Path) -> Path:
+    """A private folder next to `final` to generate into (another benchmark may generate at once)."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=final.name + ".tmp-", dir=final.parent))
+
+
+def _publish(scratch: Path, final: Path, info: dict) -> dict:
+    """Move the finished data set into place (first one wins) and return its manifest."""
+    (scratch / "manifest.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), "utf-8")
+    if final.exists() and not (final / "manifest.json").exists():
+        shutil.rmtree(final, ignore_errors=True)  # a generation that was cut short
+    try:
+        scratch.rename(final)
+    except OSError:  # another run finished first with the same parameters: same seeded data
+        shutil.rmtree(scratch, ignore_errors=True)
+    return json.loads((final / "manifest.json").read_text("utf-8"))
 
 
 _SELLER = {
