@@ -83,7 +83,7 @@ def parse_date(value: object) -> date:
             raise ValueError(value)
         if 19000101 <= value <= 29991231 and float(value).is_integer():
             return parse_date(str(int(value)))
-        return _serial_to_date(float(value))
+        return _serial_to_date(_finite(value))
     text = _text(value)
     m = _DATE_TEXT.match(text) or _DATE_COMPACT.match(text)
     if not m:
@@ -91,20 +91,29 @@ def parse_date(value: object) -> date:
     return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
 
 
+def _finite(number: object, original: object = None) -> float:
+    """float(number), refusing what is no amount: NaN, and "1e400" or 10**400 (inf or overflow)."""
+    try:
+        f = float(number)  # type: ignore[arg-type]
+    except OverflowError:
+        raise ValueError(number if original is None else original) from None
+    if f != f or f in (float("inf"), float("-inf")):
+        raise ValueError(number if original is None else original)
+    return f
+
+
 def parse_number(value: object) -> float:
     """A plain number: 12, 12.5, '1,234.5'."""
     if isinstance(value, bool):
         raise ValueError(value)
     if isinstance(value, int | float):
-        if value != value or value in (float("inf"), float("-inf")):
-            raise ValueError(value)
-        return float(value)
+        return _finite(value)
     if isinstance(value, datetime | date):
         raise ValueError(value)
     text = _text(value).replace(",", "").replace(" ", "")
     if not _NUMBER.match(text):
         raise ValueError(value)
-    return float(text)
+    return _finite(text, value)
 
 
 def parse_money(value: object) -> float:
@@ -121,7 +130,7 @@ def parse_money(value: object) -> float:
         factor, text = 100_000_000.0, text[:-1]
     if not _NUMBER.match(text):
         raise ValueError(value)
-    return round(float(text) * factor, 6)
+    return round(_finite(_finite(text, value) * factor, value), 6)
 
 
 def parse_int(value: object) -> int:
