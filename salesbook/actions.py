@@ -241,4 +241,16 @@ def run_action(name: str, book: Book) -> str:
     return ACTIONS[name](book)
 
 
-__all__ = ["ACTIONS", "ActionError", "MasterError", "run_action"]
+def _expected_errors() -> tuple[type[Exception], ...]:
+    from .core.periods import PeriodError
+    from .documents.env import DocumentError
+    from .io.book import BookError, WorkbookLocked
+    from .pipeline import NothingToRead
+
+    return (ActionError, MasterError, SettingsError, PeriodError, NothingToRead, DocumentError, BookError,
+            WorkbookLocked)
+
+
+EXPECTED_ERRORS = _expected_errors()
+
+__all__ = ["ACTIONS", "EXPECTED_ERRORS", "ActionError", "MasterError", "run_action"]

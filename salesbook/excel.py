@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import traceback
+
 from . import actions
 from .io.book import XlwingsBook
 
@@ -13,6 +15,14 @@ def _run(name: str) -> None:
             message = actions.run_action(name, book)
     except Exception as exc:  # noqa: BLE001 - the user sees a message box, never a traceback
         message = f"salesbook: {exc}"
+        if not isinstance(exc, actions.EXPECTED_ERRORS):  # a program fault: keep the details for support
+            log = book.folder / "salesbook-error.log"
+            try:
+                with open(log, "a", encoding="utf-8") as fh:
+                    fh.write(f"--- {name}\n{traceback.format_exc()}\n")
+                message += f"\n(details: {log})"
+            except OSError:
+                pass
     book.finish(message)
 
 
