@@ -280,14 +280,15 @@ def init(directory, force):
 @_guard
 def run_cmd(action, book_path):
     """Run a button's action on the workbook file, headless."""
-    from .actions import ActionError, run_action
-    from .io.book import BookError, FileBook, WorkbookLocked
+    from .actions import EXPECTED_ERRORS, run_action
+    from .io.book import FileBook
+    from .pipeline import NothingToRead
 
     try:
         book = FileBook(book_path)
         message = run_action(action, book)
-    except (BookError, WorkbookLocked, ActionError) as exc:
-        raise Fail(str(exc)) from None
+    except EXPECTED_ERRORS as exc:
+        raise Fail(str(exc), EXIT_NOTHING if isinstance(exc, NothingToRead) else EXIT_USAGE) from None
     click.echo(message)
 
 
