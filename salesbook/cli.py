@@ -127,10 +127,6 @@ def validate(paths, master, period, as_of, out, workers):
     sys.exit(EXIT_FINDINGS if run.error_count else EXIT_OK)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
-
-
 def print_scorecards(cards) -> None:
     if cards.empty:
         click.echo("Scorecards: none (no rep in the roster is active or worked in this period)")
@@ -383,3 +379,7 @@ def report(team_dir, master, period, week, out, template):
     except DocumentError as exc:
         raise Fail(str(exc)) from None
     click.echo(f"Wrote {len(paths) - 1} HTML reports and {paths[-1].name} to {out}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
