@@ -1,0 +1,5 @@
+"""`python -m salesbook` is the `salesbook` command."""
+
+from .cli import main
+
+main()
