@@ -261,6 +261,12 @@ def _hex_to_rgb(colour: str) -> tuple[int, int, int]:
     return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
 
 
+def _as_text(v: object) -> object:
+    """Excel parses a string written through Range.value as if typed ("001" → 1, "2026-11" → a date,
+    "=x" → a formula); a leading apostrophe keeps it the text it is (and is not part of the value)."""
+    return "'" + v if isinstance(v, str) and v else v
+
+
 class XlwingsBook(Book):
     """The workbook open in Excel (the caller of a button), through open-source xlwings only."""
 
@@ -303,7 +309,7 @@ class XlwingsBook(Book):
         sheet.clear()
         r0 = data.start_row
         header = sheet.range((r0, 1))
-        header.value = [data.header]
+        header.value = [[_as_text(h) for h in data.header]]
         head = sheet.range((r0, 1), (r0, max(1, len(data.header))))
         head.color = (31, 78, 120)
         head.font.bold = True
@@ -314,7 +320,7 @@ class XlwingsBook(Book):
             cell.add_note(note)
         if data.rows:
             width = max(len(data.header), max(len(r) for r in data.rows))
-            block = [[excel_value(v) for v in r] + [None] * (width - len(r)) for r in data.rows]
+            block = [[_as_text(excel_value(v)) for v in r] + [None] * (width - len(r)) for r in data.rows]
             sheet.range((r0 + 1, 1)).value = block
             for j, fmt in data.number_formats.items():
                 sheet.range((r0 + 1, j + 1), (r0 + len(block), j + 1)).number_format = fmt
@@ -331,7 +337,10 @@ class XlwingsBook(Book):
             chart = ws.charts.add(left=anchor.left, top=anchor.top, width=460, height=230)
             chart.set_source_data(ws.range((spec.first_row, spec.first_col), (spec.last_row, spec.last_col)))
             chart.chart_type = kinds[spec.kind]
-            try:
+            if isinstance(getattr(type(chart), "title", None), property):  # xlwings >= 0.37.3, every engine
+                chart.title = spec.title
+                continue
+            try:  # older xlwings: the Windows COM object (on macOS this fails and the chart has no title)
                 chart.api[1].HasTitle = True
                 chart.api[1].ChartTitle.Text = spec.title
             except Exception:  # noqa: BLE001 - titles are cosmetic; engines without .api skip them
