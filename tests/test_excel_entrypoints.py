@@ -517,9 +517,10 @@ def test_xlwings_book_keeps_text_as_text_like_the_file(tmp_path):
     assert got == norm_grid(FileBook(path).read("T"), [])
 
 
-def test_large_sheets_go_through_xlwings_chunked_writes(tmp_path):
-    """More than xlwings' 100,000-cell write budget: written in row chunks, still equal to the file."""
-    rows = [[f"R{i:05d}", i, i / 8, f"{i % 97:03d}", datetime(2026, 11, 1 + i % 30)] for i in range(22_000)]
+def test_large_sheets_go_through_xlwings_chunked_writes(tmp_path, monkeypatch):
+    """More than the engine's write budget (xlwings' default is 100,000 cells; here 1,000): written in row
+    chunks, still equal to the file."""
+    rows = [[f"R{i:05d}", i, i / 8, f"{i % 97:03d}", datetime(2026, 11, 1 + i % 30)] for i in range(2_200)]
     data = SheetData(name="Big", header=["id", "n", "x", "code", "day"], rows=rows, number_formats={2: MONEY_FMT})
     path = tmp_path / "big.xlsx"
     wb = openpyxl.Workbook()
@@ -527,11 +528,16 @@ def test_large_sheets_go_through_xlwings_chunked_writes(tmp_path):
     fb = FileBook(path)
     fb.write(data)
     fb.save()
-    with memory_engine():
+    chunks = []
+    with memory_engine(max_cells_per_write=1_000):
         xb = XlwingsBook(xw.Book(str(path)))
+        sheet_range = type(xb.book.sheets[0].impl).range
+        monkeypatch.setattr(type(xb.book.sheets[0].impl), "range",
+                            lambda self, a, b=None: chunks.append(a) or sheet_range(self, a, b))
         xb.write(data)
         got = norm_grid(xb.read("Big"), [])
-        assert model_of(xb.book).sheet("Big").formats[(22_001, 3)]["number_format"] == MONEY_FMT
+        assert model_of(xb.book).sheet("Big").formats[(2_201, 3)]["number_format"] == MONEY_FMT
+    assert [a for a in chunks if isinstance(a, tuple) and len(a) == 4][:2] == [(2, 1, 200, 5), (202, 1, 200, 5)]
     assert got == norm_grid(FileBook(path).read("Big"), [])
     assert got[1] == ["R00000", 0.0, 0.0, "000", datetime(2026, 11, 1)]
 

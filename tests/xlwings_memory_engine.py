@@ -279,8 +279,9 @@ def _rgb(colour) -> tuple[int, int, int] | None:
 class Engine:
     """The engine `impl`: what `xlwings.main.Engine` and the conversion pipeline call."""
 
-    def __init__(self, *, coerce_text: bool = True):
+    def __init__(self, *, coerce_text: bool = True, max_cells_per_write: int | None = base.DEFAULT_MAX_CELLS_PER_WRITE):
         self.coerce_text = coerce_text
+        self.max_cells_per_write = max_cells_per_write  # xlwings chunks larger writes into row blocks
         self._apps = Apps(self)
 
     @property
@@ -769,6 +770,10 @@ class Range(base.Range):
     def address(self):
         return self.get_address()
 
+    @property
+    def max_cells_per_write(self):
+        return self._sheet.book.app.engine.max_cells_per_write
+
     # values
     @property
     def raw_value(self):
@@ -1021,13 +1026,13 @@ class Chart(base.Chart):
 
 
 @contextmanager
-def memory_engine(*, coerce_text: bool = True):
+def memory_engine(*, coerce_text: bool = True, max_cells_per_write: int | None = base.DEFAULT_MAX_CELLS_PER_WRITE):
     """Register the engine and make it the active one; afterwards restore xlwings as it was.
 
     Restores: the active engine, the engines list, and `xw.Book._mock_caller` (what
     `Book.set_mock_caller()` sets and `Book.caller()` reads).
     """
-    impl = Engine(coerce_text=coerce_text)
+    impl = Engine(coerce_text=coerce_text, max_cells_per_write=max_cells_per_write)
     engine = xwmain.Engine(impl=impl)
     engines = xwmain.engines
     previous_active = engines.active
