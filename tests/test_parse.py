@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from salesbook.core.parse import (
     PatternError,
+    normalize_phone,
     parse_date,
     parse_id,
     parse_int,
@@ -273,16 +274,18 @@ def written(draw, digits_strategy):
 
 @given(written(mobiles))
 def test_a_mobile_written_any_accepted_way_reads_as_its_digits(case):
-    """Mobiles with spaces, dashes and +86/0086 read as their 11 digits."""
+    """Mobiles with spaces, dashes and +86/0086 are accepted, kept as written, and normalise to their 11 digits."""
     digits, text = case
-    assert parse_phone(text) == digits
+    assert parse_phone(text) == text.strip()
+    assert normalize_phone(parse_phone(text)) == digits
 
 
 @given(written(landlines))
 def test_a_landline_written_any_accepted_way_reads_as_its_digits(case):
-    """Landlines (0 + 2–3-digit area + 7–8 digits) with spaces, dashes and +86/0086 read as their digits."""
+    """Landlines (0 + 2–3-digit area + 7–8 digits) with spaces, dashes and +86/0086 are accepted as written."""
     digits, text = case
-    assert parse_phone(text) == digits
+    assert parse_phone(text) == text.strip()
+    assert normalize_phone(parse_phone(text)) == digits
 
 
 @given(mobiles)
@@ -307,9 +310,10 @@ def test_wrong_lengths_and_prefixes_are_pattern_errors(digits):
 
 def test_phone_examples():
     """Brackets around an area code, full-width digits, and what is not a phone."""
-    assert parse_phone("(021) 6234-5678") == "02162345678"
-    assert parse_phone("１３８１２３４５６７８") == "13812345678"
-    assert parse_phone("+86 138 1234 5678") == "13812345678"
+    assert parse_phone("(021) 6234-5678") == "(021) 6234-5678"
+    assert parse_phone("１３８１２３４５６７８") == "13812345678"  # full-width digits are made half-width
+    assert parse_phone("+86 138 1234 5678") == "+86 138 1234 5678"
+    assert normalize_phone("(021) 6234-5678") == "02162345678"
     for bad in ("138123456789", "13812345678 ext 1", "86 13812345678", "12345", 13812345678.5):
         with pytest.raises(PatternError):
             parse_phone(bad)

@@ -169,10 +169,14 @@ def normalize_phone(value: object) -> str:
 
 
 def parse_phone(value: object) -> str:
-    """A mainland mobile 1[3-9]xxxxxxxxx or a landline 0xx(x)-xxxxxxx(x); the normalised digits."""
+    """A mainland mobile 1[3-9]xxxxxxxxx or a landline 0xx(x)-xxxxxxx(x).
+
+    Checked on the normalised digits; returned as written (trimmed, NFKC), so documents show
+    021-12345678 as the rep wrote it. A number cell comes back as its digits.
+    """
     text = normalize_phone(value)
     if _MOBILE.match(text) or _LANDLINE.match(text):
-        return text
+        return text if not isinstance(value, str) else _text(value)
     raise PatternError(value)
 
 

@@ -71,7 +71,7 @@ def contract_contexts(run, settings, *, only: list[str] | None = None) -> tuple[
              "discount_rate": 0 if blank(r.get("discount")) else r["discount"], "amount": r["amount"]},
             lines,
             {"name": cust["customer_name"], "contact": _clean(cust.get("contact")), "phone": _clean(cust.get("phone")),
-             "address": _clean(cust.get("region"))},
+             "address": ""},  # the customer sheet has no address column
             seller,
         )
         contexts.append(ctx)
