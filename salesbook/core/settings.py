@@ -6,6 +6,7 @@ holds the same defaults for runs without a master workbook and checks what the s
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -30,7 +31,7 @@ def _d(key: str, default: object, kind: str, note: str) -> None:
     _DEFS[key] = (default, kind, note)
 
 
-_d("period", "", "text", "当前考核周期，如 2026-11 或 2026-Q4（按钮使用） / Current period, e.g. 2026-11 or 2026-Q4 (used by the buttons)")
+_d("period", "", "period", "当前考核周期，如 2026-11 或 2026-Q4（按钮使用） / Current period, e.g. 2026-11 or 2026-Q4 (used by the buttons)")
 _d("as_of", "", "text", "考核截止日（留空则为周期最后一天） / As-of date (blank: the period's last day)")
 _d("team_folder", "team", "text", "团队工作簿所在文件夹（相对本工作簿） / Folder of the team workbooks (relative to this workbook)")
 _d("output_folder", "out", "text", "输出文件夹（相对本工作簿） / Output folder (relative to this workbook)")
@@ -108,6 +109,11 @@ def _parse_float(key: str, raw: object) -> float:
 def _parse_value(key: str, raw: object, kind: str) -> object:
     if kind == "text":
         return str(raw).strip()
+    if kind == "period":
+        # Excel turns a typed 2026-11 into the date 2026-11-01: read such a date back as its month.
+        text = raw.isoformat() if isinstance(raw, date) else str(raw).strip()
+        m = re.match(r"^(\d{4}-\d{2})-01(?:[ T]00:00(?::00)?)?$", text)
+        return m.group(1) if m else text
     if kind == "float":
         return _parse_float(key, raw)
     if kind == "int":

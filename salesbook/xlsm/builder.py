@@ -33,6 +33,7 @@ from salesbook.xlsm.vbaproject import (
     module_from_export,
 )
 
+TEXT_HEADERS = {"键", "值", "销售代表", "工号", "周期"}
 SHEET_KINDS = ("start", "input", "output", "dashboard", "config")
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,30}$")
 _SUB = re.compile(r"^\s*(?:Public\s+|Private\s+)?Sub\s+(\w+)\s*\(", re.IGNORECASE | re.MULTILINE)
@@ -338,7 +339,9 @@ def _write_table(worksheet: Any, sheet: SheetLayout, rows: list[Sequence[Any]], 
         worksheet.write_string(0, col, header, styles.header)
         if note:
             worksheet.write_comment(0, col, note, {"author": "salesbook", "x_scale": 2, "y_scale": 1.5})
-        worksheet.set_column(col, col, max(12, min(40, 2 * len(header) + 4)))
+        # Text columns: Excel would turn a typed 2026-11 into a date or 0012 into 12.
+        fmt = styles.text if header in TEXT_HEADERS else None
+        worksheet.set_column(col, col, max(12, min(40, 2 * len(header) + 4)), fmt)
     worksheet.freeze_panes(1, 0)
     width = len(sheet.columns)
     for r, row in enumerate(rows, start=1):
