@@ -164,6 +164,14 @@ def test_sheet_starting_below_and_right_of_a1_keeps_real_cells(tmp_path, master)
     assert hits(findings, "bad-pattern") == [("a.xlsx", "客户", 5, "联系电话", "I5", "bad-pattern")]
 
 
+def test_header_is_the_first_row_naming_half_the_required_columns(tmp_path, master):
+    """A row naming 2 of the 6 required 客户 columns is skipped; the next, naming 3, is the header."""
+    sheets = {"客户": [["客户编号", "客户名称"], ["客户编号", "客户名称", "联系人"], ["C001", "甲", "张三"]]}
+    findings = run(tmp_path, master, {"a.xlsx": sheets})
+    assert sorted(f.column for f in findings if f.code == "missing-column") == sorted(["联系电话", "负责销售", "建档日期"])
+    assert hits(findings, "unknown-column") == []
+
+
 def test_header_detection_scans_only_the_first_ten_rows(tmp_path, master):
     """A header on row 11 is not found: every required column is reported missing."""
     sheets = {"客户": [[f"说明 {i}"] for i in range(10)] + [CUSTOMER_HEADER, customer()]}
@@ -568,10 +576,10 @@ def test_collection_row_with_an_error_is_not_counted(tmp_path, master):
 
 
 def test_complaint_overdue_resolved_and_open(tmp_path, master):
-    """Resolved on day 8 or open 8 days at as-of fires at 受理日期; resolved on day 7 or open 7 days does not."""
+    """Resolved on day 8 or open 8 days at as-of fires at 受理日期; day 7, or marked resolved, does not."""
     complaints = [["T1", "C001", d(1), d(9), "已解决"], ["T2", "C001", d(1), d(8), "已解决"],
                   ["T3", "C001", d(22), None, "处理中"], ["T4", "C001", d(23), None, "处理中"],
-                  ["T5", "C001", d(2), None, None]]
+                  ["T5", "C001", d(2), None, None], ["T6", "C001", d(1), None, "已解决"]]
     findings = run(tmp_path, master, {"a.xlsx": team(投诉=complaints)})
     assert hits(findings, "complaint-overdue") == [("a.xlsx", "投诉", 2, "受理日期", "C2", "complaint-overdue"),
                                                    ("a.xlsx", "投诉", 4, "受理日期", "C4", "complaint-overdue"),
