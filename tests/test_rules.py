@@ -108,6 +108,14 @@ def test_english_sheet_names_are_not_missing(tmp_path, master):
     assert missing == {"活动", "商机", "合同", "订单", "回款", "投诉", "费用"}
 
 
+def test_an_empty_sheet_is_like_a_missing_sheet(tmp_path, master):
+    """A 活动 sheet with nothing in it (not even a header) is a `missing-sheet` info, not missing columns."""
+    findings = run(tmp_path, master, {"a.xlsx": {**team(), "活动": [], "商机": [[None], [""]]}})
+    assert [h for h in hits(findings, "missing-sheet") if h[1] in ("活动", "商机")] == [
+        ("a.xlsx", "商机", 0, "", "", "missing-sheet"), ("a.xlsx", "活动", 0, "", "", "missing-sheet")]
+    assert hits(findings, "missing-column") == []
+
+
 def test_missing_required_column_makes_the_sheet_unusable(tmp_path, master):
     """A 客户 sheet without 联系电话 is a `missing-column` error and its customers are not known."""
     header = [h for h in CUSTOMER_HEADER if h != "联系电话"]
@@ -487,6 +495,14 @@ def test_contract_unreviewed_at_the_review_not_approved(tmp_path, master):
     assert hits(findings, "contract-unreviewed") == [("a.xlsx", "合同", 2, "法务审核", "F2", "contract-unreviewed"),
                                                      ("a.xlsx", "合同", 3, "财务审核", "G3", "contract-unreviewed")]
     assert {f.severity for f in findings if f.code == "contract-unreviewed"} == {"error"}
+
+
+def test_contract_without_review_columns_is_unreviewed_at_the_schema_header(tmp_path, master):
+    """No 法务审核 column means Pending: the finding names 法务审核 (no cell), never a code-side key."""
+    sheets = {**team(), "合同": [["合同编号", "客户编号", "合同金额", "签订日期", "状态", "负责销售"],
+                                 ["K1", "C001", 1000, d(10), "已签订", "S001"]]}
+    findings = run(tmp_path, master, {"a.xlsx": sheets})
+    assert hits(findings, "contract-unreviewed") == [("a.xlsx", "合同", 2, "法务审核", "", "contract-unreviewed")]
 
 
 def test_discount_unauthorized_above_the_limit_only(tmp_path, master):

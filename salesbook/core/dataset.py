@@ -19,6 +19,7 @@ class Dataset:
 
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)
     places: dict[tuple[str, str], dict[str, ColumnPlace]] = field(default_factory=dict)
+    sheet_schemas: dict[tuple[str, str], str] = field(default_factory=dict)  # (file, sheet) -> schema name
 
     def frame(self, schema: str) -> pd.DataFrame:
         return self.frames[schema]
@@ -35,13 +36,19 @@ class Dataset:
         """A finding at `row`'s cell of column `key` (header and letter as written in its file)."""
         file, sheet, n = row["_file"], row["_sheet"], int(row["_row"])
         place = self.place(file, sheet, key)
-        header = place.header if place else key
+        header = place.header if place else self._column_name(file, sheet, key)
         cell = f"{place.letter}{n}" if place else ""
         if value is None:
             v = row.get(key) if hasattr(row, "get") else None
             value = "" if v is None or (isinstance(v, float) and v != v) else v
         return make_finding(code, file=file, sheet=sheet, row=n, column=header, cell=cell,
                             value=_show(value), rep_id=rep_id or "", **fmt)
+
+    def _column_name(self, file: str, sheet: str, key: str) -> str:
+        """The schema's Chinese header for a column the sheet does not have (e.g. 法务审核 left out)."""
+        schema = load_schemas().get(self.sheet_schemas.get((file, sheet), ""))
+        col = next((c for c in schema.columns if c.key == key), None) if schema else None
+        return col.zh if col else key
 
     def mark_errors(self, findings: list[Finding]) -> None:
         """Set `_valid` False on every row that carries an error finding."""
@@ -77,6 +84,7 @@ def combine(tables: list[SheetTable]) -> Dataset:
     by_schema: dict[str, list[pd.DataFrame]] = {}
     for t in sorted(tables, key=lambda t: (t.file, t.sheet)):
         ds.places[(t.file, t.sheet)] = t.places
+        ds.sheet_schemas[(t.file, t.sheet)] = t.schema
         if not t.usable or t.frame is None:
             continue
         f = t.frame.copy()
@@ -84,7 +92,6 @@ def combine(tables: list[SheetTable]) -> Dataset:
         f.insert(0, "_file", t.file)
         f["_valid"] = ~f["_row"].isin(t.error_rows) if t.error_rows else True
         by_schema.setdefault(t.schema, []).append(f)
-    schemas = load_schemas()
     for s in team_schemas():
         cols = SOURCE_COLUMNS + [c.key for c in s.columns] + ["_valid"]
         parts = by_schema.get(s.name, [])
@@ -98,5 +105,4 @@ def combine(tables: list[SheetTable]) -> Dataset:
             frame["_valid"] = frame["_valid"].astype(bool)
         frame["_valid"] = frame["_valid"].astype(bool)
         ds.frames[s.name] = frame
-    del schemas
     return ds

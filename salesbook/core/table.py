@@ -104,6 +104,10 @@ def build_table(
     def finding(code: str, **kw) -> None:
         add(make_finding(code, file=ctx.file, sheet=sheet_name, **kw))
 
+    if all(is_blank(v) for r in rows for v in r):  # an empty sheet has nothing, like a missing one (info)
+        table.usable = False
+        finding("missing-sheet")
+        return table
     h = find_header(rows, schema)
     if h is None:
         table.usable = False
