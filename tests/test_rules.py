@@ -265,6 +265,13 @@ def test_bad_type_money(tmp_path, master):
     assert hits(findings, "bad-type") == [("a.xlsx", "合同", 2, "合同金额", "D2", "bad-type")]
 
 
+def test_a_boolean_cell_is_bad_type_even_after_a_one(tmp_path, master):
+    """数量 TRUE is `bad-type` although an earlier row holds the number 1 (which equals True in Python)."""
+    lines = [["K001", "服务器", 1, 100], ["K001", "服务器", True, 100]]
+    findings = run(tmp_path, master, {"a.xlsx": team(合同=[contract(amount=100)], 合同明细=lines)})
+    assert hits(findings, "bad-type") == [("a.xlsx", "合同明细", 3, "数量", "C3", "bad-type")]
+
+
 def test_bad_enum_and_both_languages_accepted(tmp_path, master):
     """企业规模 '超大' is `bad-enum`; 'Large', '大型' and ' large ' are accepted."""
     rows = [customer(size="超大"), customer("C002", "乙", size="Large"), customer("C003", "丙", size="大型"),

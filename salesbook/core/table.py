@@ -231,12 +231,13 @@ def _parse_column(col, raw_values, row_numbers, place, ctx, table, errors) -> li
                 fail("required-missing", k, "")
             out.append(default)
             continue
+        key = (raw, True) if raw is True or raw is False else raw  # TRUE must not hit the cache entry of 1
         try:
-            hit = cache[raw]
+            hit = cache[key]
         except (KeyError, TypeError):
             hit = _parse_one(col, parser, enum, raw)
             try:
-                cache[raw] = hit
+                cache[key] = hit
             except TypeError:
                 pass
         value, code = hit
