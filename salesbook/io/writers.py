@@ -65,10 +65,34 @@ def csv_bytes(columns: Sequence[str], rows: Iterable[Sequence[object]], *, neutr
     return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
 
 
+def _csv_text(v: object) -> object:
+    if isinstance(v, str):
+        return "'" + v if v.startswith(_FORMULA_START) else v
+    return neutralize(_cell(v))
+
+
+def csv_column(series: pd.Series, neutralise: bool = True) -> list:
+    """One column's cells as CSV text, a column at a time (much faster than cell by cell)."""
+    vals = series.tolist()
+    if series.dtype.kind == "f":
+        return ["" if v != v else repr(v) for v in vals]
+    if series.dtype.kind in "iu":
+        return [str(v) for v in vals]
+    if series.dtype.kind == "b":
+        return ["TRUE" if v else "FALSE" for v in vals]
+    if neutralise:
+        return [_csv_text(v) for v in vals]
+    return [_cell(v) for v in vals]
+
+
 def write_csv(path: Path, frame: pd.DataFrame, *, neutralise: bool = True) -> Path:
     """`frame` as CSV, UTF-8 with BOM, CRLF, formula-neutralised text."""
-    data = csv_bytes(list(frame.columns), frame.itertuples(index=False, name=None), neutralise=neutralise)
-    atomic_write_bytes(path, data)
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow([str(c) for c in frame.columns])
+    if len(frame):
+        w.writerows(zip(*(csv_column(frame[c], neutralise) for c in frame.columns), strict=True))
+    atomic_write_bytes(path, b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8"))
     return Path(path)
 
 
@@ -89,9 +113,47 @@ RATING_COLOURS = {"S": "#63BE7B", "A": "#A9D08E", "B": "#FFEB84", "C": "#F8CBAD"
 SEVERITY_COLOURS = {"error": "#F8CBAD", "warning": "#FFEB84", "info": "#DDEBF7"}
 
 
-def write_xlsx(path: Path, sheets: list[tuple[str, pd.DataFrame]], *, constant_memory: bool = False) -> Path:
+def _write_any(ws, i: int, j: int, v: object, datef) -> None:
+    v = _cell(v) if not isinstance(v, date) else v
+    if isinstance(v, datetime):
+        ws.write_datetime(i, j, v, datef)
+    elif isinstance(v, date):
+        ws.write_datetime(i, j, datetime(v.year, v.month, v.day), datef)
+    elif isinstance(v, bool):
+        ws.write_boolean(i, j, v)
+    elif isinstance(v, int | float):
+        ws.write_number(i, j, v)
+    elif v != "":
+        ws.write_string(i, j, str(neutralize(v)))
+
+
+def _write_column(ws, j: int, series: pd.Series, datef) -> None:
+    vals = series.tolist()
+    kind = series.dtype.kind
+    if kind in "fiu":
+        write = ws.write_number
+        for i, v in enumerate(vals, start=1):
+            if v == v:  # not NaN
+                write(i, j, v)
+        return
+    if kind == "b":
+        for i, v in enumerate(vals, start=1):
+            ws.write_boolean(i, j, bool(v))
+        return
+    write = ws.write_string
+    for i, v in enumerate(vals, start=1):
+        if v.__class__ is str:
+            if v:
+                write(i, j, "'" + v if v.startswith(_FORMULA_START) else v)
+        else:
+            _write_any(ws, i, j, v, datef)
+
+
+def write_xlsx(path: Path, sheets: list[tuple[str, pd.DataFrame]], *, constant_memory: bool = False,
+               max_rows: int | None = None) -> Path:
     """Formatted workbook: frozen header, filters, money with separators, percentages, colours.
 
+    A sheet longer than `max_rows` shows its first rows and says where the rest is.
     Deterministic: a fixed creation date, so the same data gives the same bytes.
     """
     import xlsxwriter
@@ -119,21 +181,16 @@ def write_xlsx(path: Path, sheets: list[tuple[str, pd.DataFrame]], *, constant_m
                 width = max(10, min(40, len(str(c)) + 2))
                 fmt = money if c in MONEY_COLUMNS else pct if c in PCT_COLUMNS else None
                 ws.set_column(j, j, width, fmt)
-            for i, row in enumerate(frame.itertuples(index=False, name=None), start=1):
-                for j, v in enumerate(row):
-                    v = _cell(v) if not isinstance(v, date) else v
-                    if isinstance(v, datetime):
-                        ws.write_datetime(i, j, v, datef)
-                    elif isinstance(v, date):
-                        ws.write_datetime(i, j, datetime(v.year, v.month, v.day), datef)
-                    elif isinstance(v, bool):
-                        ws.write_boolean(i, j, v)
-                    elif isinstance(v, int | float):
-                        ws.write_number(i, j, v)
-                    elif v == "":
-                        continue
-                    else:
-                        ws.write_string(i, j, str(neutralize(v)))
+            shown = frame if max_rows is None else frame.head(max_rows)
+            if constant_memory:  # rows must be written in order
+                for i, row in enumerate(shown.itertuples(index=False, name=None), start=1):
+                    for j, v in enumerate(row):
+                        _write_any(ws, i, j, v, datef)
+            else:  # a column at a time: one type decision per column, not per cell
+                for j, c in enumerate(cols):
+                    _write_column(ws, j, shown[c], datef)
+            if max_rows is not None and len(frame) > max_rows:
+                ws.write_string(len(shown) + 1, 0, f"… {len(frame) - max_rows} more rows: see the CSV or parquet output")
             ws.freeze_panes(1, 0)
             if cols:
                 ws.autofilter(0, 0, max(len(frame), 1), len(cols) - 1)
