@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from .dataset import Dataset
+from .dataset import Dataset, records
 from .findings import Finding
 from .schema import team_schemas
 from .settings import Settings
@@ -45,7 +45,14 @@ def normalize_receipt(no: object) -> str:
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
-    return frame.to_dict("records")
+    return records(frame)
+
+
+def present(series: pd.Series) -> pd.Series:
+    """Mask of the cells that hold a value (not None, NaN or empty text)."""
+    if series.dtype.kind in "fiub":
+        return series.notna()
+    return ~series.map(blank).astype(bool)
 
 
 # ------------------------------------------------------------------ generic, across files
@@ -58,18 +65,19 @@ def check_keys_and_references(ds: Dataset, roster: set[str] | None) -> list[Find
         f = ds.frame(s.name)
         for col in s.columns:
             if col.unique and not f.empty:
-                first: dict[str, str] = {}
-                for r in _records(f):
-                    v = r.get(col.key)
-                    if blank(v):
-                        continue
-                    if v in first:
-                        out.append(ds.finding("duplicate-key", r, col.key, first=first[v]))
-                    else:
+                values = f[col.key]
+                has = present(values)
+                dup = has & values.duplicated(keep="first")
+                if dup.any():
+                    first_rows = f[has & ~values.duplicated(keep="first")]
+                    first = {}
+                    for r in records(first_rows, [col.key, "_file", "_sheet", "_row"]):
                         place = ds.place(r["_file"], r["_sheet"], col.key)
-                        first[v] = f"{r['_file']} [{r['_sheet']}] {place.letter if place else ''}{r['_row']}"
+                        first[r[col.key]] = f"{r['_file']} [{r['_sheet']}] {place.letter if place else ''}{r['_row']}"
+                    for r in records(f[dup]):
+                        out.append(ds.finding("duplicate-key", r, col.key, first=first[r[col.key]]))
             if col.key == s.key:
-                known[f"{s.name}.{col.key}"] = {v for v in f[col.key] if not blank(v)} if not f.empty else set()
+                known[f"{s.name}.{col.key}"] = set(f[col.key][present(f[col.key])]) if not f.empty else set()
     labels = {"customers.customer_id": ("客户", "customer"), "contracts.contract_id": ("合同", "contract"),
               "opportunities.opportunity_id": ("商机", "opportunity")}
     roster_label = {"target_zh": "花名册中的销售代表", "target_en": "rep (not in the roster)"}
@@ -77,48 +85,58 @@ def check_keys_and_references(ds: Dataset, roster: set[str] | None) -> list[Find
         f = ds.frame(s.name)
         if f.empty:
             continue
-        refs = [c for c in s.columns if c.ref or (c.roster and roster is not None)]
-        if not refs:
-            continue
-        for r in _records(f):
-            for col in refs:
-                v = r.get(col.key)
-                if blank(v):
-                    continue
-                if col.ref and v not in known.get(col.ref, set()):
-                    zh, en = labels.get(col.ref, (col.ref, col.ref))
-                    out.append(ds.finding("unknown-reference", r, col.key, target_zh=zh, target_en=en))
-                elif col.roster and roster is not None and v not in roster:
-                    out.append(ds.finding("unknown-reference", r, col.key, **roster_label))
+        for col in s.columns:
+            if not (col.ref or (col.roster and roster is not None)):
+                continue
+            values = f[col.key]
+            has = present(values)
+            if col.ref:
+                bad = has & ~values.isin(known.get(col.ref, set()))
+                zh, en = labels.get(col.ref, (col.ref, col.ref))
+                out += [ds.finding("unknown-reference", r, col.key, target_zh=zh, target_en=en)
+                        for r in records(f[bad])]
+            else:
+                bad = has & ~values.isin(roster)
+                out += [ds.finding("unknown-reference", r, col.key, **roster_label) for r in records(f[bad])]
     return out
 
 
 # ------------------------------------------------------------------ customers
 
-def grade_points(r: dict, st: Settings) -> float:
-    size = st.grouped("grade.size")
-    will = st.grouped("grade.willingness")
-    pts = float(size.get(r.get("company_size"), 0.0) if not blank(r.get("company_size")) else 0.0)
+def grade_points(r: dict, st: Settings, _cache: dict | None = None) -> float:
+    g = _cache if _cache is not None else grade_settings(st)
+    size = r.get("company_size")
+    pts = float(g["size"].get(size, 0.0)) if not blank(size) else 0.0
     pot = r.get("annual_potential")
     if not blank(pot):
-        for threshold, points in st["grade.potential"]:
+        for threshold, points in g["potential"]:
             if pot >= threshold:
                 pts += points
                 break
-    if not blank(r.get("willingness")):
-        pts += float(will.get(r["willingness"], 0.0))
+    will = r.get("willingness")
+    if not blank(will):
+        pts += float(g["willingness"].get(will, 0.0))
     hist = r.get("historical_revenue")
     if not blank(hist):
         if hist >= 100:
-            pts += float(st["grade.history.ge100"])
+            pts += g["ge100"]
         elif hist > 0:
-            pts += float(st["grade.history.gt0"])
+            pts += g["gt0"]
     return pts
 
 
-def grade_for(points: float, st: Settings) -> str:
-    for g in ("A", "B", "C"):
-        if points >= float(st[f"grade.band.{g}"]):
+def grade_settings(st: Settings) -> dict:
+    """The grade model's numbers, looked up once per run rather than once per customer."""
+    return {"size": st.grouped("grade.size"), "willingness": st.grouped("grade.willingness"),
+            "potential": st["grade.potential"], "ge100": float(st["grade.history.ge100"]),
+            "gt0": float(st["grade.history.gt0"]),
+            "bands": [(g, float(st[f"grade.band.{g}"])) for g in ("A", "B", "C")]}
+
+
+def grade_for(points: float, st: Settings, _cache: dict | None = None) -> str:
+    bands = (_cache or grade_settings(st))["bands"]
+    for g, lowest in bands:
+        if points >= lowest:
             return g
     return "D"
 
@@ -137,9 +155,10 @@ def grade_customers(ds: Dataset, st: Settings, as_of: date | None) -> tuple[pd.D
     cadence = st.grouped("cadence")
     rows = []
     seen_names: dict[str, dict] = {}
+    gs = grade_settings(st)
     for r in _records(cust):
-        pts = grade_points(r, st)
-        g = grade_for(pts, st)
+        pts = grade_points(r, st, gs)
+        g = grade_for(pts, st, gs)
         given = r.get("grade")
         if not blank(given) and given != g:
             out.append(ds.finding("grade-mismatch", r, "grade", rep_id=r["owner"], computed=g))

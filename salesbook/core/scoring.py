@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
-from .dataset import Dataset
+from .dataset import Dataset, records
 from .findings import Finding, make_finding
 from .periods import Period
 from .rules import blank
@@ -60,12 +60,12 @@ def collect_kpis(ds: Dataset, period: Period) -> dict[str, dict[str, list[tuple]
         ev.setdefault(rep, {}).setdefault(kpi, []).append((r["_file"], r["_sheet"], int(r["_row"]), value))
 
     counted: dict[str, str] = {}
-    for r in ds.valid("contracts").to_dict("records"):
+    for r in records(ds.valid("contracts")):
         if (r["status"] == "Signed" and r["legal_review"] == "Approved" and r["finance_review"] == "Approved"
                 and period.contains(r.get("signed"))):
             counted[r["contract_id"]] = r["owner"]
             add(r["owner"], "revenue", r, dec(r["amount"]))
-    for r in ds.valid("contract_lines").to_dict("records"):
+    for r in records(ds.valid("contract_lines")):
         rep = counted.get(r["contract_id"])
         if rep is not None:
             add(rep, "volume", r, dec(r["quantity"]))
@@ -74,14 +74,14 @@ def collect_kpis(ds: Dataset, period: Period) -> dict[str, dict[str, list[tuple]
     for c, o in zip(contracts["contract_id"], contracts["owner"], strict=True):
         if not blank(c) and c not in owner and not blank(o):
             owner[c] = o  # the first row of a contract id names its owner (later ones are duplicates)
-    for r in ds.valid("collections").to_dict("records"):
+    for r in records(ds.valid("collections")):
         rep = owner.get(r["contract_id"])
         if rep is not None and period.contains(r["date"]):
             add(rep, "collections", r, dec(r["amount"]))
-    for r in ds.valid("customers").to_dict("records"):
+    for r in records(ds.valid("customers")):
         if period.contains(r["created"]):
             add(r["owner"], "new_customers", r, Decimal(1))
-    for r in ds.valid("activities").to_dict("records"):
+    for r in records(ds.valid("activities")):
         if period.contains(r["date"]):
             add(r["rep_id"], "activities", r, Decimal(1))
     return ev
@@ -173,7 +173,7 @@ def score_reps(ds: Dataset, findings: list[Finding], period: Period, st: Setting
     if targets is not None:
         from .periods import PeriodError, parse_period
 
-        for r in targets.to_dict("records"):
+        for r in records(targets):
             try:
                 label = parse_period(r["period"]).label
             except PeriodError:
@@ -182,7 +182,7 @@ def score_reps(ds: Dataset, findings: list[Finding], period: Period, st: Setting
                 target_of[r["rep_id"]] = r
     out_findings: list[Finding] = []
     rows, evidence = [], []
-    for rep in roster.to_dict("records"):
+    for rep in records(roster):
         rid = rep["rep_id"]
         active = rep.get("status") in (None, "Active") or blank(rep.get("status"))
         if not active and rid not in ev and rid not in vio:

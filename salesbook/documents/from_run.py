@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..core.dataset import records
 from ..core.findings import Finding
 from ..core.rules import blank
 from ..core.schema import load_schemas
@@ -17,7 +18,7 @@ STAGES = ["Lead", "Qualified", "Proposal", "Negotiation", "Won", "Lost"]
 
 def _first_by(frame: pd.DataFrame, key: str) -> dict[str, dict]:
     out: dict[str, dict] = {}
-    for r in frame.to_dict("records"):
+    for r in records(frame):
         k = r.get(key)
         if not blank(k) and k not in out:
             out[k] = r
@@ -41,7 +42,7 @@ def contract_contexts(run, settings, *, only: list[str] | None = None) -> tuple[
                                                           strict=True))
     customers = _first_by(ds.frame("customers"), "customer_id")
     lines_by: dict[str, list[dict]] = {}
-    for r in ds.valid("contract_lines").to_dict("records"):
+    for r in records(ds.valid("contract_lines")):
         lines_by.setdefault(r["contract_id"], []).append(r)
     seller = {"name": settings["company_name"], "address": settings["company_address"],
               "contact": settings["company_contact"], "phone": ""}
@@ -141,7 +142,7 @@ def report_contexts(c, findings: list[Finding]) -> list[dict]:
                                "grade": g["grade"], "days_since": g["days_since_follow_up"],
                                "cadence": g["cadence_days"]})
         orders = []
-        for o in ds.valid("orders").to_dict("records"):
+        for o in records(ds.valid("orders")):
             k = contracts.get(o["contract_id"])
             if k is None or k["owner"] != rid:
                 continue
@@ -153,7 +154,7 @@ def report_contexts(c, findings: list[Finding]) -> list[dict]:
                                "days_overdue": (as_of - p).days,
                                "status": _zh("order_status", o["status"]) if not blank(o.get("status")) else ""})
         complaints = []
-        for t in ds.valid("complaints").to_dict("records"):
+        for t in records(ds.valid("complaints")):
             cust = customers.get(t["customer_id"])
             if cust is None or cust["owner"] != rid:
                 continue
