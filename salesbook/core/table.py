@@ -158,12 +158,8 @@ def build_table(
         return table
 
     # Data rows: skip entirely empty rows and a trailing totals row.
-    body = []
-    for i in range(h + 1, len(rows)):
-        r = rows[i]
-        if all(is_blank(v) for v in r):
-            continue
-        body.append(i)
+    body = [i for i in range(h + 1, len(rows))
+            if not (rows[i].count("") == len(rows[i]) or all(is_blank(v) for v in rows[i]))]
     if body:
         last = rows[body[-1]]
         first_value = next((v for v in last if not is_blank(v)), None)
@@ -175,19 +171,26 @@ def build_table(
             body.pop()
     row_numbers = [row_offset + i + 1 for i in body]
     table.error_rows = errors = set()
-    data: dict[str, list] = {"_row": row_numbers}
+    body_rows = [rows[i] for i in body]
+    width = max((len(r) for r in body_rows), default=0)
+    if any(len(r) != width for r in body_rows):
+        body_rows = [list(r) + [""] * (width - len(r)) for r in body_rows]
+    columns = list(zip(*body_rows, strict=True)) if body_rows else []  # a column at a time, at C speed
+    data: dict[str, object] = {"_row": pd.Series(row_numbers, dtype="int64")}
+    parsed: dict[str, list] = {}
 
     for col in schema.columns:
         place = table.places.get(col.key)
         if place is None:
             continue
         j = place.index - col_offset
-        raw_values = [rows[i][j] if j < len(rows[i]) else None for i in body]
-        data[col.key] = _parse_column(col, raw_values, row_numbers, place, ctx, table, errors)
+        raw_values = columns[j] if j < width else ("",) * len(body)
+        parsed[col.key] = values = _parse_column(col, raw_values, row_numbers, place, ctx, table, errors)
+        data[col.key] = pd.Series(values, dtype="float64" if col.type in NUMERIC_TYPES else object)
     for col in schema.columns:  # date order needs both columns parsed
-        if col.not_before and col.key in data and col.not_before in data:
+        if col.not_before and col.key in parsed and col.not_before in parsed:
             other = schema.column(col.not_before)
-            later, earlier = data[col.key], data[col.not_before]
+            later, earlier = parsed[col.key], parsed[col.not_before]
             place = table.places[col.key]
             for k, (a, b) in enumerate(zip(later, earlier, strict=True)):
                 if a is not None and b is not None and a < b:
@@ -197,83 +200,88 @@ def build_table(
                             value=a.isoformat(), other=table.places[other.key].header)
     for written in table.extras:  # unknown columns are kept for reports, as text
         j = next(jj for jj, v in enumerate(rows[h]) if not is_blank(v) and str(v).strip() == written)
-        data["extra:" + written] = [
-            ("" if is_blank(rows[i][j]) else _fmt_value(rows[i][j])) if j < len(rows[i]) else "" for i in body
-        ]
+        data["extra:" + written] = pd.Series(
+            [("" if is_blank(v) else _fmt_value(v)) for v in (columns[j] if j < width else ("",) * len(body))],
+            dtype=object)
     table.frame = pd.DataFrame(data)
     return table
 
 
+NUMERIC_TYPES = {"money", "number", "int", "pct"}
+
+
+class _Fail:
+    """A cell that failed a check: its finding code and message fields."""
+
+    __slots__ = ("code", "fields", "shown")
+
+    def __init__(self, code: str, shown: object, **fields):
+        self.code, self.shown, self.fields = code, shown, fields
+
+
+class _Memo(dict):
+    """value -> parsed value or _Fail, filled on first sight: each distinct cell value is checked once."""
+
+    __slots__ = ("check",)
+
+    def __missing__(self, key):
+        result = self[key] = self.check(key)
+        return result
+
+
 def _parse_column(col, raw_values, row_numbers, place, ctx, table, errors) -> list:
-    """Parse one column with a per-value cache; record findings and error rows."""
+    """Parse and check one column; record findings and error rows; failed cells become None."""
     parser = PARSERS.get(col.type)
     enum = col.enum
-    out: list = []
-    cache: dict = {}
-    add = table.findings.append
-    header, letter = place.header, place.letter
     ctype = col.type
     lo, hi, lo_ex = col.min, col.max, col.min_exclusive
     is_date = ctype == "date"
     default = col.default
-    if default is not None and ctype == "pct":
+    if default is not None and ctype in NUMERIC_TYPES:
         default = float(default)
+    missing = _Fail("required-missing", "") if col.required else default
 
-    def fail(code: str, k: int, value: object, **kw) -> None:
-        n = row_numbers[k]
-        errors.add(n)
-        add(make_finding(code, file=ctx.file, sheet=table.sheet, row=n, column=header, cell=f"{letter}{n}",
-                         value=_fmt_value(value), **kw))
-
-    for k, raw in enumerate(raw_values):
+    def check(raw: object) -> object:
         if raw is None or raw == "" or is_blank(raw):
-            if col.required:
-                fail("required-missing", k, "")
-            out.append(default)
-            continue
-        key = (raw, True) if raw is True or raw is False else raw  # TRUE must not hit the cache entry of 1
-        try:
-            hit = cache[key]
-        except (KeyError, TypeError):
-            hit = _parse_one(col, parser, enum, raw)
-            try:
-                cache[key] = hit
-            except TypeError:
-                pass
-        value, code = hit
+            return missing
+        value, code = _parse_one(col, parser, enum, raw)
+        if code == "bad-type":
+            zh, en = TYPE_NAMES[ctype]
+            return _Fail(code, raw, type_zh=zh, type_en=en)
+        if code == "bad-enum":
+            return _Fail(code, raw, allowed=enum.allowed())
         if code is not None:
-            if code == "bad-type":
-                zh, en = TYPE_NAMES[ctype]
-                fail(code, k, raw, type_zh=zh, type_en=en)
-            elif code == "bad-enum":
-                fail(code, k, raw, allowed=enum.allowed())
-            else:
-                fail(code, k, raw)
-            out.append(None)
-            continue
+            return _Fail(code, raw)
         if is_date:
             if value < ctx.min_date:
-                fail("out-of-range", k, value.isoformat(), limit=f"≥ {ctx.min_date.isoformat()}")
-                out.append(None)
-                continue
+                return _Fail("out-of-range", value.isoformat(), limit=f"≥ {ctx.min_date.isoformat()}")
             if ctx.max_date is not None and value > ctx.max_date:
-                fail("out-of-range", k, value.isoformat(), limit=f"≤ {ctx.max_date.isoformat()}")
-                out.append(None)
-                continue
-        elif lo is not None or hi is not None or lo_ex is not None:
-            if lo is not None and value < lo:
-                fail("out-of-range", k, raw, limit=f"≥ {lo:g}")
-                out.append(None)
-                continue
-            if lo_ex is not None and value <= lo_ex:
-                fail("out-of-range", k, raw, limit=f"> {lo_ex:g}")
-                out.append(None)
-                continue
-            if hi is not None and value > hi:
-                fail("out-of-range", k, raw, limit=f"≤ {hi:g}")
-                out.append(None)
-                continue
-        out.append(value)
+                return _Fail("out-of-range", value.isoformat(), limit=f"≤ {ctx.max_date.isoformat()}")
+        elif lo is not None and value < lo:
+            return _Fail("out-of-range", raw, limit=f"≥ {lo:g}")
+        elif lo_ex is not None and value <= lo_ex:
+            return _Fail("out-of-range", raw, limit=f"> {lo_ex:g}")
+        elif hi is not None and value > hi:
+            return _Fail("out-of-range", raw, limit=f"≤ {hi:g}")
+        return value
+
+    memo = _Memo()
+    memo.check = check
+    if any(v.__class__ is bool for v in raw_values):  # TRUE must not share the memo entry of 1
+        out = [check(v) if v.__class__ is bool else memo[v] for v in raw_values]
+    else:
+        out = list(map(memo.__getitem__, raw_values))
+    bad = [k for k, v in enumerate(out) if v.__class__ is _Fail]
+    if bad:
+        add = table.findings.append
+        header, letter, file, sheet = place.header, place.letter, ctx.file, table.sheet
+        for k in bad:
+            fail = out[k]
+            n = row_numbers[k]
+            errors.add(n)
+            add(make_finding(fail.code, file=file, sheet=sheet, row=n, column=header, cell=f"{letter}{n}",
+                             value=_fmt_value(fail.shown), **fail.fields))
+            out[k] = None
     return out
 
 
