@@ -189,25 +189,36 @@ def master_from_sheets(sheets: dict[str, list[list]], path: Path) -> Master:
 
 def _fill_rep_ids(findings: list[Finding], ds: Dataset) -> list[Finding]:
     """Give row findings the rep id of their row where the row names one (owner / rep)."""
-    rep_of: dict[tuple[str, str, int], str] = {}
+    need: dict[tuple[str, str], set[int]] = {}
+    for f in findings:
+        if f.row and not f.rep_id:
+            need.setdefault((f.file, f.sheet), set()).add(f.row)
+    if not need:
+        return findings
     contract_owner = rules.contract_owners(ds)
     customer_owner = rules.customer_owners(ds)
+    files = {fl for fl, _ in need}
+    rep_of: dict[tuple[str, str, int], str] = {}
     for frame in ds.frames.values():
         if frame.empty:
             continue
         if "owner" in frame.columns:
-            reps = frame["owner"]
+            col, lookup = "owner", None
         elif "rep_id" in frame.columns:
-            reps = frame["rep_id"]
+            col, lookup = "rep_id", None
         elif "contract_id" in frame.columns:
-            reps = frame["contract_id"].map(lambda c: contract_owner.get(c))
+            col, lookup = "contract_id", contract_owner
         elif "customer_id" in frame.columns:
-            reps = frame["customer_id"].map(lambda c: customer_owner.get(c))
+            col, lookup = "customer_id", customer_owner
         else:
             continue
-        for f, s, r, rep in zip(frame["_file"], frame["_sheet"], frame["_row"], reps, strict=True):
-            if not rules.blank(rep):
-                rep_of[(f, s, int(r))] = rep
+        sub = frame[frame["_file"].isin(files)]
+        for fl, sh, r, v in zip(sub["_file"].tolist(), sub["_sheet"].tolist(), sub["_row"].tolist(),
+                                sub[col].tolist(), strict=True):
+            if r in need.get((fl, sh), ()):
+                rep = lookup.get(v) if lookup is not None else v
+                if not rules.blank(rep):
+                    rep_of[(fl, sh, int(r))] = rep
     out = []
     for f in findings:
         if not f.rep_id and f.row:

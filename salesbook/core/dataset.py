@@ -88,28 +88,31 @@ def _show(value: object) -> str:
 def combine(tables: list[SheetTable]) -> Dataset:
     """Concatenate the usable tables of every file by schema, in (file, row) order."""
     ds = Dataset()
-    by_schema: dict[str, list[pd.DataFrame]] = {}
+    by_schema: dict[str, list[SheetTable]] = {}
     for t in sorted(tables, key=lambda t: (t.file, t.sheet)):
         ds.places[(t.file, t.sheet)] = t.places
         ds.sheet_schemas[(t.file, t.sheet)] = t.schema
         if not t.usable or t.frame is None:
             continue
-        f = t.frame.copy()
-        f.insert(0, "_sheet", t.sheet)
-        f.insert(0, "_file", t.file)
-        f["_valid"] = ~f["_row"].isin(t.error_rows) if t.error_rows else True
-        by_schema.setdefault(t.schema, []).append(f)
+        by_schema.setdefault(t.schema, []).append(t)
     for s in team_schemas():
-        cols = SOURCE_COLUMNS + [c.key for c in s.columns] + ["_valid"]
+        cols = [c.key for c in s.columns]
         parts = by_schema.get(s.name, [])
         if parts:
-            frame = pd.concat(parts, ignore_index=True, sort=False)
+            frame = pd.concat([t.frame for t in parts], ignore_index=True, sort=False)
+            lengths = [len(t.frame) for t in parts]
+            # Source columns as plain objects, built once per sheet kind (no per-table copies).
+            files = [t.file for t, n in zip(parts, lengths, strict=True) for _ in range(n)]
+            sheets = [t.sheet for t, n in zip(parts, lengths, strict=True) for _ in range(n)]
+            valid = [r not in t.error_rows for t in parts for r in t.frame["_row"].tolist()]
+            frame.insert(0, "_sheet", pd.Series(sheets, dtype=object))
+            frame.insert(0, "_file", pd.Series(files, dtype=object))
             for c in cols:
                 if c not in frame.columns:
-                    frame[c] = None
+                    frame[c] = pd.Series([None] * len(frame), dtype=object)
+            frame["_valid"] = pd.Series(valid, dtype=bool)
         else:
-            frame = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-            frame["_valid"] = frame["_valid"].astype(bool)
-        frame["_valid"] = frame["_valid"].astype(bool)
+            frame = pd.DataFrame({c: pd.Series(dtype=object) for c in SOURCE_COLUMNS + cols})
+            frame["_valid"] = pd.Series(dtype=bool)
         ds.frames[s.name] = frame
     return ds

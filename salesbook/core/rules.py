@@ -52,7 +52,8 @@ def present(series: pd.Series) -> pd.Series:
     """Mask of the cells that hold a value (not None, NaN or empty text)."""
     if series.dtype.kind in "fiub":
         return series.notna()
-    return ~series.map(blank).astype(bool)
+    # Parsed cells are stripped and blanks are None, so this needs no per-cell Python.
+    return series.notna() & (series != "")
 
 
 # ------------------------------------------------------------------ generic, across files

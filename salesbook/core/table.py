@@ -158,8 +158,7 @@ def build_table(
         return table
 
     # Data rows: skip entirely empty rows and a trailing totals row.
-    body = [i for i in range(h + 1, len(rows))
-            if not (rows[i].count("") == len(rows[i]) or all(is_blank(v) for v in rows[i]))]
+    body = [i for i in range(h + 1, len(rows)) if not _row_empty(rows[i])]
     if body:
         last = rows[body[-1]]
         first_value = next((v for v in last if not is_blank(v)), None)
@@ -208,6 +207,15 @@ def build_table(
 
 
 NUMERIC_TYPES = {"money", "number", "int", "pct"}
+
+
+def _row_empty(r: list) -> bool:
+    if not r or r.count("") == len(r):
+        return True
+    first = r[0]
+    if first != "" and first is not None and not (first.__class__ is str and first.isspace()):
+        return False  # the usual case, decided by the first cell
+    return all(is_blank(v) for v in r)
 
 
 class _Fail:
@@ -267,7 +275,7 @@ def _parse_column(col, raw_values, row_numbers, place, ctx, table, errors) -> li
 
     memo = _Memo()
     memo.check = check
-    if any(v.__class__ is bool for v in raw_values):  # TRUE must not share the memo entry of 1
+    if bool in set(map(type, raw_values)):  # TRUE must not share the memo entry of 1
         out = [check(v) if v.__class__ is bool else memo[v] for v in raw_values]
     else:
         out = list(map(memo.__getitem__, raw_values))
