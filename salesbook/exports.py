@@ -81,11 +81,51 @@ def write_consolidation(c: Consolidation, out: Path, *, full: bool = False) -> l
             sheets.append((f"数据-{schemas[name].zh}", frame.rename(columns={"_file": "file", "_sheet": "sheet",
                                                                           "_row": "row", "_valid": "valid"})))
     # The formatted workbook is for reading: a sheet over XLSX_ROWS rows shows its first rows and
-    # points to the CSV (an xlsx writer needs ~3 µs a cell); --full writes everything.
-    written.append(write_xlsx(out / "consolidated.xlsx", sheets, constant_memory=full,
-                              max_rows=None if full else XLSX_ROWS))
+    # points to the CSV (an xlsx writer needs ~3 µs a cell); --full writes everything. It is
+    # written in a forked process while this one writes the parquet: the two take similar time.
+    xlsx = out / "consolidated.xlsx"
+    job = _in_background(write_xlsx, xlsx, sheets, constant_memory=full, max_rows=None if full else XLSX_ROWS)
     written.append(write_parquet(out / "consolidated.parquet", rows_frame(c.run.dataset)))
+    job()
+    written.insert(len(tables), xlsx)
     return written
+
+
+def _in_background(fn, *args, **kwargs):
+    """Run fn in a forked child where fork exists (else here, now); returns a function that waits.
+
+    The child inherits the data (nothing is pickled). A failure in the child is raised here.
+    """
+    import multiprocessing as mp
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        fn(*args, **kwargs)
+        return lambda: None
+    ctx = mp.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+
+    def run() -> None:
+        try:
+            fn(*args, **kwargs)
+            child.send(None)
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
+            child.send(f"{type(exc).__name__}: {exc}")
+
+    proc = ctx.Process(target=run, daemon=True)
+    proc.start()
+    child.close()
+
+    def wait() -> None:
+        try:
+            error = parent.recv()
+        except EOFError:
+            error = f"the writer process ended unexpectedly (exit {proc.exitcode})"
+        proc.join()
+        if error:
+            raise OSError(f"writing {args[0]} failed: {error}")
+
+    return wait
 
 
 def hr_frame(scorecards: pd.DataFrame) -> pd.DataFrame:

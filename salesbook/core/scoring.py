@@ -78,12 +78,14 @@ def collect_kpis(ds: Dataset, period: Period) -> dict[str, dict[str, list[tuple]
         rep = owner.get(r["contract_id"])
         if rep is not None and period.contains(r["date"]):
             add(rep, "collections", r, dec(r["amount"]))
-    for r in records(ds.valid("customers")):
-        if period.contains(r["created"]):
-            add(r["owner"], "new_customers", r, Decimal(1))
-    for r in records(ds.valid("activities")):
-        if period.contains(r["date"]):
-            add(r["rep_id"], "activities", r, Decimal(1))
+    one = Decimal(1)
+    for name, date_col, rep_col, kpi in (("customers", "created", "owner", "new_customers"),
+                                          ("activities", "date", "rep_id", "activities")):
+        f = ds.valid(name)
+        f = f[f[date_col].map(period.contains).astype(bool)]  # filter first: these sheets are the big ones
+        for rep, fl, sh, rw in zip(f[rep_col].tolist(), f["_file"].tolist(), f["_sheet"].tolist(),
+                                   f["_row"].tolist(), strict=True):
+            ev.setdefault(rep, {}).setdefault(kpi, []).append((fl, sh, int(rw), one))
     return ev
 
 
