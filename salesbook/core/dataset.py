@@ -92,27 +92,29 @@ def combine(tables: list[SheetTable]) -> Dataset:
     for t in sorted(tables, key=lambda t: (t.file, t.sheet)):
         ds.places[(t.file, t.sheet)] = t.places
         ds.sheet_schemas[(t.file, t.sheet)] = t.schema
-        if not t.usable or t.frame is None:
+        if not t.usable or t.data is None:
             continue
         by_schema.setdefault(t.schema, []).append(t)
     for s in team_schemas():
-        cols = [c.key for c in s.columns]
         parts = by_schema.get(s.name, [])
-        if parts:
-            frame = pd.concat([t.frame for t in parts], ignore_index=True, sort=False)
-            lengths = [len(t.frame) for t in parts]
-            # Source columns as plain objects, built once per sheet kind (no per-table copies).
-            files = [t.file for t, n in zip(parts, lengths, strict=True) for _ in range(n)]
-            sheets = [t.sheet for t, n in zip(parts, lengths, strict=True) for _ in range(n)]
-            valid = [r not in t.error_rows for t in parts for r in t.frame["_row"].tolist()]
-            frame.insert(0, "_sheet", pd.Series(sheets, dtype=object))
-            frame.insert(0, "_file", pd.Series(files, dtype=object))
+        types = {c.key: "float64" if c.type in ("money", "number", "int", "pct") else "object" for c in s.columns}
+        cols = [c.key for c in s.columns]
+        for t in parts:  # unknown columns kept as text, in the order first seen
+            cols += [k for k in t.data if k.startswith("extra:") and k not in cols]
+        data: dict[str, list] = {"_file": [], "_sheet": [], "_row": []}
+        data.update({c: [] for c in cols})
+        valid: list[bool] = []
+        for t in parts:
+            n = t.rows
+            data["_file"] += [t.file] * n
+            data["_sheet"] += [t.sheet] * n
+            data["_row"] += t.data["_row"]
             for c in cols:
-                if c not in frame.columns:
-                    frame[c] = pd.Series([None] * len(frame), dtype=object)
-            frame["_valid"] = pd.Series(valid, dtype=bool)
-        else:
-            frame = pd.DataFrame({c: pd.Series(dtype=object) for c in SOURCE_COLUMNS + cols})
-            frame["_valid"] = pd.Series(dtype=bool)
+                data[c] += t.data.get(c) or [None] * n
+            bad = t.error_rows
+            valid += [r not in bad for r in t.data["_row"]] if bad else [True] * n
+        frame = pd.DataFrame({k: pd.Series(v, dtype="int64" if k == "_row" else types.get(k, "object"))
+                              for k, v in data.items()})
+        frame["_valid"] = pd.Series(valid, dtype=bool)
         ds.frames[s.name] = frame
     return ds

@@ -147,12 +147,11 @@ def grade_customers(ds: Dataset, st: Settings, as_of: date | None) -> tuple[pd.D
     out: list[Finding] = []
     cust = ds.valid("customers")
     acts = ds.valid("activities")
-    last_activity: dict[str, date] = {}
-    for cid, d in zip(acts["customer_id"], acts["date"], strict=True):
-        if blank(d) or blank(cid) or (as_of is not None and d > as_of):
-            continue
-        if cid not in last_activity or d > last_activity[cid]:
-            last_activity[cid] = d
+    a = acts[present(acts["customer_id"]) & acts["date"].notna()]
+    if as_of is not None:
+        a = a[(a["date"] <= as_of).astype(bool)]
+    last_activity: dict[str, date] = (
+        a.groupby("customer_id", sort=False)["date"].max().to_dict() if len(a) else {})
     cadence = st.grouped("cadence")
     rows = []
     seen_names: dict[str, dict] = {}
@@ -205,9 +204,10 @@ def evaluate_pipeline(ds: Dataset, st: Settings, as_of: date | None) -> tuple[pd
     recent: set[str] = set()
     if as_of is not None:
         lo = as_of - timedelta(days=stale_days)
-        for cid, d in zip(acts["customer_id"], acts["date"], strict=True):
-            if not blank(d) and lo <= d <= as_of:
-                recent.add(cid)
+        d = acts["date"]
+        has = d.notna()
+        inside = has & (d.where(has, lo) >= lo).astype(bool) & (d.where(has, as_of) <= as_of).astype(bool)
+        recent = set(acts["customer_id"][inside].tolist())
     rows = []
     for r in _records(ds.valid("opportunities")):
         stage = r["stage"]

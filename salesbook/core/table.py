@@ -39,18 +39,33 @@ class ColumnPlace:
 
 @dataclass
 class SheetTable:
-    """One sheet after checks. `frame` has one column per schema key found, plus `_row`."""
+    """One sheet after checks: `data` holds one list per schema key found, plus `_row`.
+
+    Columns stay plain lists until a DataFrame is asked for (`frame`): workers send lists back and
+    the parent builds one frame per kind of sheet, which is much cheaper than a frame per sheet.
+    """
 
     schema: str
     file: str
     sheet: str
     header_row: int = 0
     places: dict[str, ColumnPlace] = field(default_factory=dict)
-    frame: pd.DataFrame | None = None
+    data: dict[str, list] | None = None
     findings: list[Finding] = field(default_factory=list)
     error_rows: set[int] = field(default_factory=set)
     usable: bool = True
     extras: list[str] = field(default_factory=list)
+    types: dict[str, str] = field(default_factory=dict)  # column -> float64 | int64 | object
+
+    @property
+    def rows(self) -> int:
+        return len(self.data["_row"]) if self.data else 0
+
+    @property
+    def frame(self) -> pd.DataFrame | None:
+        if self.data is None:
+            return None
+        return pd.DataFrame({k: pd.Series(v, dtype=self.types.get(k, "object")) for k, v in self.data.items()})
 
     def cell(self, key: str, row: int) -> str:
         place = self.places.get(key)
@@ -175,7 +190,8 @@ def build_table(
     if any(len(r) != width for r in body_rows):
         body_rows = [list(r) + [""] * (width - len(r)) for r in body_rows]
     columns = list(zip(*body_rows, strict=True)) if body_rows else []  # a column at a time, at C speed
-    data: dict[str, object] = {"_row": pd.Series(row_numbers, dtype="int64")}
+    data: dict[str, list] = {"_row": row_numbers}
+    table.types["_row"] = "int64"
     parsed: dict[str, list] = {}
 
     for col in schema.columns:
@@ -184,8 +200,8 @@ def build_table(
             continue
         j = place.index - col_offset
         raw_values = columns[j] if j < width else ("",) * len(body)
-        parsed[col.key] = values = _parse_column(col, raw_values, row_numbers, place, ctx, table, errors)
-        data[col.key] = pd.Series(values, dtype="float64" if col.type in NUMERIC_TYPES else object)
+        parsed[col.key] = data[col.key] = _parse_column(col, raw_values, row_numbers, place, ctx, table, errors)
+        table.types[col.key] = "float64" if col.type in NUMERIC_TYPES else "object"
     for col in schema.columns:  # date order needs both columns parsed
         if col.not_before and col.key in parsed and col.not_before in parsed:
             other = schema.column(col.not_before)
@@ -199,10 +215,9 @@ def build_table(
                             value=a.isoformat(), other=table.places[other.key].header)
     for written in table.extras:  # unknown columns are kept for reports, as text
         j = next(jj for jj, v in enumerate(rows[h]) if not is_blank(v) and str(v).strip() == written)
-        data["extra:" + written] = pd.Series(
-            [("" if is_blank(v) else _fmt_value(v)) for v in (columns[j] if j < width else ("",) * len(body))],
-            dtype=object)
-    table.frame = pd.DataFrame(data)
+        data["extra:" + written] = [("" if is_blank(v) else _fmt_value(v))
+                                    for v in (columns[j] if j < width else ("",) * len(body))]
+    table.data = data
     return table
 
 
@@ -275,7 +290,9 @@ def _parse_column(col, raw_values, row_numbers, place, ctx, table, errors) -> li
 
     memo = _Memo()
     memo.check = check
-    if bool in set(map(type, raw_values)):  # TRUE must not share the memo entry of 1
+    if ctype in ("id", "text"):  # mostly distinct strings: strip them directly, no memo
+        out = [(v.strip() or missing) if v.__class__ is str else check(v) for v in raw_values]
+    elif bool in set(map(type, raw_values)):  # TRUE must not share the memo entry of 1
         out = [check(v) if v.__class__ is bool else memo[v] for v in raw_values]
     else:
         out = list(map(memo.__getitem__, raw_values))

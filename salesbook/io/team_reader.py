@@ -68,8 +68,7 @@ def read_team_file(path: str, label: str, min_date: date, max_date: date | None,
         res.tables.append(table)
         res.findings.extend(table.findings)
         table.findings = []
-        if table.frame is not None:
-            res.rows += len(table.frame)
+        res.rows += table.rows
     if schemas is not None and verdict.kind != "csv":
         for schema in schemas:
             if schema.name not in seen:
