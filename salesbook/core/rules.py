@@ -150,8 +150,11 @@ def grade_customers(ds: Dataset, st: Settings, as_of: date | None) -> tuple[pd.D
     a = acts[present(acts["customer_id"]) & acts["date"].notna()]
     if as_of is not None:
         a = a[(a["date"] <= as_of).astype(bool)]
-    last_activity: dict[str, date] = (
-        a.groupby("customer_id", sort=False)["date"].max().to_dict() if len(a) else {})
+    last_activity: dict[str, date] = {}
+    for cid, d in zip(a["customer_id"].tolist(), a["date"].tolist(), strict=True):
+        cur = last_activity.get(cid)
+        if cur is None or d > cur:
+            last_activity[cid] = d
     cadence = st.grouped("cadence")
     rows = []
     seen_names: dict[str, dict] = {}
