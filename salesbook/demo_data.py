@@ -1194,7 +1194,15 @@ def generate_demo(root: Path, *, seed: int = 2026, period: str = "2026-11") -> D
         "activities": _SheetLayout("activities", drop=("summary",)),
         "expenses": _SheetLayout("expenses"),
     }
-    _write_team(team_dir / PERSONAL_FILE, PERSONAL_FILE, b.personal, personal_layouts, defects)
+    w = _WorkbookWriter(team_dir / PERSONAL_FILE, PERSONAL_FILE, defects)
+    for s in TEAM_SHEETS:
+        if s in b.personal:
+            w.sheet(personal_layouts[s], b.personal[s])
+    # A second expenses sheet (English name): which one is real cannot be known, so neither is used.
+    w.sheet(_SheetLayout("expenses", lang="en"), b.personal["expenses"][:2])
+    w.close()
+    for name in ("费用", "Expenses"):
+        defects.append({"file": PERSONAL_FILE, "sheet": name, "row": 0, "column": "", "code": "ambiguous-sheet"})
     for s in TEAM_SHEETS:
         if s not in b.personal:
             defects.append(

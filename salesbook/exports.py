@@ -20,33 +20,40 @@ HR_COLUMNS = [
 ]
 
 
-def rows_frame(ds: Dataset) -> pd.DataFrame:
-    """Every team sheet's rows in one long table: table, file, sheet, row, valid, then the columns."""
+SOURCE_RENAMES = {"_file": "file", "_sheet": "sheet", "_row": "row", "_valid": "valid"}
+
+
+def write_parquet(path: Path, ds: Dataset) -> Path:
+    """Every team sheet's rows in one table: table, file, sheet, row, valid, then the columns.
+
+    Written a kind of sheet at a time (one row group each) against the union of the columns, so
+    memory holds one sheet kind's Arrow data at a time, never a wide frame of every column.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     parts = []
     for name, frame in ds.frames.items():
         if frame.empty:
             continue
-        f = frame.rename(columns={"_file": "file", "_sheet": "sheet", "_row": "row", "_valid": "valid"})
+        f = frame.rename(columns=SOURCE_RENAMES)
         f.insert(0, "table", name)
-        parts.append(f)
-    if not parts:
-        return pd.DataFrame(columns=["table", "file", "sheet", "row", "valid"])
-    out = pd.concat(parts, ignore_index=True, sort=False)
-    for c in out.columns:
-        if c.startswith("extra:"):
-            out[c] = out[c].astype("string")
-    return out
-
-
-def write_parquet(path: Path, frame: pd.DataFrame) -> Path:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    table = table.replace_schema_metadata(None)  # no library versions inside: same data, same bytes
+        for c in f.columns:
+            if str(c).startswith("extra:"):
+                f[c] = f[c].astype(object)
+        parts.append(pa.Table.from_pandas(f, preserve_index=False).replace_schema_metadata(None))
     tmp = Path(path).with_name("." + Path(path).name + ".tmp")
-    pq.write_table(table, tmp, compression="zstd")
-    tmp.replace(path)
+    if not parts:
+        pq.write_table(pa.table({"table": pa.array([], pa.string())}), tmp, compression="zstd")
+        tmp.replace(path)
+        return Path(path)
+    schema = pa.unify_schemas([t.schema for t in parts], promote_options="permissive")
+    with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+        for t in parts:
+            columns = [t.column(field.name).cast(field.type) if field.name in t.column_names
+                       else pa.nulls(t.num_rows, field.type) for field in schema]
+            writer.write_table(pa.Table.from_arrays(columns, schema=schema))
+    tmp.replace(path)  # no library versions inside: same data, same bytes
     return Path(path)
 
 
@@ -78,14 +85,13 @@ def write_consolidation(c: Consolidation, out: Path, *, full: bool = False) -> l
     if full:
         schemas = load_schemas()
         for name, frame in c.run.dataset.frames.items():
-            sheets.append((f"数据-{schemas[name].zh}", frame.rename(columns={"_file": "file", "_sheet": "sheet",
-                                                                          "_row": "row", "_valid": "valid"})))
+            sheets.append((f"数据-{schemas[name].zh}", frame.rename(columns=SOURCE_RENAMES)))
     # The formatted workbook is for reading: a sheet over XLSX_ROWS rows shows its first rows and
     # points to the CSV (an xlsx writer needs ~3 µs a cell); --full writes everything. It is
     # written in a forked process while this one writes the parquet: the two take similar time.
     xlsx = out / "consolidated.xlsx"
     job = _in_background(write_xlsx, xlsx, sheets, constant_memory=full, max_rows=None if full else XLSX_ROWS)
-    written.append(write_parquet(out / "consolidated.parquet", rows_frame(c.run.dataset)))
+    written.append(write_parquet(out / "consolidated.parquet", c.run.dataset))
     job()
     written.insert(len(tables), xlsx)
     return written

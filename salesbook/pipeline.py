@@ -248,6 +248,8 @@ def validate(paths: list[Path], *, master: Path | Master | None = None, period: 
     tables: list[SheetTable] = [t for r in results for t in r.tables]
     findings: list[Finding] = [f for r in results for f in r.findings] + list(m.findings)
     ds = combine(tables)
+    for t in tables:  # the frames hold the values now; the per-file lists would double the memory
+        t.data = None
     # Keys and references first; domain rules then see only rows without errors so far.
     findings += rules.check_keys_and_references(ds, m.roster_ids)
     ds.mark_errors(findings)

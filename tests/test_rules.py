@@ -141,6 +141,23 @@ def test_ambiguous_column_refuses_to_guess(tmp_path, master):
     assert hits(findings, "unknown-reference") == [("a.xlsx", "活动", 2, "客户编号", "C2", "unknown-reference")]
 
 
+def test_two_sheets_of_one_kind_are_both_refused(tmp_path, master):
+    """客户 and Customers in one workbook: `ambiguous-sheet` on each, neither read (no silent pick)."""
+    findings = run(tmp_path, master, {"a.xlsx": {"客户": [CUSTOMER_HEADER, customer()],
+                                                 "Customers": [CUSTOMER_HEADER, customer("C002", "乙")],
+                                                 "活动": [ACTIVITY_HEADER, activity(d(25))]}})
+    assert hits(findings, "ambiguous-sheet") == [("a.xlsx", "Customers", 0, "", "", "ambiguous-sheet"),
+                                                 ("a.xlsx", "客户", 0, "", "", "ambiguous-sheet")]
+    assert "missing-sheet" not in {f.code for f in findings if f.sheet in ("客户", "Customers")}
+    assert hits(findings, "unknown-reference") == [("a.xlsx", "活动", 2, "客户编号", "C2", "unknown-reference")]
+
+
+def test_one_sheet_of_each_kind_is_not_ambiguous(tmp_path, master):
+    """A workbook with 客户 and 活动 (different kinds, one each) has no `ambiguous-sheet`."""
+    findings = run(tmp_path, master, {"a.xlsx": team(活动=[activity(d(25))])})
+    assert hits(findings, "ambiguous-sheet") == []
+
+
 def test_distinct_headers_are_not_ambiguous(tmp_path, master):
     """客户编号 and 客户名称 share a prefix but are different columns."""
     findings = run(tmp_path, master, {"a.xlsx": team()})
@@ -678,7 +695,7 @@ def test_no_period_and_no_as_of_runs_no_date_rules(tmp_path, master):
 # ------------------------------------------------------------------ coverage and messages
 
 COVERED = {
-    "missing-sheet", "missing-column", "ambiguous-column", "unknown-column", "required-missing", "bad-type",
+    "missing-sheet", "missing-column", "ambiguous-column", "ambiguous-sheet", "unknown-column", "required-missing", "bad-type",
     "bad-enum", "bad-pattern", "out-of-range", "duplicate-key", "unknown-reference", "date-order",
     "totals-row-skipped", "customer-conflict", "grade-mismatch", "follow-up-overdue", "opportunity-overdue",
     "opportunity-stale", "contract-unreviewed", "discount-unauthorized", "signed-without-date",
@@ -695,7 +712,8 @@ def test_every_code_is_covered_here_or_elsewhere():
 def test_every_covered_code_fires_in_one_workbook_with_bilingual_messages(tmp_path, master):
     """One messy workbook set raises every covered code; every message has a zh and an en part."""
     bad = {"客户": [["标题"], [*CUSTOMER_HEADER, "备注", "客户编号"]],  # ambiguous: 客户 unusable here
-           "活动": [[h for h in ACTIVITY_HEADER if h != "内容摘要"]]}
+           "活动": [[h for h in ACTIVITY_HEADER if h != "内容摘要"]],
+           "费用": [EXPENSE_HEADER], "Expenses": [EXPENSE_HEADER]}  # two expense sheets: neither used
     good = team(
         [customer("C001", "上海甲科技有限公司", grade="A", created=d(1, 7)),
          customer("C002", "乙", size="超大", phone="123", potential=-1, created=d(10), updated=d(1, 1)),

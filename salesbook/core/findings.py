@@ -15,6 +15,7 @@ CODES: dict[str, tuple[str, str, str]] = {
     "file-encrypted": (ERROR, "文件有密码保护，请另存为无密码的副本", "File is password-protected; save a copy without a password"),
     "file-unsupported": (ERROR, "文件格式不受支持：{reason}", "Unsupported file: {reason}"),
     "missing-sheet": (INFO, "缺少工作表「{sheet}」", "No sheet '{sheet}' in this file"),
+    "ambiguous-sheet": (ERROR, "工作表 {sheets} 都是「{kind_zh}」表，无法确定用哪一个，均未使用；请删除或改名其中一个", "Sheets {sheets} are all the {kind_en} sheet; neither is used — delete or rename one"),
     "missing-column": (ERROR, "缺少必填列「{column}」，本表数据未使用", "Required column '{column}' is missing; this sheet's rows are not used"),
     "ambiguous-column": (ERROR, "列「{column}」与多个表头匹配（{headers}），本表数据未使用", "Column '{column}' matches several headers ({headers}); this sheet's rows are not used"),
     "unknown-column": (INFO, "未知列「{column}」，已保留但不参与校验", "Unknown column '{column}' is kept but not checked"),

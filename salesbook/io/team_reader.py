@@ -59,11 +59,20 @@ def read_team_file(path: str, label: str, min_date: date, max_date: date | None,
     res = FileResult(label=label, path=path, sha256=digest, reason=verdict.note)
     schemas = team_schemas() if scope == "team" else None
     seen: set[str] = set()
-    for sheet_name, rows, row_off, col_off in sheets:
-        schema = _schema_for(sheet_name, rows, verdict, p, scope)
-        if schema is None or schema.name in seen:
+    matched = [(sheet, _schema_for(sheet[0], sheet[1], verdict, p, scope)) for sheet in sheets]
+    names_of: dict[str, list[str]] = {}
+    for (sheet_name, *_), schema in matched:
+        if schema is not None:
+            names_of.setdefault(schema.name, []).append(sheet_name)
+    for (sheet_name, rows, row_off, col_off), schema in matched:
+        if schema is None:
             continue
         seen.add(schema.name)
+        if len(names_of[schema.name]) > 1:  # refuse to guess which of two sheets is the real one
+            res.findings.append(make_finding("ambiguous-sheet", file=label, sheet=sheet_name,
+                                             sheets="、".join(names_of[schema.name]), kind_zh=schema.zh,
+                                             kind_en=schema.en))
+            continue
         table = build_table(schema, sheet_name, rows, ctx, row_offset=row_off, col_offset=col_off)
         res.tables.append(table)
         res.findings.extend(table.findings)
