@@ -20,6 +20,7 @@ class Dataset:
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)
     places: dict[tuple[str, str], dict[str, ColumnPlace]] = field(default_factory=dict)
     sheet_schemas: dict[tuple[str, str], str] = field(default_factory=dict)  # (file, sheet) -> schema name
+    spans: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)  # rows of a sheet in its frame
 
     def frame(self, schema: str) -> pd.DataFrame:
         return self.frames[schema]
@@ -58,12 +59,16 @@ class Dataset:
                 bad.setdefault((f.file, f.sheet), set()).add(f.row)
         if not bad:
             return
-        for frame in self.frames.values():
-            if frame.empty:
+        for name, frame in self.frames.items():
+            sheets = {key for key, kind in self.sheet_schemas.items() if kind == name and key in bad and key in self.spans}
+            if frame.empty or not sheets:
                 continue
-            keys = list(zip(frame["_file"], frame["_sheet"], frame["_row"], strict=True))
-            hit = [r in bad.get((fl, sh), ()) for fl, sh, r in keys]
-            frame["_valid"] = frame["_valid"] & ~pd.Series(hit, index=frame.index, dtype=bool)
+            valid = frame["_valid"].to_numpy(copy=True)
+            rows = frame["_row"].to_numpy()
+            for key in sheets:  # only the sheets that have errors, each over its own span of rows
+                start, stop = self.spans[key]
+                valid[start:stop] &= ~pd.Series(rows[start:stop]).isin(bad[key]).to_numpy()
+            frame["_valid"] = valid
 
 
 def records(frame: pd.DataFrame, columns: list[str] | None = None) -> list[dict]:
@@ -106,6 +111,7 @@ def combine(tables: list[SheetTable]) -> Dataset:
         valid: list[bool] = []
         for t in parts:
             n = t.rows
+            ds.spans[(t.file, t.sheet)] = (len(data["_row"]), len(data["_row"]) + n)
             data["_file"] += [t.file] * n
             data["_sheet"] += [t.sheet] * n
             data["_row"] += t.data["_row"]
