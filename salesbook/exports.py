@@ -79,7 +79,7 @@ def write_consolidation(c: Consolidation, out: Path, *, full: bool = False) -> l
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tables = output_tables(c)
-    written = [write_csv(out / f"{name}.csv", frame) for name, frame in tables.items()]
+    csvs = [out / f"{name}.csv" for name in tables]
     sheets = [(SHEET_NAMES[n], tables[n]) for n in ("scorecards", "findings", "files", "customer_grades",
                                                      "pipeline", "evidence")]
     if full:
@@ -87,14 +87,21 @@ def write_consolidation(c: Consolidation, out: Path, *, full: bool = False) -> l
         for name, frame in c.run.dataset.frames.items():
             sheets.append((f"数据-{schemas[name].zh}", frame.rename(columns=SOURCE_RENAMES)))
     # The formatted workbook is for reading: a sheet over XLSX_ROWS rows shows its first rows and
-    # points to the CSV (an xlsx writer needs ~3 µs a cell); --full writes everything. It is
-    # written in a forked process while this one writes the parquet: the two take similar time.
+    # points to the CSV (an xlsx writer needs ~3 µs a cell); --full writes everything.
+    # The xlsx and the CSVs are written in forked processes while this one writes the parquet.
     xlsx = out / "consolidated.xlsx"
-    job = _in_background(write_xlsx, xlsx, sheets, constant_memory=full, max_rows=None if full else XLSX_ROWS)
-    written.append(write_parquet(out / "consolidated.parquet", c.run.dataset))
-    job()
-    written.insert(len(tables), xlsx)
-    return written
+    xlsx_job = _in_background(write_xlsx, xlsx, sheets, constant_memory=full,
+                              max_rows=None if full else XLSX_ROWS)
+    csv_job = _in_background(_write_csvs, csvs, list(tables.values()))
+    parquet = write_parquet(out / "consolidated.parquet", c.run.dataset)
+    csv_job()
+    xlsx_job()
+    return [*csvs, xlsx, parquet]
+
+
+def _write_csvs(paths: list[Path], frames: list[pd.DataFrame]) -> None:
+    for path, frame in zip(paths, frames, strict=True):
+        write_csv(path, frame)
 
 
 def _in_background(fn, *args, **kwargs):
