@@ -166,3 +166,17 @@ def test_template_team_has_every_sheet_and_validation(tmp_path: Path, master: Pa
     assert '"已签订' in "".join(sources) or "已签订" in "".join(sources)
     assert "RepIds" in "".join(sources)
     assert invoke("validate", out, "--master", master).exit_code == 0
+
+
+def test_report_contexts_count_the_reps_data_findings(demo) -> None:
+    """A rep's report counts the findings on the rep's rows, not the scoring notes about targets."""
+    from salesbook.documents.from_run import report_contexts
+    from salesbook.pipeline import consolidate
+
+    c = consolidate(demo.team_dir, master=demo.master_path, period="2026-W48")
+    contexts = {x["_rep_id"]: x for x in report_contexts(c, c.run.findings) if x["scope"] == "rep"}
+    for rep, ctx in contexts.items():
+        mine = [f for f in c.run.findings if f.rep_id == rep and f.code != "missing-target"]
+        assert sum(ctx["findings_count"].values()) == len(mine)
+        assert ctx["revenue_target"] is None  # targets are set per month or quarter, not per week
+    assert any(f.code == "missing-target" for f in c.run.findings)

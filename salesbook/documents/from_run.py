@@ -120,7 +120,8 @@ def report_contexts(c, findings: list[Finding]) -> list[dict]:
     grades = run.grades if run.grades is not None else pd.DataFrame()
     sev_by_rep: dict[str, Counter] = {}
     for f in findings:
-        sev_by_rep.setdefault(f.rep_id, Counter())[f.severity] += 1
+        if f.code != "missing-target":  # a scoring note about the master's targets, not about the rep's data
+            sev_by_rep.setdefault(f.rep_id, Counter())[f.severity] += 1
 
     def rep_ctx(rid: str) -> dict:
         card = cards[rid]
