@@ -134,7 +134,7 @@ def read_master(path: Path | None) -> Master:
     if res.status == "rejected" and not res.tables:
         raise MasterError(f"Master workbook {path} cannot be read: {res.reason or res.findings[0].message}")
     master = master_from_tables(res.tables, path)
-    master.findings = [f for f in res.findings if f.code not in ("missing-sheet", "unknown-column")]
+    master.findings = [f for f in res.findings if f.code not in ("missing-sheet", "unknown-column")] + master.findings
     return master
 
 
@@ -161,11 +161,58 @@ def master_from_tables(tables_list: list[SheetTable], path: Path) -> Master:
                 )
             continue
         frame = t.frame.copy()
-        bad = t.error_rows
+        bad = set(t.error_rows)
         frame = frame[~frame["_row"].isin(bad)] if bad else frame
         frame["_file"], frame["_sheet"] = path.name, t.sheet
+        checks = _check_roster(frame, t) if name == "roster" else _check_targets(frame, t, master.roster)
+        master.findings += checks
+        dropped = {f.row for f in checks}
+        frame = frame[~frame["_row"].isin(dropped)] if dropped else frame
         setattr(master, name, frame.reset_index(drop=True))
     return master
+
+
+def _master_finding(code: str, t: SheetTable, r: dict, key: str, **fmt) -> Finding:
+    place = t.places.get(key)
+    return make_finding(code, file=t.file, sheet=t.sheet, row=int(r["_row"]), column=place.header if place else key,
+                        cell=t.cell(key, int(r["_row"])), value=r.get(key) or "", **fmt)
+
+
+def _check_roster(frame: pd.DataFrame, t: SheetTable) -> list[Finding]:
+    """A rep id twice in the roster: the later rows are `duplicate-key` and not used."""
+    out, first = [], {}
+    for r in frame.to_dict("records"):
+        rid = r["rep_id"]
+        if rid in first:
+            out.append(_master_finding("duplicate-key", t, r, "rep_id", first=f"{t.sheet} row {first[rid]}"))
+        else:
+            first[rid] = r["_row"]
+    return out
+
+
+def _check_targets(frame: pd.DataFrame, t: SheetTable, roster: pd.DataFrame | None) -> list[Finding]:
+    """Targets name a roster rep and a period like 2026-11 or 2026-Q4, once per rep and period."""
+    from .core.periods import PeriodError
+
+    reps = set(roster["rep_id"]) if roster is not None else None
+    out, first = [], {}
+    for r in frame.to_dict("records"):
+        if reps is not None and r["rep_id"] not in reps:
+            out.append(_master_finding("unknown-reference", t, r, "rep_id", target_zh="花名册中的销售代表",
+                                       target_en="rep (not in the roster)"))
+            continue
+        try:
+            label = parse_period(r["period"]).label
+        except PeriodError:
+            out.append(_master_finding("bad-type", t, r, "period", type_zh="周期（如 2026-11 或 2026-Q4）",
+                                       type_en="a period (e.g. 2026-11 or 2026-Q4)"))
+            continue
+        key = (r["rep_id"], label)
+        if key in first:
+            out.append(_master_finding("duplicate-key", t, r, "period", first=f"{t.sheet} row {first[key]}"))
+        else:
+            first[key] = r["_row"]
+    return out
 
 
 def master_from_sheets(sheets: dict[str, list[list]], path: Path) -> Master:
@@ -183,7 +230,7 @@ def master_from_sheets(sheets: dict[str, list[list]], path: Path) -> Master:
         tables.append(t)
         findings += [f for f in t.findings if f.code != "unknown-column"]
     master = master_from_tables(tables, Path(path))
-    master.findings = findings
+    master.findings = findings + master.findings
     return master
 
 

@@ -180,3 +180,20 @@ def test_report_contexts_count_the_reps_data_findings(demo) -> None:
         assert sum(ctx["findings_count"].values()) == len(mine)
         assert ctx["revenue_target"] is None  # targets are set per month or quarter, not per week
     assert any(f.code == "missing-target" for f in c.run.findings)
+
+
+def test_master_roster_and_targets_are_checked(tmp_path: Path) -> None:
+    """A rep twice in the roster, a target for an unknown rep, a bad period and a repeated target are findings."""
+    from salesbook.pipeline import read_master
+
+    m = write_master(tmp_path / "m.xlsx",
+                     [["S001", "王芳", "E1", "一组", "华东", "李强", "在职"],
+                      ["S001", "王芳二", "E2", "一组", "华东", "李强", "在职"]],
+                     [["S001", "2026-11", 1, 1, 1, 1, 1], ["S999", "2026-11", 1, 1, 1, 1, 1],
+                      ["S001", "十一月", 1, 1, 1, 1, 1], ["S001", "2026-11", 2, 2, 2, 2, 2]])
+    master = read_master(m)
+    got = sorted((f.sheet, f.row, f.column, f.cell, f.code) for f in master.findings)
+    assert got == [("目标", 3, "销售代表", "A3", "unknown-reference"), ("目标", 4, "周期", "B4", "bad-type"),
+                   ("目标", 5, "周期", "B5", "duplicate-key"), ("花名册", 3, "销售代表", "A3", "duplicate-key")]
+    assert list(master.roster["name"]) == ["王芳"]
+    assert list(master.targets["_row"]) == [2]
