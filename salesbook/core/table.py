@@ -222,6 +222,11 @@ def build_table(
 
 
 NUMERIC_TYPES = {"money", "number", "int", "pct"}
+PATTERN_HINTS = {
+    "phone": {"hint_zh": "应为手机号如 13812345678 或座机如 021-12345678",
+              "hint_en": "write a mobile like 13812345678 or a landline like 021-12345678"},
+    "email": {"hint_zh": "应为电子邮箱如 name@example.com", "hint_en": "write an e-mail like name@example.com"},
+}
 
 
 def _row_empty(r: list) -> bool:
@@ -273,6 +278,8 @@ def _parse_column(col, raw_values, row_numbers, place, ctx, table, errors) -> li
             return _Fail(code, raw, type_zh=zh, type_en=en)
         if code == "bad-enum":
             return _Fail(code, raw, allowed=enum.allowed())
+        if code == "bad-pattern":
+            return _Fail(code, raw, **PATTERN_HINTS[ctype])
         if code is not None:
             return _Fail(code, raw)
         if is_date:
