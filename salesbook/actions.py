@@ -135,24 +135,31 @@ def _dashboard(book: Book, c: Consolidation) -> None:
     rows: list[list] = []
     charts: list[ChartSpec] = []
     r = 1
-    att = [[x["rep_id"] + " " + str(x["name"]), x["score"]] for x in cards.to_dict("records")]
-    block = [["rep", "score"], *att]
-    charts.append(ChartSpec("考核得分 Score by rep", "column", r, r + len(att), 1, 2, "E1"))
+    kpis = ["revenue", "volume", "collections", "new_customers", "activities"]
+    att = [[x["rep_id"] + " " + str(x["name"])] + [_pct(x[f"{k}_attainment"]) for k in kpis]
+           for x in cards.to_dict("records")]
+    block = [["rep", *[f"{k} %" for k in kpis]], *att]
+    charts.append(ChartSpec("目标达成率 Attainment by rep", "column", r, r + len(att), 1, 1 + len(kpis), "H1"))
     rows += block + [[]]
     r += len(block) + 1
     ratings = Counter(cards["rating"]) if not cards.empty else Counter()
     block = [["rating", "reps"], *[[k, ratings.get(k, 0)] for k in ("S", "A", "B", "C", "D")]]
-    charts.append(ChartSpec("评级分布 Rating distribution", "pie", r, r + 5, 1, 2, "E18"))
+    charts.append(ChartSpec("评级分布 Rating distribution", "pie", r, r + 5, 1, 2, "H18"))
     rows += block + [[]]
     r += len(block) + 1
     pipe = c.run.pipeline
     stages = ["Lead", "Qualified", "Proposal", "Negotiation", "Won", "Lost"]
     by_stage = pipe.groupby("stage")["weighted_amount"].sum() if pipe is not None and not pipe.empty else {}
     block = [["stage", "weighted_amount"], *[[s, float(round(by_stage.get(s, 0.0), 2))] for s in stages]]
-    charts.append(ChartSpec("商机阶段（加权金额） Pipeline by stage", "bar", r, r + 6, 1, 2, "E35"))
+    charts.append(ChartSpec("商机阶段（加权金额） Pipeline by stage", "bar", r, r + 6, 1, 2, "H35"))
     rows += block
     book.write(SheetData(name=SHEETS["dashboard"], header=rows[0], rows=rows[1:]))
     book.charts(SHEETS["dashboard"], charts)
+
+
+def _pct(v: object) -> float | None:
+    """Attainment in percent; a KPI without a target has none and shows as a gap, not as 0 %."""
+    return None if v is None or (isinstance(v, float) and v != v) else round(float(v) * 100, 1)
 
 
 def _consolidate(book: Book) -> tuple[Consolidation, Master, Path]:
