@@ -10,7 +10,7 @@ import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -289,7 +289,7 @@ def validate(paths: list[Path], *, master: Path | Master | None = None, period: 
     if not files:
         raise NothingToRead("No team workbooks (.xlsx, .xlsm, .xls, .ods, .csv) were found at "
                             + ", ".join(str(p) for p in paths))
-    max_date = None if as_of is None else as_of + pd.Timedelta(days=int(st["max_future_days"])).to_pytimedelta()
+    max_date = None if as_of is None else as_of + timedelta(days=int(st["max_future_days"]))
     results = read_files(files, min_date=st["min_date"], max_date=max_date, limits=limits_from(st),
                          workers=workers or int(st["reader.workers"]), progress=progress)
     tables: list[SheetTable] = [t for r in results for t in r.tables]
@@ -316,10 +316,6 @@ def all_rejected(run: Run) -> bool:
     return bool(run.files) and all(f.status == "rejected" for f in run.files)
 
 
-__all__ = ["validate", "read_master", "team_files", "Run", "Master", "NothingToRead", "MasterError",
-           "SettingsError", "all_rejected", "make_finding"]
-
-
 @dataclass
 class Consolidation:
     """A validation run plus the period's scorecards and their evidence."""
@@ -344,3 +340,7 @@ def consolidate(team_dir: Path | list[Path], *, master: Path | Master, period: s
                          master_file=Path(m.path).name if m.path else "")
     run.findings = sorted(run.findings + scoring.findings, key=sort_key)
     return Consolidation(run=run, scorecards=scoring.scorecards, evidence=scoring.evidence)
+
+
+__all__ = ["Consolidation", "Master", "MasterError", "NothingToRead", "Run", "SettingsError", "all_rejected",
+           "consolidate", "make_finding", "read_master", "team_files", "validate"]
