@@ -30,7 +30,7 @@ SHEETS = {  # output sheet -> (Chinese name as in workbook/layout.toml)
     "evidence": "依据",
     "dashboard": "仪表板",
 }
-MAX_SHEET_ROWS = 50_000  # the master stays small; the full tables are in the output folder
+MAX_SHEET_ROWS = 10_000  # the master stays small (openpyxl rewrites it); the full tables are in the output folder
 MONEY_FMT = "#,##0.00"
 PCT_FMT = "0.0%"
 
