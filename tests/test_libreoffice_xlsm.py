@@ -75,13 +75,21 @@ def probe(tmp_path_factory):
     sheet.set_vba_name("Sheet1")
     sheet.insert_button(2, 1, {"macro": "WriteAnswer", "caption": "Write 42"})
     workbook.close()
-    command = [SYSTEM_PYTHON, str(PROBE), "--inspect", str(master), "--inspect", str(tiny)]
+    # The same workbook after a headless action has rewritten its output sheets with openpyxl.
+    from click.testing import CliRunner
+
+    from salesbook.cli import main
+
+    ws = folder / "ws"
+    assert CliRunner().invoke(main, ["demo", str(ws)]).exit_code == 0
+    after = ws / "SalesBook.xlsm"
+    command = [SYSTEM_PYTHON, str(PROBE), "--inspect", str(master), "--inspect", str(tiny), "--inspect", str(after)]
     for macro in ("Answer", "WriteAnswer"):
         command += ["--run", f"{tiny}::" + SCRIPT.format(module="Module1", macro=macro)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=90)
     assert done.returncode == 0, done.stderr[-2000:]
     files = json.loads(done.stdout)["files"]
-    return {"master": files[str(master)], "tiny": files[str(tiny)]}
+    return {"master": files[str(master)], "tiny": files[str(tiny)], "after": files[str(after)]}
 
 
 def _lo_code(source):
@@ -132,3 +140,20 @@ def test_tiny_workbook_macro_runs(probe):
     assert "error" not in write and write["a1_value"] == 42.0
     (button,) = probe["tiny"]["controls"]
     assert button["events"][0]["code"] == SCRIPT.format(module="Module1", macro="WriteAnswer")
+
+
+def test_workbook_saved_by_the_actions_keeps_its_project_codenames_and_buttons(probe):
+    """After `salesbook demo` ran every action on SalesBook.xlsm (openpyxl, keep_vba), LibreOffice still
+    sees every module with our code, the code names and the five buttons bound to their macros."""
+    layout = load_layout()
+    expected = {m.name: m for m in vba_modules(load_layout())}
+    seen = probe["after"]["modules"]
+    assert set(seen) == set(expected)
+    for name, module in expected.items():
+        assert _lo_code(seen[name]["source"]) == _our_code(module.source), name
+    assert probe["after"]["sheets"] == [{"name": s.name, "codename": s.codename} for s in layout.sheets]
+    buttons = [c for c in probe["after"]["controls"] if c["sheet"] == layout.buttons_sheet]
+    assert [b["label"] for b in buttons] == [b.caption for b in layout.buttons]
+    for control, button in zip(buttons, layout.buttons, strict=True):
+        actions = [e["code"] for e in control["events"] if e["method"] == "actionPerformed"]
+        assert actions == [SCRIPT.format(module="SalesBook", macro=button.macro)], button.macro
