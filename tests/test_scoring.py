@@ -248,10 +248,24 @@ def test_shuffling_changes_no_output_byte(tmp_path_factory, seed: int, workers: 
     a = (ref / "scorecards.csv").read_bytes()
     b = (out / "scorecards.csv").read_bytes()
     assert a == b
+    # Findings and evidence name rows, which moved: the same entries apart from the row and cell.
+    for name, drop in (("findings.csv", ("row", "cell", "message")), ("evidence.csv", ("row",))):
+        assert _rows_without(ref / name, drop) == _rows_without(out / name, drop), name
     # Same files, another worker count: every byte equal.
     out_w = shuf / "out_w"
     write_consolidation(consolidate(team2, master=master2, period="2026-11", workers=workers % 3 + 1), out_w)
     assert _output_bytes(out) == _output_bytes(out_w)
+    # Same files named one by one, in a shuffled order: every byte equal to the folder's run.
+    files = sorted(team2.iterdir())
+    rng.shuffle(files)
+    out_f = shuf / "out_f"
+    write_consolidation(consolidate(files, master=master2, period="2026-11", workers=workers), out_f)
+    assert _output_bytes(out) == _output_bytes(out_f)
+
+
+def _rows_without(path: Path, drop: tuple[str, ...]) -> list[tuple]:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return sorted(tuple(v for k, v in r.items() if k not in drop) for r in csv.DictReader(fh))
 
 
 def test_consolidate_twice_is_byte_identical_and_leaves_team_files(tmp_path: Path) -> None:
