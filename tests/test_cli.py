@@ -197,3 +197,11 @@ def test_master_roster_and_targets_are_checked(tmp_path: Path) -> None:
                    ("目标", 5, "周期", "B5", "duplicate-key"), ("花名册", 3, "销售代表", "A3", "duplicate-key")]
     assert list(master.roster["name"]) == ["王芳"]
     assert list(master.targets["_row"]) == [2]
+
+
+def test_every_finding_code_is_documented() -> None:
+    """docs/findings.md has a row for every finding code."""
+    from salesbook.core.findings import CODES
+
+    doc = (ROOT / "docs" / "findings.md").read_text(encoding="utf-8")
+    assert [c for c in CODES if f"| `{c}` |" not in doc] == []
