@@ -17,7 +17,7 @@ from .core.periods import parse_period
 from .core.schema import master_schemas, normalize_name
 from .core.settings import SettingsError
 from .io.book import Book, ChartSpec, SheetData
-from .io.writers import SEVERITY_COLOURS
+from .io.writers import MONEY_COLUMNS, PCT_COLUMNS, SEVERITY_COLOURS
 from .outputs import files_frame, findings_frame
 from .pipeline import Consolidation, Master, MasterError, Run, master_from_sheets
 
@@ -87,9 +87,9 @@ def frame_sheet(name: str, frame: pd.DataFrame, *, fills: dict[int, str] | None 
         rows.append([f"… {len(frame) - MAX_SHEET_ROWS} more rows in the output folder's CSV"])
     formats = {}
     for j, h in enumerate(header):
-        if h in ("amount", "weighted_amount", "revenue", "revenue_target", "collections", "collections_target"):
+        if h in MONEY_COLUMNS:
             formats[j] = MONEY_FMT
-        elif h == "probability" or h.endswith("_attainment"):
+        elif h in PCT_COLUMNS:
             formats[j] = PCT_FMT
     return SheetData(name=name, header=header, rows=rows,
                      notes={j: notes_by_header[h] for j, h in enumerate(header) if h in notes_by_header},

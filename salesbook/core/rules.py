@@ -273,14 +273,21 @@ def check_contracts(ds: Dataset, st: Settings) -> list[Finding]:
     return out
 
 
+def _first_owner(frame: pd.DataFrame, key: str) -> dict[str, str]:
+    """id -> owner named by the first row of that id (later rows are duplicates)."""
+    out: dict[str, str] = {}
+    for k, o in zip(frame[key].tolist(), frame["owner"].tolist(), strict=True):
+        if not blank(k) and k not in out and not blank(o):
+            out[k] = o
+    return out
+
+
 def contract_owners(ds: Dataset) -> dict[str, str]:
-    f = ds.frame("contracts")
-    return {c: o for c, o in zip(f["contract_id"], f["owner"], strict=True) if not blank(c)}
+    return _first_owner(ds.frame("contracts"), "contract_id")
 
 
 def customer_owners(ds: Dataset) -> dict[str, str]:
-    f = ds.frame("customers")
-    return {c: o for c, o in zip(f["customer_id"], f["owner"], strict=True) if not blank(c)}
+    return _first_owner(ds.frame("customers"), "customer_id")
 
 
 def check_orders_and_collections(ds: Dataset, as_of: date | None) -> list[Finding]:

@@ -14,7 +14,7 @@ import pandas as pd
 from .dataset import Dataset, records
 from .findings import Finding, make_finding
 from .periods import Period
-from .rules import blank
+from .rules import blank, contract_owners
 from .settings import KPIS, Settings
 
 SCORECARD_COLUMNS = [
@@ -69,11 +69,7 @@ def collect_kpis(ds: Dataset, period: Period) -> dict[str, dict[str, list[tuple]
         rep = counted.get(r["contract_id"])
         if rep is not None:
             add(rep, "volume", r, dec(r["quantity"]))
-    owner: dict[str, str] = {}
-    contracts = ds.frame("contracts")
-    for c, o in zip(contracts["contract_id"], contracts["owner"], strict=True):
-        if not blank(c) and c not in owner and not blank(o):
-            owner[c] = o  # the first row of a contract id names its owner (later ones are duplicates)
+    owner = contract_owners(ds)
     for r in records(ds.valid("collections")):
         rep = owner.get(r["contract_id"])
         if rep is not None and period.contains(r["date"]):

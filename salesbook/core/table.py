@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 
@@ -328,6 +328,3 @@ def _parse_one(col: ColumnSpec, parser, enum, raw) -> tuple[object, str | None]:
     except (ValueError, OverflowError):
         return None, "bad-type"
 
-
-def max_date_for(as_of: date | None, max_future_days: int) -> date | None:
-    return None if as_of is None else as_of + timedelta(days=max_future_days)
