@@ -150,7 +150,7 @@ def _run_child(kind: str, a: dict, log) -> dict:
     return result
 
 
-def _run_cli(args: list[str], log) -> dict:
+def _run_cli(args: list[str], log, label: str = "consolidate_cli") -> dict:
     """`salesbook …` as a user runs it: wall time including start-up, and the tree's peak RSS."""
     exe = Path(sys.executable).with_name("salesbook")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "salesbook.cli"]
@@ -166,7 +166,7 @@ def _run_cli(args: list[str], log) -> dict:
         raise RuntimeError(f"salesbook {' '.join(args)} failed (exit {proc.returncode}):\n{text[-3000:]}")
     scale = 1 if sys.platform == "darwin" else 1024
     r = {"seconds": wall, "peak_rss_bytes": usage.ru_maxrss * scale, "wall_seconds": wall}
-    log(f"  {'consolidate_cli':<14} {wall:8.2f} s   peak RSS {r['peak_rss_bytes'] / 2**20:7.0f} MiB")
+    log(f"  {label:<14} {wall:8.2f} s   peak RSS {r['peak_rss_bytes'] / 2**20:7.0f} MiB")
     return r
 
 
@@ -253,6 +253,12 @@ FIGURES = {  # name -> description
     "floor": "floor: python-calamine to_python of every sheet, 1 process",
     "common": "common path: pandas.read_excel(engine='openpyxl'), every sheet, 1 process",
     "consolidate_cli": "`salesbook consolidate` CLI, wall incl. start-up",
+    "book": "`salesbook run consolidate --book SalesBook.xlsm`, wall incl. start-up",
+    "consolidate_busy": "busy month, consolidate {files} files (in process)",
+    "floor_busy": "busy month, floor: python-calamine to_python, 1 process",
+    "common_busy": "busy month, common path: pandas.read_excel(engine='openpyxl'), 1 process",
+    "consolidate_cli_busy": "busy month, `salesbook consolidate` CLI, wall incl. start-up",
+    "book_busy": "busy month, `salesbook run consolidate --book`, wall incl. start-up",
     "validate": "validate one {rows}-row activities sheet",
     "read_calamine": "pandas.read_excel(engine='calamine') of that file",
     "contracts": "contracts: render_contracts, {contracts} contracts",
@@ -262,9 +268,59 @@ FIGURES = {  # name -> description
 RATIOS = [  # name, numerator, denominator, target op, target, what
     ("consolidate_vs_floor", "consolidate", "floor", "<=", 1.5, "consolidate / floor"),
     ("common_vs_consolidate", "common", "consolidate", ">=", 8.0, "common path / consolidate"),
-    ("validate_vs_read_calamine", "validate", "read_calamine", "<=", 1.5, "validate / pandas calamine"),
+    ("consolidate_vs_floor_busy", "consolidate_busy", "floor_busy", "<=", 1.5, "consolidate / floor"),
+    ("common_vs_consolidate_busy", "common_busy", "consolidate_busy", ">=", 8.0, "common path / consolidate"),
+    ("book_vs_cli", "book", "consolidate_cli", "<=", 1.3, "run --book / consolidate CLI"),
+    ("book_vs_cli_busy", "book_busy", "consolidate_cli_busy", "<=", 1.3, "run --book / consolidate CLI"),
+    ("validate_vs_read_calamine", "validate", "read_calamine", "<=", 1.2, "validate / pandas calamine"),
     ("docxtpl_vs_contracts", "docxtpl", "contracts", ">=", 2.0, "docxtpl loop / contracts"),
 ]
+PEAKS = [  # name, figure, target in MiB
+    ("consolidate_peak_rss", "consolidate", 512),
+    ("consolidate_peak_rss_busy", "consolidate_busy", 512),
+    ("cli_peak_rss", "consolidate_cli", 512),
+    ("cli_peak_rss_busy", "consolidate_cli_busy", 512),
+]
+
+
+def make_workspace(ts: dict, folder: Path) -> Path:
+    """A SalesBook.xlsm over the team set (roster, targets, period, team and output folders), built
+    in a fresh subprocess so the timed runs start cold; returns its path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    code = (
+        "import sys, json; from pathlib import Path\n"
+        "a = json.loads(sys.argv[1])\n"
+        "from salesbook.pipeline import read_master\n"
+        "from salesbook.core.settings import default_rows\n"
+        "from salesbook.xlsm.builder import build_workbook, load_layout\n"
+        "m = read_master(Path(a['master']))\n"
+        "over = {'period': a['period'], 'team_folder': a['team_dir'], 'output_folder': a['out']}\n"
+        "settings = [(k, over.get(k, v), n) for k, v, n in default_rows()]\n"
+        "zh = {'Active': '在职', 'Left': '离职'}\n"
+        "layout = load_layout()\n"
+        "def rows(frame, sheet, keys):\n"
+        "    heads = layout.sheet(sheet).headers\n"
+        "    recs = frame.to_dict('records')\n"
+        "    out = []\n"
+        "    for r in recs:\n"
+        "        vals = [zh.get(r.get(k), r.get(k)) if k == 'status' else r.get(k) for k in keys]\n"
+        "        out.append([None if v != v else v for v in vals][: len(heads)])\n"
+        "    return out\n"
+        "roster = rows(m.roster, 'Roster', ['rep_id', 'name', 'employee_id', 'team', 'region', 'manager', 'status'])\n"
+        "targets = rows(m.targets, 'Targets', ['rep_id', 'period', 'revenue_target', 'volume_target',"
+        " 'collections_target', 'new_customers_target', 'activities_target'])\n"
+        "build_workbook(Path(a['book']), settings_rows=settings, roster_rows=roster, targets_rows=targets)\n"
+    )
+    book = folder / "SalesBook.xlsm"
+    a = {
+        "master": ts["master"],
+        "period": ts["period"],
+        "team_dir": ts["team_dir"],
+        "out": str(folder / "out"),
+        "book": str(book),
+    }
+    subprocess.run([sys.executable, "-c", code, json.dumps(a)], check=True, cwd=ROOT)
+    return book
 
 
 def bench(args: argparse.Namespace) -> dict:
@@ -279,58 +335,74 @@ def bench(args: argparse.Namespace) -> dict:
     work = Path(tempfile.mkdtemp(prefix="tmp-run-", dir=ROOT / "bench"))
     t0 = time.perf_counter()
     ts = team_set(data_root, args.files, seed=args.seed, log=log)
+    busy = team_set(data_root, args.files, seed=args.seed, log=log, shape="busy")
     bs = big_sheet(data_root, args.rows, seed=args.seed, log=log)
     gen_seconds = time.perf_counter() - t0
-    log(
-        f"data: {ts['files']} team workbooks, {ts['total_rows']:,} rows, {ts['bytes'] / 2**20:.1f} MiB; "
-        f"{bs['rows']['activities']:,}-row activities sheet ({gen_seconds:.1f} s to generate or load)"
-    )
+    for label, d in (("clean", ts), ("busy", busy)):
+        log(
+            f"data ({label}): {d['files']} team workbooks, {d['total_rows']:,} rows, {d['bytes'] / 2**20:.1f} MiB"
+        )
+    log(f"data: {bs['rows']['activities']:,}-row activities sheet ({gen_seconds:.1f} s to generate or load)")
     ok, why, template = _contracts_available()
     if not ok:
         log(f"contracts: not available — {why}")
 
-    plan: list[tuple[str, dict]] = [
-        ("consolidate", {"team_dir": ts["team_dir"], "master": ts["master"], "period": ts["period"]}),
-        ("floor", {"team_dir": ts["team_dir"]}),
-        ("common", {"team_dir": ts["team_dir"]}),
-        ("validate", {"file": bs["file"], "master": bs["master"], "period": bs["period"]}),
-        ("read_calamine", {"file": bs["file"]}),
+    def team(d: dict) -> dict:
+        return {"team_dir": d["team_dir"], "master": d["master"], "period": d["period"]}
+
+    plan: list[tuple[str, str, dict]] = [  # figure, child kind, arguments
+        ("consolidate", "consolidate", team(ts)),
+        ("floor", "floor", {"team_dir": ts["team_dir"]}),
+        ("common", "common", {"team_dir": ts["team_dir"]}),
+        ("consolidate_busy", "consolidate", team(busy)),
+        ("floor_busy", "floor", {"team_dir": busy["team_dir"]}),
+        ("common_busy", "common", {"team_dir": busy["team_dir"]}),
+        ("validate", "validate", {"file": bs["file"], "master": bs["master"], "period": bs["period"]}),
+        ("read_calamine", "read_calamine", {"file": bs["file"]}),
     ]
     if ok:
         plan += [
-            ("contracts", {"n": args.contracts, "template": template}),
-            ("docxtpl", {"n": args.contracts, "template": template}),
+            ("contracts", "contracts", {"n": args.contracts, "template": template}),
+            ("docxtpl", "docxtpl", {"n": args.contracts, "template": template}),
         ]
-    runs: dict[str, list[dict]] = {k: [] for k, _ in plan}
+    runs: dict[str, list[dict]] = {name: [] for name, _, _ in plan}
+    books: dict[str, Path] = {}
     if not args.no_cli:
-        runs["consolidate_cli"] = []
+        for name in ("consolidate_cli", "book", "consolidate_cli_busy", "book_busy"):
+            runs[name] = []
+        books = {
+            "book": make_workspace(ts, work / "ws-clean"),
+            "book_busy": make_workspace(busy, work / "ws-busy"),
+        }
     for r in range(args.runs):
         log(f"run {r + 1}/{args.runs}")
-        for kind, a in plan:
+        for name, kind, a in plan:
             a = dict(a)
             if kind in ("consolidate", "contracts", "docxtpl"):
-                a["out"] = str(work / f"{kind}-{r}")
-            runs[kind].append(_run_child(kind, a, log))
+                a["out"] = str(work / f"{name}-{r}")
+            runs[name].append(_run_child(kind, a, log))
             if "out" in a:
                 shutil.rmtree(a["out"], ignore_errors=True)
         if not args.no_cli:
-            out = work / f"cli-{r}"
-            runs["consolidate_cli"].append(
-                _run_cli(
-                    [
-                        "consolidate",
-                        ts["team_dir"],
-                        "--master",
-                        ts["master"],
-                        "--period",
-                        ts["period"],
-                        "--out",
-                        str(out),
-                    ],
-                    log,
+            for suffix, d in (("", ts), ("_busy", busy)):
+                out = work / f"cli{suffix}-{r}"
+                cli = [
+                    "consolidate",
+                    d["team_dir"],
+                    "--master",
+                    d["master"],
+                    "--period",
+                    d["period"],
+                    "--out",
+                    str(out),
+                ]
+                runs["consolidate_cli" + suffix].append(_run_cli(cli, log, "consolidate_cli" + suffix))
+                shutil.rmtree(out, ignore_errors=True)
+                book = books["book" + suffix]
+                runs["book" + suffix].append(
+                    _run_cli(["run", "consolidate", "--book", str(book)], log, "book" + suffix)
                 )
-            )
-            shutil.rmtree(out, ignore_errors=True)
+                shutil.rmtree(book.parent / "out", ignore_errors=True)
 
     shutil.rmtree(work, ignore_errors=True)
     fmt = {"files": ts["files"], "rows": bs["rows"]["activities"], "contracts": args.contracts}
@@ -365,14 +437,25 @@ def bench(args: argparse.Namespace) -> dict:
                 "available": False,
                 "reason": figures[num].get("reason") or figures[den].get("reason"),
             }
-    peak = figures["consolidate"]["peak_rss_bytes"]
-    ratios["consolidate_peak_rss"] = {
-        "what": "consolidate peak RSS (largest process), GiB",
-        "value": round(peak / GIB, 3),
-        "target": "<= 1 GiB",
-        "met": peak <= GIB,
-        "available": True,
-    }
+    for name, fig, target in PEAKS:
+        if not figures[fig]["available"]:
+            ratios[name] = {
+                "what": f"{fig} peak RSS, MiB",
+                "value": None,
+                "target": f"<= {target} MiB",
+                "met": None,
+                "available": False,
+                "reason": figures[fig].get("reason"),
+            }
+            continue
+        peak = figures[fig]["peak_rss_mib"]
+        ratios[name] = {
+            "what": f"{fig} peak RSS (largest process), MiB",
+            "value": peak,
+            "target": f"<= {target} MiB",
+            "met": peak <= target,
+            "available": True,
+        }
     return {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "quick": args.quick,
@@ -385,7 +468,12 @@ def bench(args: argparse.Namespace) -> dict:
         },
         "machine": _machine(),
         "versions": _versions(),
-        "data": {"team_set": ts, "big_sheet": bs, "generate_or_load_seconds": round(gen_seconds, 2)},
+        "data": {
+            "team_set": ts,
+            "busy_set": busy,
+            "big_sheet": bs,
+            "generate_or_load_seconds": round(gen_seconds, 2),
+        },
         "figures": figures,
         "ratios": ratios,
     }
@@ -476,6 +564,10 @@ def table(res: dict) -> str:
     rows = [
         ("consolidate", "floor", "consolidate_vs_floor"),
         ("consolidate", "common", "common_vs_consolidate"),
+        ("consolidate_busy", "floor_busy", "consolidate_vs_floor_busy"),
+        ("consolidate_busy", "common_busy", "common_vs_consolidate_busy"),
+        ("book", "consolidate_cli", "book_vs_cli"),
+        ("book_busy", "consolidate_cli_busy", "book_vs_cli_busy"),
         ("validate", "read_calamine", "validate_vs_read_calamine"),
         ("contracts", "docxtpl", "docxtpl_vs_contracts"),
     ]
@@ -484,27 +576,25 @@ def table(res: dict) -> str:
             f"| {f[a]['description']} | {med(a)} | {rng(a)} | {mib(a)} | {f[b]['description']} | "
             f"{med(b)} | {mib(b)} | {r[key]['what']} = {ratio(key)} | {r[key]['target']} | {met(key)} |"
         )
-    pr = r["consolidate_peak_rss"]
-    lines.append(
-        f"| consolidate peak RSS (largest process) | {mib('consolidate')} | | | | | | "
-        f"{pr['value']:.2f} GiB | {pr['target']} | {met('consolidate_peak_rss')} |"
-    )
-    if f["consolidate_cli"]["available"]:
+    for key, fig, _target in PEAKS:
+        pr = r[key]
+        value = "–" if pr["value"] is None else f"{pr['value']:.0f} MiB"
         lines.append(
-            f"| {f['consolidate_cli']['description']} | {med('consolidate_cli')} | "
-            f"{rng('consolidate_cli')} | {mib('consolidate_cli')} | | | | | (info) | |"
+            f"| {f[fig]['description']}: peak RSS (largest process) | {value} | | | | | | | "
+            f"{pr['target']} | {met(key)} |"
         )
     return "\n".join(lines)
 
 
 def machine_line(res: dict) -> str:
     m, v = res["machine"], res["versions"]
-    d = res["data"]["team_set"]
+    d, busy = res["data"]["team_set"], res["data"]["busy_set"]
     return (
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM; Python {m['python']}, {m['os']}. "
         f"salesbook {v['salesbook']} ({v['salesbook_commit']}), pandas {v['pandas']}, python-calamine "
         f"{v['python-calamine']}, openpyxl {v['openpyxl']}, docxtpl {v['docxtpl']}. "
-        f"Data: {d['files']} team workbooks, {d['total_rows']:,} rows ({d['bytes'] / 2**20:.1f} MiB); "
+        f"Data: {d['files']} team workbooks, {d['total_rows']:,} rows ({d['bytes'] / 2**20:.1f} MiB), and a busy "
+        f"month of {busy['files']} workbooks, {busy['total_rows']:,} rows ({busy['bytes'] / 2**20:.1f} MiB); "
         f"medians of {res['parameters']['runs']} run(s)."
     )
 

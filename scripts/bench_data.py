@@ -15,6 +15,7 @@ import os
 import shutil
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 from salesbook import demo_data as dd
@@ -23,6 +24,7 @@ from salesbook.core.settings import default_rows
 PERIOD = "2026-11"
 REPS_PER_FILE = 8
 DATA_VERSION = 1  # bump when the generated data changes (the cache key includes it)
+SHAPES = ("clean", "busy")
 _REGIONS = ["华东", "华南", "华北"]  # the regions with eight cities each in the demo vocabulary
 _BRAND_PAIRS = [(a, b) for a in dd._BRANDS for b in dd._BRANDS if a != b]
 
@@ -96,14 +98,54 @@ class BenchBuilder(dd._Builder):
         self.sort()
 
 
+class BusyBuilder(BenchBuilder):
+    """A busy month: what a real month's files hold besides clean rows.
+
+    One customer in eight has had no activity for months (overdue for follow-up), a third of the
+    open opportunities are past their expected close, and each file carries a few error rows of
+    the usual kinds (bad enum, bad date, unknown customer, unreviewed signed contract, duplicate
+    receipt), so findings and evidence have a realistic density.
+    """
+
+    def build(self) -> None:
+        super().build()
+        self.make_busy()
+        self.sort()
+
+    def make_busy(self) -> None:
+        rng = self.rng
+        sheets = self.rows[self.file]
+        stale = {cid for cid in self.customers if rng.random() < 1 / 8}
+        quiet_from = self.as_of - timedelta(days=120)
+        sheets["activities"] = [
+            a for a in sheets["activities"] if a["customer_id"] not in stale or a["_date"] < quiet_from
+        ]
+        for o in sheets["opportunities"]:
+            if o["stage"] not in ("Won", "Lost") and rng.random() < 1 / 3:
+                o["expected_close"] = self.as_of - timedelta(days=rng.randint(1, 60))
+        # about two error rows a file, of the kinds a month brings (a few hundred in 200 files)
+        if rng.random() < 0.4:
+            rng.choice(sheets["activities"])["activity_type"] = "拜仿"  # a typo: bad-enum
+        if rng.random() < 0.4:
+            rng.choice(sheets["activities"])["customer_id"] = f"C{self.file_no:04d}-9999"  # unknown-reference
+        if rng.random() < 0.4:
+            rng.choice(sheets["expenses"])["date"] = "2026-13-01"  # bad-type
+        signed = [k for k in sheets["contracts"] if k["status"] == "Signed"]
+        if signed and rng.random() < 0.4:
+            rng.choice(signed)["finance_review"] = "Pending"  # contract-unreviewed (a violation)
+        if rng.random() < 0.2:
+            a, b = rng.sample(sheets["expenses"], 2)
+            b["receipt_no"] = a["receipt_no"]  # expense-duplicate-receipt on both rows
+
+
 def _layouts(b: BenchBuilder) -> dict:
     """The demo's three workbook styles in turn (title row, English headers, totals row, extra column)."""
     return dd._team_layouts(dd.TEAMS[b.file_no % len(dd.TEAMS)][0], b.start)
 
 
-def _one_file(args: tuple[int, int, int, str]) -> tuple[list[dict], list[dict], dict[str, int]]:
-    seed, file_no, n_files, team_dir = args
-    b = BenchBuilder(seed, file_no, n_files)
+def _one_file(args: tuple[int, int, int, str, str]) -> tuple[list[dict], list[dict], dict[str, int]]:
+    seed, file_no, n_files, team_dir, shape = args
+    b = (BusyBuilder if shape == "busy" else BenchBuilder)(seed, file_no, n_files)
     b.build()
     dd._write_team(Path(team_dir) / b.file, b.file, b.rows[b.file], _layouts(b), [])
     counts = {s: len(rows) for s, rows in b.rows[b.file].items()}
@@ -114,17 +156,23 @@ def _workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def team_set(root: Path, n_files: int, seed: int = 2026, log=print) -> dict:
-    """Generate (or reuse) N team workbooks and their master under root; returns the manifest."""
-    d = Path(root) / f"team-set-v{DATA_VERSION}-n{n_files}-s{seed}"
+def team_set(root: Path, n_files: int, seed: int = 2026, log=print, shape: str = "clean") -> dict:
+    """Generate (or reuse) N team workbooks and their master under root; returns the manifest.
+
+    shape "clean": no errors, few overdue rows; "busy": the findings a real month has (BusyBuilder).
+    """
+    if shape not in SHAPES:
+        raise ValueError(f"shape must be one of {SHAPES}")
+    prefix = "team-set" if shape == "clean" else f"team-set-{shape}"
+    d = Path(root) / f"{prefix}-v{DATA_VERSION}-n{n_files}-s{seed}"
     manifest = d / "manifest.json"
     if manifest.exists():
         return json.loads(manifest.read_text("utf-8"))
     final, d = d, _scratch(d)
     team_dir = d / "team"
     team_dir.mkdir(parents=True)
-    log(f"generating {n_files} team workbooks in {d} …")
-    jobs = [(seed, i, n_files, str(team_dir)) for i in range(n_files)]
+    log(f"generating {n_files} {shape} team workbooks in {d} …")
+    jobs = [(seed, i, n_files, str(team_dir), shape) for i in range(n_files)]
     reps: list[dict] = []
     targets: list[dict] = []
     rows: dict[str, int] = {}
@@ -142,6 +190,7 @@ def team_set(root: Path, n_files: int, seed: int = 2026, log=print) -> dict:
         "master": str(final / "master.xlsx"),
         "period": PERIOD,
         "files": n_files,
+        "shape": shape,
         "seed": seed,
         "reps": len(reps),
         "rows": rows,

@@ -14,6 +14,12 @@ FIGURES = [
     "floor",
     "common",
     "consolidate_cli",
+    "book",
+    "consolidate_busy",
+    "floor_busy",
+    "common_busy",
+    "consolidate_cli_busy",
+    "book_busy",
     "validate",
     "read_calamine",
     "contracts",
@@ -24,7 +30,14 @@ RATIOS = [
     "common_vs_consolidate",
     "validate_vs_read_calamine",
     "docxtpl_vs_contracts",
+    "consolidate_vs_floor_busy",
+    "common_vs_consolidate_busy",
+    "book_vs_cli",
+    "book_vs_cli_busy",
     "consolidate_peak_rss",
+    "consolidate_peak_rss_busy",
+    "cli_peak_rss",
+    "cli_peak_rss_busy",
 ]
 
 
@@ -63,4 +76,8 @@ def test_bench_quick(tmp_path: Path) -> None:
     detail = res["figures"]["consolidate"]["detail"]
     assert detail["errors"] == 0
     assert detail["rows"] == res["data"]["team_set"]["total_rows"]
+    # the busy month has what a real month has: errors, overdue follow-ups and opportunities
+    busy = res["figures"]["consolidate_busy"]["detail"]
+    assert busy["errors"] > 0 and busy["findings"] > busy["errors"]
+    assert busy["rows"] == res["data"]["busy_set"]["total_rows"]
     assert "| consolidate" in proc.stdout and "met?" in proc.stdout
