@@ -239,8 +239,7 @@ def _settings_rows(**overrides: str) -> list[tuple[str, str, str]]:
 
 def init_workspace(root: Path, *, roster_rows=(), targets_rows=(), settings_rows=None) -> Path:
     """SalesBook.xlsm, team/, templates/ and out/ in `root`; returns the workbook's path."""
-    import shutil
-
+    from .io.atomic import atomic_copy
     from .xlsm.builder import build_workbook
     from .xlsm.resources import shipped_path
 
@@ -250,7 +249,7 @@ def init_workspace(root: Path, *, roster_rows=(), targets_rows=(), settings_rows
     src = shipped_path("templates")
     for f in sorted(src.iterdir()) if src.exists() else []:
         if f.is_file() and not (root / "templates" / f.name).exists():
-            shutil.copy2(f, root / "templates" / f.name)
+            atomic_copy(f, root / "templates" / f.name)
     book = root / "SalesBook.xlsm"
     build_workbook(book, settings_rows=settings_rows, roster_rows=roster_rows, targets_rows=targets_rows)
     return book
@@ -355,6 +354,12 @@ def contracts(team_dir, master, out, pdf, only, template):
     click.echo(f"Wrote {len(docs)} contracts to {out} ({drafts} drafts: reviews not both approved) and contracts.csv")
     for n in notes:
         click.echo(f"  skipped {n}")
+    no_pdf = [d for d in docs if pdf and d.pdf is None]
+    if no_pdf:  # the .docx files and contracts.csv are there; exit 1 so a script sees the gap
+        click.echo(f"No PDF for {len(no_pdf)} of {len(docs)} contracts (pdf_error in contracts.csv):")
+        for d in no_pdf[:20]:
+            click.echo(f"  {d.contract_id}: {d.pdf_error}")
+        sys.exit(EXIT_FINDINGS)
 
 
 @main.command()

@@ -9,6 +9,7 @@ import pandas as pd
 
 from .core.dataset import Dataset
 from .core.schema import load_schemas
+from .io.atomic import atomic_output
 from .io.writers import atomic_write_bytes, sha256_file, write_csv, write_xlsx
 from .outputs import files_frame, findings_frame
 from .pipeline import Consolidation
@@ -42,19 +43,17 @@ def write_parquet(path: Path, ds: Dataset) -> Path:
             if str(c).startswith("extra:"):
                 f[c] = f[c].astype(object)
         parts.append(pa.Table.from_pandas(f, preserve_index=False).replace_schema_metadata(None))
-    tmp = Path(path).with_name("." + Path(path).name + ".tmp")
-    if not parts:
-        pq.write_table(pa.table({"table": pa.array([], pa.string())}), tmp, compression="zstd")
-        tmp.replace(path)
-        return Path(path)
-    schema = pa.unify_schemas([t.schema for t in parts], promote_options="permissive")
-    with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
-        for t in parts:
-            columns = [t.column(field.name).cast(field.type) if field.name in t.column_names
-                       else pa.nulls(t.num_rows, field.type) for field in schema]
-            writer.write_table(pa.Table.from_arrays(columns, schema=schema))
-    tmp.replace(path)  # no library versions inside: same data, same bytes
-    return Path(path)
+    with atomic_output(path) as tmp:  # a random O_EXCL name, never a fixed one a link could be planted at
+        if not parts:
+            pq.write_table(pa.table({"table": pa.array([], pa.string())}), tmp, compression="zstd")
+            return Path(path)
+        schema = pa.unify_schemas([t.schema for t in parts], promote_options="permissive")
+        with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+            for t in parts:
+                columns = [t.column(field.name).cast(field.type) if field.name in t.column_names
+                           else pa.nulls(t.num_rows, field.type) for field in schema]
+                writer.write_table(pa.Table.from_arrays(columns, schema=schema))
+    return Path(path)  # no library versions inside: same data, same bytes
 
 
 def output_tables(c: Consolidation) -> dict[str, pd.DataFrame]:

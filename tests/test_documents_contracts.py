@@ -253,7 +253,7 @@ def test_output_names_are_safe_and_unique(tmp_path):
     names = [doc.path.name for doc in docs]
     assert names[0] == "_._x_CON.docx" and names[1] == "_._x_con (2).docx"
     assert all(doc.path.parent == tmp_path.resolve() and doc.path.exists() for doc in docs)
-    assert len(names[2].encode()) <= 255
+    assert len(names[2].encode()) <= 200
 
 
 def test_pdf_converter_missing_is_a_clear_error(tmp_path, monkeypatch):

@@ -18,15 +18,26 @@ from salesbook.pipeline import consolidate
 
 PHONE = re.compile(r"1[3-9]\d{9}|0\d{2,3}-?\d{7,8}")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 
-@given(st.text())
+FORMULA_CHARS = "=+-@＝＋－＠"  # ASCII and full-width
+LEADING = ("\t", "\r", "\n")
+
+
+def _runs_as_formula(text: str) -> bool:
+    return text.startswith(LEADING) or text.lstrip()[:1] in tuple(FORMULA_CHARS)
+
+
+@given(st.text(alphabet=st.sampled_from(list(FORMULA_CHARS) + [" ", "\u3000", "\xa0", "\t", "\n", "a", "1", "'"]))
+       | st.text())
 def test_neutralised_text_never_starts_like_a_formula(text: str) -> None:
-    """After neutralising, no text starts with = + - @, tab or CR; safe text is unchanged."""
+    """After neutralising, no text starts with = + - @ (ASCII or full-width, also after spaces), tab, CR or LF;
+    safe text is unchanged and neutralised text only gains a leading apostrophe."""
     out = neutralize(text)
-    assert not str(out).startswith(DANGEROUS)
-    if not text.startswith(DANGEROUS + ("\n",)):
+    assert not _runs_as_formula(out)
+    if _runs_as_formula(text):
+        assert out == "'" + text
+    else:
         assert out == text
 
 
@@ -39,7 +50,7 @@ def test_csv_cells_are_neutralised(cells: list[str]) -> None:
     data = csv_bytes([f"c{i}" for i in range(len(cells))], [cells])
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     for cell in rows[1]:
-        assert not cell.startswith(DANGEROUS)
+        assert not _runs_as_formula(cell)
 
 
 def test_hr_export_files_columns_and_manifest(tmp_path: Path) -> None:
@@ -88,6 +99,7 @@ def test_hostile_names_are_neutralised_in_hr_export(tmp_path: Path) -> None:
     text = (tmp_path / "hr" / "scorecards_2026-11.csv").read_text(encoding="utf-8-sig")
     assert "'=HYPERLINK" in text and "'@team" in text
     wb = load_workbook(tmp_path / "hr" / "scorecards_2026-11.xlsx")
-    values = [c.value for row in wb.active.iter_rows() for c in row]
-    assert "'=HYPERLINK(\"http://x\",\"a\")" in values
-    assert all(not (isinstance(v, str) and v.startswith("=")) for v in values)
+    cells = [c for row in wb.active.iter_rows() for c in row]
+    values = [c.value for c in cells]
+    assert "=HYPERLINK(\"http://x\",\"a\")" in values and "@team" in values  # the exact text, no apostrophe
+    assert not [c.coordinate for c in cells if c.data_type == "f"]

@@ -22,6 +22,8 @@ HOSTILE = [
     ".",
     " ",
     "合" * 200,
+    "-",
+    "--help",
 ]
 
 names = st.lists(
@@ -33,7 +35,8 @@ names = st.lists(
 @settings(max_examples=300)
 @given(st.lists(names, min_size=1, max_size=8), st.sampled_from(["docx", "pdf", ".html", ""]))
 def test_names_are_valid_bounded_inside_and_unique(tmp_path_factory, stems, ext):
-    """Whatever the stems, every name is valid on Windows, fits 255 bytes, stays in out_dir and is unique."""
+    """Whatever the stems, every name is valid on Windows, fits 200 bytes, never starts with "-", stays in
+    out_dir and is unique."""
     out_dir = tmp_path_factory.getbasetemp()
     taken: set[str] = set()
     made = [safe_filename(stem, ext, taken) for stem in stems]
@@ -41,7 +44,8 @@ def test_names_are_valid_bounded_inside_and_unique(tmp_path_factory, stems, ext)
     for name in made:
         validate_filename(name, platform="windows")
         validate_filename(name, platform="linux")
-        assert len(name.encode("utf-8")) <= 255
+        assert len(name.encode("utf-8")) <= 200
+        assert not name.startswith("-")
         assert ".." not in name and "/" not in name and "\\" not in name
         assert not any(ch in name for ch in "\u202e\u200f\u200e\u2066\u2067\u2068\u2069")
         assert inside(out_dir, name).parent == out_dir.resolve()
@@ -60,18 +64,21 @@ def test_names_are_valid_bounded_inside_and_unique(tmp_path_factory, stems, ext)
         ("report\u202egpj", "reportgpj.docx"),
         ("...", "untitled.docx"),
         ("name. . ", "name.docx"),
+        ("-rf", "_-rf.docx"),
+        ("--convert-to pdf", "_--convert-to pdf.docx"),
+        (". -x", "_-x.docx"),
     ],
 )
 def test_hostile_stems(stem, expected):
-    """Reserved names are prefixed, separators replaced, bidi marks and edge dots removed."""
+    """Reserved names and names that read as options are prefixed, separators replaced, bidi marks and edge dots removed."""
     assert safe_filename(stem, "docx", set()) == expected
 
 
 def test_long_chinese_name_is_cut_on_a_character_and_keeps_its_extension():
-    """200 Chinese characters (600 bytes) are cut to whole characters within 255 bytes, extension kept."""
+    """200 Chinese characters (600 bytes) are cut to whole characters within 200 bytes, extension kept."""
     name = safe_filename("合" * 200, "docx", set())
-    assert name == "合" * 83 + ".docx"
-    assert len(name.encode("utf-8")) == 254
+    assert name == "合" * 65 + ".docx"
+    assert len(name.encode("utf-8")) == 200
 
 
 def test_duplicates_are_numbered_case_insensitively():
@@ -82,7 +89,7 @@ def test_duplicates_are_numbered_case_insensitively():
     assert safe_filename("HT-001", "DOCX", taken) == "HT-001 (3).DOCX"
     long_a = safe_filename("合" * 200, "docx", taken)
     long_b = safe_filename("合" * 200, "docx", taken)
-    assert long_a != long_b and long_b.endswith(" (2).docx") and len(long_b.encode()) <= 255
+    assert long_a != long_b and long_b.endswith(" (2).docx") and len(long_b.encode()) <= 200
 
 
 def test_inside_refuses_escapes(tmp_path):

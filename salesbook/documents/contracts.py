@@ -33,11 +33,15 @@ from __future__ import annotations
 
 import copy
 import html
+import io
+import os
 import re
 import shutil
+import signal
 import struct
 import subprocess
 import tempfile
+import time
 import zipfile
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
@@ -53,15 +57,19 @@ from docx.opc.oxml import parse_xml
 from docxtpl import DocxTemplate
 from lxml import etree
 
+from ..io.atomic import TEMP_PREFIX, atomic_write_bytes, publish
+from .docx_source import docx_template_source
 from .env import (
     DocumentError,
     check_context,
     checked_env,
+    clean_data,
     parse_checked,
     render_guard,
 )
 from .filenames import inside, safe_filename
 from .filters import to_decimal
+from .worker import DEFAULT_TIMEOUT, RenderWorker, can_pass_objects
 
 __all__ = [
     "APPROVED",
@@ -71,6 +79,7 @@ __all__ = [
     "Party",
     "PdfConversionFailed",
     "PdfConverterMissing",
+    "PdfResult",
     "PreparedDocx",
     "build_contract_context",
     "contracts_index",
@@ -78,6 +87,7 @@ __all__ = [
     "default_contract_template",
     "docx_template_source",
     "is_draft",
+    "pdf_converter",
     "render_contract_plain",
     "render_contracts",
 ]
@@ -137,6 +147,15 @@ class PdfConversionFailed(DocumentError):
 
 
 @dataclass(frozen=True)
+class PdfResult:
+    """One document's conversion: the PDF written, or why there is none."""
+
+    source: Path
+    pdf: Path | None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class ContractDoc:
     """A rendered contract: what it is, whether it is only a draft, and where it was written."""
 
@@ -147,6 +166,7 @@ class ContractDoc:
     is_draft: bool
     path: Path
     pdf: Path | None = None
+    pdf_error: str = ""  # why the PDF asked for is missing
 
 
 def default_contract_template(language: str = "zh") -> Path:
@@ -287,7 +307,7 @@ def _read_raw_entries(path: Path) -> tuple[list[str], dict[str, _ZipEntry]]:
     return order, entries
 
 
-def _write_zip(path: Path, entries: Sequence[_ZipEntry]) -> None:
+def _zip_bytes(entries: Sequence[_ZipEntry]) -> bytes:
     """A plain (non-zip64) zip of already-compressed entries."""
     chunks: list[bytes] = []
     central: list[bytes] = []
@@ -336,21 +356,10 @@ def _write_zip(path: Path, entries: Sequence[_ZipEntry]) -> None:
     end = struct.pack(
         "<4sHHHHLLH", b"PK\x05\x06", 0, 0, len(entries), len(entries), len(directory), offset, 0
     )
-    path.write_bytes(b"".join(chunks) + directory + end)
+    return b"".join(chunks) + directory + end
 
 
 # --------------------------------------------------------------------------- preparing a template
-
-
-def docx_template_source(path: str | Path) -> str:
-    """The Jinja source docxtpl would compile for a .docx (body, headers, footers), for checks."""
-    tpl = DocxTemplate(str(path))
-    doc = Document(str(path))
-    source = tpl.patch_xml(etree.tostring(doc.element.body, encoding="unicode"))
-    for rel in doc.part.rels.values():
-        if rel.reltype in (RT.HEADER, RT.FOOTER) and not rel.is_external and rel.target_part.blob:
-            source += tpl.patch_xml(etree.tostring(parse_xml(rel.target_part.blob), encoding="unicode"))
-    return source
 
 
 def _prepare_source(tpl: DocxTemplate, xml: str) -> str:
@@ -442,6 +451,7 @@ class PreparedDocx:
     def render_bytes(self, context: Mapping[str, Any]) -> dict[str, bytes]:
         """The parts that change for this context: zip name -> new uncompressed bytes."""
         check_context(self.required, context, self.path)
+        context = clean_data(context)
         return render_guard(self.path, lambda: self._render(context))
 
     def _render(self, context: Mapping[str, Any]) -> dict[str, bytes]:
@@ -470,18 +480,21 @@ class PreparedDocx:
             changed[self._core_name] = etree.tostring(core, encoding="UTF-8", standalone=True)
         return changed
 
-    def render_to(self, context: Mapping[str, Any], out_path: Path) -> None:
-        """Render one context into a new .docx at out_path."""
+    def render(self, context: Mapping[str, Any]) -> bytes:
+        """The whole .docx for one context, as bytes."""
         if self.plain:
             check_context(self.required, context, self.path)
-            render_contract_plain(context, out_path, template=self.path, env=self.env)
-            return
+            return _plain_docx_bytes(context, self.path, self.env)
         changed = self.render_bytes(context)
         entries = [
             _ZipEntry.deflate(name, changed[name], self._dos) if name in changed else self._entries[name]
             for name in self._order
         ]
-        _write_zip(out_path, entries)
+        return _zip_bytes(entries)
+
+    def render_to(self, context: Mapping[str, Any], out_path: Path) -> None:
+        """Render one context into a new .docx at out_path (written atomically)."""
+        atomic_write_bytes(out_path, self.render(context))
 
 
 _WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
@@ -494,6 +507,15 @@ def _unescape(text: str) -> str:
 # --------------------------------------------------------------------------- public API
 
 
+def _plain_docx_bytes(context: Mapping[str, Any], template: str | Path, env: jinja2.Environment) -> bytes:
+    tpl = DocxTemplate(str(template))
+    data = clean_data(dict(context))
+    render_guard(template, lambda: tpl.render(data, jinja_env=env))
+    buf = io.BytesIO()
+    tpl.save(buf)
+    return buf.getvalue()
+
+
 def render_contract_plain(
     context: Mapping[str, Any],
     out_path: str | Path,
@@ -503,10 +525,13 @@ def render_contract_plain(
 ) -> Path:
     """Render one contract with plain docxtpl (the reference path; slower, supports every docxtpl feature)."""
     env = checked_env(env)
-    tpl = DocxTemplate(str(template))
-    render_guard(template, lambda: tpl.render(dict(context), jinja_env=env))
-    tpl.save(str(out_path))
+    atomic_write_bytes(out_path, _plain_docx_bytes(context, template, env))
     return Path(out_path)
+
+
+def _prepared_docx(template: str, env: jinja2.Environment | None) -> PreparedDocx:
+    """What the render worker builds (a module-level function, so a spawned worker can be given it)."""
+    return PreparedDocx(template, env)
 
 
 def render_contracts(
@@ -518,6 +543,7 @@ def render_contracts(
     pdf: bool = False,
     draft_suffix: str = "_草稿",
     taken: set[str] | None = None,
+    render_timeout: float = DEFAULT_TIMEOUT,
 ) -> list[ContractDoc]:
     """Render one .docx per contract context into out_dir (and a PDF of each when ``pdf``).
 
@@ -527,50 +553,63 @@ def render_contracts(
     Every context is checked against the template's fields before anything is written, so a
     missing field fails fast with TemplateFieldMissing. File names are
     "<contract_id>_<customer name>[_草稿].docx", made safe and unique (``taken`` shares the
-    used names with other writers into out_dir).
+    used names with other writers into out_dir). The template runs in a worker process, each
+    contract within ``render_timeout`` seconds (``TemplateTooCostly`` otherwise). With ``pdf``
+    a PDF that cannot be made is noted on its ContractDoc (``pdf_error``); the others are made.
     """
     template = Path(template) if template is not None else default_contract_template()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    prepared = PreparedDocx(template, env)
-    prepared_contexts = []
-    for context in contexts:
-        ctx = dict(context)
-        ctx["is_draft"] = is_draft(ctx)
-        check_context(prepared.required, ctx, template)
-        prepared_contexts.append(ctx)
-    taken = taken if taken is not None else {p.name.casefold() for p in out.iterdir()}
-    docs = []
-    for ctx in prepared_contexts:
-        customer = ctx.get("customer") or {}
-        customer_name = str(customer.get("name", "")) if isinstance(customer, Mapping) else str(customer)
-        stem = f"{ctx.get('contract_id', '')}_{customer_name}" + (draft_suffix if ctx["is_draft"] else "")
-        path = inside(out, safe_filename(stem, "docx", taken))
-        prepared.render_to(ctx, path)
-        docs.append(
-            ContractDoc(
-                contract_id=str(ctx.get("contract_id", "")),
-                customer=customer_name,
-                amount=_money(ctx["total"]) if ctx.get("total") not in (None, "") else None,
-                status=str(ctx.get("status", "")),
-                is_draft=ctx["is_draft"],
-                path=path,
+    if pdf:
+        pdf_converter()  # before anything is written: without LibreOffice, say so first
+    env = checked_env(env) if env is not None else None
+    # The template is compiled and each contract rendered in one worker process with time and
+    # memory limits; a custom environment cannot be sent to a spawned worker (Windows, macOS).
+    in_process = env is not None and not can_pass_objects()
+    with RenderWorker(_prepared_docx, (str(template), env), template=str(template), timeout=render_timeout,
+                      in_process=in_process) as worker:
+        required = worker.required or set()
+        prepared_contexts = []
+        for context in contexts:
+            ctx = dict(context)
+            ctx["is_draft"] = is_draft(ctx)
+            check_context(required, ctx, template)
+            prepared_contexts.append(ctx)
+        taken = taken if taken is not None else {p.name.casefold() for p in out.iterdir()}
+        docs = []
+        for ctx in prepared_contexts:
+            customer = ctx.get("customer") or {}
+            customer_name = str(customer.get("name", "")) if isinstance(customer, Mapping) else str(customer)
+            stem = f"{ctx.get('contract_id', '')}_{customer_name}" + (draft_suffix if ctx["is_draft"] else "")
+            path = inside(out, safe_filename(stem, "docx", taken))
+            atomic_write_bytes(path, worker.render(ctx))
+            docs.append(
+                ContractDoc(
+                    contract_id=str(ctx.get("contract_id", "")),
+                    customer=customer_name,
+                    amount=_money(ctx["total"]) if ctx.get("total") not in (None, "") else None,
+                    status=str(ctx.get("status", "")),
+                    is_draft=ctx["is_draft"],
+                    path=path,
+                )
             )
-        )
     if pdf and docs:
-        pdfs = convert_to_pdf([doc.path for doc in docs], out)
-        docs = [replace(doc, pdf=pdf_path) for doc, pdf_path in zip(docs, pdfs, strict=True)]
+        results = convert_to_pdf([doc.path for doc in docs], out)
+        docs = [replace(doc, pdf=r.pdf, pdf_error=r.reason) for doc, r in zip(docs, results, strict=True)]
     return docs
 
 
 def contracts_index(docs: Iterable[ContractDoc], out_dir: str | Path | None = None) -> list[dict[str, str]]:
-    """Rows for contracts.csv: contract, customer, amount, status, draft ("yes"/"no"), file.
+    """Rows for contracts.csv: contract, customer, amount, status, draft ("yes"/"no"), file, pdf,
+    pdf_error (why a PDF asked for is missing).
 
-    ``file`` is relative to out_dir when given (default: the file name).
+    ``file`` and ``pdf`` are relative to out_dir when given (default: the file name).
     """
     rows = []
+    base = Path(out_dir).resolve() if out_dir is not None else None
     for doc in docs:
-        file = doc.path.relative_to(Path(out_dir).resolve()) if out_dir is not None else doc.path.name
+        file = doc.path.relative_to(base) if base is not None else doc.path.name
+        pdf = "" if doc.pdf is None else doc.pdf.relative_to(base) if base is not None else doc.pdf.name
         rows.append(
             {
                 "contract": doc.contract_id,
@@ -579,12 +618,15 @@ def contracts_index(docs: Iterable[ContractDoc], out_dir: str | Path | None = No
                 "status": doc.status,
                 "draft": "yes" if doc.is_draft else "no",
                 "file": str(file),
+                "pdf": str(pdf),
+                "pdf_error": doc.pdf_error,
             }
         )
     return rows
 
 
-def _soffice() -> str:
+def pdf_converter() -> str:
+    """The LibreOffice program that makes PDFs; PdfConverterMissing when there is none."""
     for name in ("soffice", "libreoffice"):
         found = shutil.which(name)
         if found:
@@ -592,44 +634,124 @@ def _soffice() -> str:
     raise PdfConverterMissing(program="soffice")
 
 
+PDF_TIMEOUT = 60.0  # seconds per document, after LibreOffice has started
+PDF_STARTUP = 120.0  # LibreOffice's first start with a fresh profile, on a busy machine
+GIVE_UP_AFTER = 3  # documents failed in a row before any PDF was made
+
+
+def _complete_pdf(path: Path) -> bool:
+    """A PDF LibreOffice has finished writing ends with %%EOF."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(max(0, path.stat().st_size - 1024))
+            return b"%%EOF" in fh.read()
+    except OSError:
+        return False
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """LibreOffice runs as a launcher and soffice.bin: end the whole process group."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError, AttributeError):
+        proc.kill()
+    proc.wait()
+
+
+def _soffice_run(program: str, files: list[Path], work: Path, profile: Path, per_file: float,
+                 startup: float) -> tuple[str, bool]:
+    """Convert `files` into `work`; returns (LibreOffice's output, whether it ran out of time).
+
+    Each document has `per_file` seconds from the last one finished (the first also has
+    `startup`); past that, the process group is killed.
+    """
+    command = [program, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+               "--nolockcheck", "--convert-to", "pdf", "--outdir", str(work), *map(str, files)]
+    pending = {work / (f.stem + ".pdf") for f in files}
+    with tempfile.TemporaryFile() as log:
+        kwargs: dict[str, Any] = {"stdout": log, "stderr": subprocess.STDOUT, "stdin": subprocess.DEVNULL}
+        if os.name == "posix":
+            kwargs["start_new_session"] = True  # its own process group, killed as one
+        proc = subprocess.Popen(command, **kwargs)
+        deadline, timed_out = time.monotonic() + startup + per_file, False
+        try:
+            while proc.poll() is None:
+                finished = {p for p in pending if _complete_pdf(p)}
+                if finished:
+                    pending -= finished
+                    deadline = time.monotonic() + per_file
+                if time.monotonic() > deadline:
+                    timed_out = True
+                    break
+                time.sleep(0.1)
+        finally:
+            _kill_group(proc)  # also after a normal exit: nothing of it may outlive this call
+        log.seek(0)
+        said = log.read()[-4000:].decode("utf-8", "replace")
+    return said, timed_out
+
+
+def _reason(said: str) -> str:
+    lines = [ln.strip() for ln in said.splitlines() if ln.strip() and not ln.startswith("convert ")]
+    return lines[-1][:300] if lines else "LibreOffice wrote no PDF"
+
+
 def convert_to_pdf(
-    paths: Sequence[str | Path], out_dir: str | Path, *, timeout: float = 300, batch: int = 50
-) -> list[Path]:
-    """Convert documents to PDF with LibreOffice headless; returns the PDF paths in input order.
+    paths: Sequence[str | Path], out_dir: str | Path, *, timeout: float = PDF_TIMEOUT, batch: int = 50,
+    startup: float = PDF_STARTUP,
+) -> list[PdfResult]:
+    """Convert documents to PDF with LibreOffice headless; one PdfResult per path, in order.
 
     Runs ``soffice --headless --convert-to pdf`` with a private, throw-away user profile (so it
     neither collides with a running LibreOffice nor touches the user's settings), ``batch`` files
-    per run, each run limited to ``timeout`` seconds.
+    per run, each document within ``timeout`` seconds; a document past it, or one LibreOffice
+    cannot convert, fails alone and the others go on. LibreOffice writes into a private folder;
+    each PDF then replaces its name in ``out_dir`` atomically. No LibreOffice process outlives the call.
     """
-    program = _soffice()
+    program = pdf_converter()
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    results = [out / (Path(p).stem + ".pdf") for p in paths]
-    for start in range(0, len(paths), batch):
-        chunk = [str(Path(p).resolve()) for p in paths[start : start + batch]]
-        with tempfile.TemporaryDirectory(prefix="salesbook-lo-") as profile:
-            command = [
-                program,
-                f"-env:UserInstallation={Path(profile).as_uri()}",
-                "--headless",
-                "--norestore",
-                "--nolockcheck",
-                "--convert-to",
-                "pdf",
-                "--outdir",
-                str(out),
-                *chunk,
-            ]
-            try:
-                done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
-            except subprocess.TimeoutExpired:
-                raise PdfConversionFailed(
-                    files=", ".join(Path(c).name for c in chunk), reason=f"no answer within {timeout:.0f} s"
-                ) from None
-        missing = [Path(c).name for c, pdf in zip(chunk, results[start:], strict=False) if not pdf.exists()]
-        if done.returncode != 0 or missing:
-            reason = (done.stderr or done.stdout or "").strip()[-500:] or f"exit code {done.returncode}"
-            raise PdfConversionFailed(
-                files=", ".join(missing or [Path(c).name for c in chunk]), reason=reason
-            )
-    return results
+    sources = [Path(p).resolve() for p in paths]
+    results: dict[int, PdfResult] = {}
+    with tempfile.TemporaryDirectory(prefix="salesbook-lo-") as profile_dir, \
+            tempfile.TemporaryDirectory(prefix=TEMP_PREFIX + "pdf-", dir=out) as work_dir:
+        work, profile = Path(work_dir), Path(profile_dir)
+
+        def run(chunk: list[int], first: bool) -> list[int]:
+            """Convert one run's documents; publish the PDFs made; return the indexes still missing."""
+            said, timed_out = _soffice_run(program, [sources[i] for i in chunk], work, profile, timeout,
+                                           startup if first else min(startup, 30.0))
+            missing = []
+            for i in chunk:
+                made = work / (sources[i].stem + ".pdf")
+                if _complete_pdf(made):
+                    publish(made, out / made.name)
+                    results[i] = PdfResult(sources[i], out / made.name)
+                else:
+                    made.unlink(missing_ok=True)
+                    missing.append(i)
+            if missing and (timed_out or len(chunk) == 1):
+                # The document being converted (the first not done: LibreOffice goes in order) fails.
+                why = f"no PDF within {timeout:g} s" if timed_out else _reason(said)
+                results[missing[0]] = PdfResult(sources[missing[0]], None, why)
+                return missing[1:]
+            return missing
+
+        def hopeless() -> bool:  # LibreOffice itself is broken: do not spend minutes per document
+            return len(results) >= GIVE_UP_AFTER and not any(r.pdf for r in results.values())
+
+        queue, first = list(range(len(sources))), True
+        while queue and not hopeless():
+            chunk, queue = queue[:batch], queue[batch:]
+            missing = run(chunk, first)
+            first = False
+            if missing and len(missing) < len(chunk):
+                queue = missing + queue  # e.g. after a time-out: the documents behind it go on
+            else:  # LibreOffice gave up on all of these: each once more on its own, to fail alone
+                for i in missing:
+                    if not hopeless():
+                        run([i], False)
+        for i in range(len(sources)):
+            results.setdefault(i, PdfResult(sources[i], None, "not tried: LibreOffice made no PDF of the "
+                                                              f"first {GIVE_UP_AFTER} documents"))
+    return [results[i] for i in range(len(sources))]

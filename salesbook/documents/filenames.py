@@ -15,7 +15,7 @@ from .env import DocumentError
 
 __all__ = ["UnsafeOutputPath", "inside", "safe_filename"]
 
-MAX_BYTES = 255
+MAX_BYTES = 200  # well under 255: LibreOffice and some file systems add to a name (.pdf, ~lock)
 _FALLBACK_STEM = "untitled"
 # Characters Windows forbids in a name, plus both separators.
 _FORBIDDEN = re.compile(r'[<>:"/\\|?*]')
@@ -50,6 +50,11 @@ def _strip_edges(text: str) -> str:
     return text.strip(" .")
 
 
+def _no_option(text: str) -> str:
+    # A name starting with "-" reads as an option to the programs it is given to (soffice, rm …).
+    return "_" + text if text.startswith("-") else text
+
+
 def _is_reserved(stem: str) -> bool:
     # Windows treats "CON", "con.txt", "CON .tar.gz" alike: the part before the first dot counts.
     head = stem.split(".", 1)[0].rstrip(" ").upper()
@@ -76,8 +81,8 @@ def safe_filename(stem: str, ext: str, taken: set[str]) -> str:
     * no path separators, no ``..``, none of ``<>:"|?*``, no control or bidi/zero-width characters;
     * not a Windows reserved name (CON, PRN, AUX, NUL, COM0-9, LPT0-9, also "CON.txt"): such a
       stem gets a leading underscore;
-    * no leading or trailing dots or spaces; never empty (an empty stem becomes "untitled");
-    * at most 255 bytes of UTF-8 including the extension, cut on a character boundary;
+    * no leading or trailing dots or spaces, no leading "-"; never empty ("untitled");
+    * at most 200 bytes of UTF-8 including the extension, cut on a character boundary;
     * not already in ``taken``, compared case-insensitively: a clash gets " (2)", " (3)", ...
 
     ``taken`` holds names already used, ideally casefolded (seed it with
@@ -91,11 +96,15 @@ def safe_filename(stem: str, ext: str, taken: set[str]) -> str:
         base = _FALLBACK_STEM
     if _is_reserved(base):
         base = "_" + base
+    base = _no_option(base)
     n = 1
     while True:
         counter = f" ({n})" if n > 1 else ""
         room = MAX_BYTES - len((counter + suffix_ext).encode("utf-8"))
-        head = _strip_edges(_truncate_utf8(base, room)) or _FALLBACK_STEM
+        head = _strip_edges(_truncate_utf8(base, room))
+        if head.startswith("-"):  # only when cutting uncovered one
+            head = _truncate_utf8("_" + head, room)
+        head = head or _FALLBACK_STEM
         candidate = f"{head}{counter}{suffix_ext}"
         key = candidate.casefold()
         if key not in taken and candidate not in taken:

@@ -30,6 +30,7 @@ __all__ = [
     "FILTERS",
     "cn_date",
     "en_date",
+    "mask_contacts_in_text",
     "mask_email",
     "mask_phone",
     "money",
@@ -247,6 +248,23 @@ def mask_email(value: object) -> str:
     if not at or not local or not domain:
         return "***"
     return f"{local[0]}***@{domain}"
+
+
+_EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+_MOBILE_IN_TEXT = re.compile(r"(?<![\d+])(?:(?:\+|00)86[\s\-]?)?1[3-9]\d(?:[\s\-]?\d){8}(?!\d)")
+_LANDLINE_IN_TEXT = re.compile(r"(?<![\d+])(?:\(0\d{2,3}\)|（0\d{2,3}）|0\d{2,3})[\s\-]?\d{7,8}(?!\d)")
+_INTERNATIONAL_IN_TEXT = re.compile(r"(?<![\w+])\+(?!86)[1-9]\d{0,2}(?:[\s\-]?\d){6,14}(?!\d)")
+
+
+def mask_contacts_in_text(value: object) -> object:
+    """Mask every e-mail address and phone number inside free text ("call 13812345678" ->
+    "call 138****5678"); other values come back unchanged."""
+    if not isinstance(value, str) or not value:
+        return value
+    text = _EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group()), value)
+    for pattern in (_MOBILE_IN_TEXT, _LANDLINE_IN_TEXT, _INTERNATIONAL_IN_TEXT):
+        text = pattern.sub(lambda m: mask_phone(m.group()), text)
+    return text
 
 
 FILTERS = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from ..core.dataset import records
 from ..core.findings import Finding
 from ..core.rules import blank
 from ..core.schema import load_schemas
+from ..io.atomic import atomic_write_bytes
 from ..io.writers import write_csv
 
 STAGES = ["Lead", "Qualified", "Proposal", "Negotiation", "Won", "Lost"]
@@ -81,17 +83,33 @@ def contract_contexts(run, settings, *, only: list[str] | None = None) -> tuple[
     return contexts, notes
 
 
+CONTRACTS_CSV_COLUMNS = ["contract", "customer", "amount", "status", "draft", "file", "pdf", "pdf_error"]
+
+
 def write_contracts(run, settings, out: Path, *, template: Path | None = None, pdf: bool = False,
                     only: list[str] | None = None) -> tuple[list, list[str]]:
-    """One .docx per contract in `out` (and PDFs with `pdf`), plus contracts.csv; returns (docs, notes)."""
-    from .contracts import contracts_index, render_contracts
+    """One .docx per contract in `out` (and PDFs with `pdf`), plus contracts.csv; returns (docs, notes).
+
+    contracts.csv is written as soon as the .docx files are, before any PDF: a conversion that
+    fails or is interrupted never costs the index. A PDF that fails is noted in its row and on
+    its doc (pdf_error); the other contracts still get theirs.
+    """
+    from .contracts import contracts_index, convert_to_pdf, pdf_converter, render_contracts
 
     contexts, notes = contract_contexts(run, settings, only=only)
     out = Path(out)
-    docs = render_contracts(contexts, out, template=template, pdf=pdf, taken=set())
-    index = contracts_index(docs, out)
-    frame = pd.DataFrame(index, columns=["contract", "customer", "amount", "status", "draft", "file"])
-    write_csv(out / "contracts.csv", frame)
+    if pdf:
+        pdf_converter()  # no LibreOffice: say so before writing anything
+    docs = render_contracts(contexts, out, template=template, pdf=False, taken=set())
+
+    def write_index() -> None:
+        write_csv(out / "contracts.csv", pd.DataFrame(contracts_index(docs, out), columns=CONTRACTS_CSV_COLUMNS))
+
+    write_index()
+    if pdf and docs:
+        results = convert_to_pdf([d.path for d in docs], out)
+        docs = [dataclasses.replace(d, pdf=r.pdf, pdf_error=r.reason) for d, r in zip(docs, results, strict=True)]
+        write_index()
     return docs, notes
 
 
@@ -219,23 +237,29 @@ def _sum_targets(values) -> float | None:
 
 
 def write_reports(c, out: Path, *, template: Path | None = None) -> list[Path]:
-    """report_<scope>_<name>.html per rep and team, and report_<period>.xlsx with the same tables."""
-    from .filenames import safe_filename
-    from .reports import render_report_html, write_report_xlsx
+    """report_<scope>_<name>.html per rep and team, and report_<period>.xlsx with the same tables.
+
+    The HTML template is compiled and rendered in a worker process with time and memory limits
+    (an edited template may loop without end); every file is written atomically.
+    """
+    from .filenames import inside, safe_filename
+    from .reports import default_report_template, report_renderer, write_report_xlsx
+    from .worker import RenderWorker
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     contexts = report_contexts(c, c.run.findings)
     taken: set[str] = set()
     written = []
-    for ctx in contexts:
-        public = {k: v for k, v in ctx.items() if not k.startswith("_")}
-        html = render_report_html(public, template=template)
-        label = ctx["_rep_id"] + "_" + ctx["name"] if ctx["scope"] == "rep" else "team_" + ctx["name"]
-        name = safe_filename(f"report_{ctx['period']}_{label}", ".html", taken)
-        p = out / name
-        p.write_text(html, encoding="utf-8")
-        written.append(p)
+    path = Path(template) if template is not None else default_report_template()
+    with RenderWorker(report_renderer, (str(path), None), template=str(path)) as worker:
+        for ctx in contexts:
+            public = {k: v for k, v in ctx.items() if not k.startswith("_")}
+            html = worker.render(public)
+            label = ctx["_rep_id"] + "_" + ctx["name"] if ctx["scope"] == "rep" else "team_" + ctx["name"]
+            p = inside(out, safe_filename(f"report_{ctx['period']}_{label}", ".html", taken))
+            atomic_write_bytes(p, html.encode("utf-8"))
+            written.append(p)
     xlsx = write_report_xlsx([{k: v for k, v in ctx.items() if not k.startswith("_")} for ctx in contexts],
                              out / f"report_{c.run.period.label}.xlsx")
     written.append(Path(xlsx))

@@ -27,7 +27,8 @@ Report context (a plain dict per report; see ``ReportContext``)::
 
 Numbers may be Decimal, int, float or text. Phone numbers and e-mails are masked in every
 output: the template applies mask_phone / mask_email, and the rows are masked before rendering
-and before writing the workbook, so an edited template cannot leak them either.
+and before writing the workbook, so an edited template cannot leak them either — in their own
+columns and inside any free text (contact, handler, category, summary, …).
 """
 
 from __future__ import annotations
@@ -41,11 +42,14 @@ from typing import Any, Literal, NotRequired, TypedDict
 import jinja2
 import xlsxwriter
 
-from .env import check_context, checked_env, parse_checked, render_guard
-from .filters import mask_email, mask_phone, to_decimal
+from ..io.atomic import atomic_output
+from ..io.writers import xlsx_text
+from .env import check_context, checked_env, clean_data, parse_checked, render_guard
+from .filters import mask_contacts_in_text, mask_email, mask_phone, to_decimal
 
 __all__ = [
     "ReportContext",
+    "ReportRenderer",
     "default_report_template",
     "normalise_report_context",
     "render_report_html",
@@ -100,6 +104,8 @@ def _masked_row(row: Mapping[str, Any]) -> dict[str, Any]:
             out[key] = mask_phone(value)
         elif folded in _EMAIL_KEYS:
             out[key] = mask_email(value)
+        elif not (folded == "id" or folded.endswith("_id")):  # ids stay as they are, to be found again
+            out[key] = mask_contacts_in_text(value)
     return out
 
 
@@ -111,8 +117,9 @@ def _stage(value: Any) -> dict[str, Any]:
 
 
 def normalise_report_context(context: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of the context with optional keys filled, pipeline stages as dicts and contacts masked."""
-    ctx = {**{k: (list(v) if isinstance(v, list) else v) for k, v in OPTIONAL_KEYS.items()}, **context}
+    """A copy of the context with optional keys filled, pipeline stages as dicts and contacts masked
+    (bidi overrides and layout controls in the data dropped, as in contracts)."""
+    ctx = {**{k: (list(v) if isinstance(v, list) else v) for k, v in OPTIONAL_KEYS.items()}, **clean_data(context)}
     if isinstance(ctx.get("pipeline_by_stage"), Mapping):
         ctx["pipeline_by_stage"] = {stage: _stage(v) for stage, v in ctx["pipeline_by_stage"].items()}
     for key in TABLES:
@@ -142,6 +149,25 @@ def _load(template: Path, env: jinja2.Environment) -> tuple[jinja2.Template, set
     return cache[key]
 
 
+class ReportRenderer:
+    """One report template, compiled once, rendering report contexts to HTML pages."""
+
+    def __init__(self, template: str | Path | None = None, env: jinja2.Environment | None = None) -> None:
+        self.path = Path(template) if template is not None else default_report_template()
+        self.env = checked_env(env)
+        self._compiled, self.required = _load(self.path, self.env)
+
+    def render(self, context: Mapping[str, Any]) -> str:
+        ctx = normalise_report_context(context)
+        check_context(self.required, ctx, self.path)
+        return render_guard(self.path, lambda: self._compiled.render(ctx))
+
+
+def report_renderer(template: str | None, env: jinja2.Environment | None) -> ReportRenderer:
+    """What the render worker builds (a module-level function, so a spawned worker can be given it)."""
+    return ReportRenderer(template, env)
+
+
 def render_report_html(
     context: Mapping[str, Any], *, template: str | Path | None = None, env: jinja2.Environment | None = None
 ) -> str:
@@ -149,13 +175,9 @@ def render_report_html(
 
     Raises TemplateFieldMissing (naming the field and the template) when the context lacks a
     field the template uses, TemplateSecurityError when the template tries to leave the sandbox.
+    Renders here, without the worker's limits: ``documents.from_run.write_reports`` uses the worker.
     """
-    path = Path(template) if template is not None else default_report_template()
-    env = checked_env(env)
-    compiled, needed = _load(path, env)
-    ctx = normalise_report_context(context)
-    check_context(needed, ctx, path)
-    return render_guard(path, lambda: compiled.render(ctx))
+    return ReportRenderer(template, env).render(context)
 
 
 # --------------------------------------------------------------------------- xlsx
@@ -310,7 +332,7 @@ class _Sheet:
                 sheet.write_datetime(row, col, when, f["date"])
                 self.widths[col] = max(self.widths[col], 12)
                 return
-        text = str(value)
+        text = xlsx_text(str(value))
         # write_string never turns "=..." into a formula (no formula injection from data).
         sheet.write_string(row, col, text)
         self.widths[col] = min(60, max(self.widths[col], _display_width(text) + 2))
@@ -336,8 +358,13 @@ def write_report_xlsx(contexts: Sequence[Mapping[str, Any]], path: str | Path) -
     Phones and e-mails are masked; text is never written as a formula.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    book = xlsxwriter.Workbook(str(path))
+    with atomic_output(path) as tmp:
+        _write_report_book(contexts, tmp)
+    return path
+
+
+def _write_report_book(contexts: Sequence[Mapping[str, Any]], path: Path) -> None:
+    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
     formats = {
         "header": book.add_format(
             {"bold": True, "bg_color": "#D9E2F3", "border": 1, "text_wrap": True, "valign": "top"}
@@ -401,4 +428,3 @@ def write_report_xlsx(contexts: Sequence[Mapping[str, Any]], path: str | Path) -
     for sheet in (summary, activities, pipeline, members, *(s for _, s in tables)):
         sheet.finish()
     book.close()
-    return path

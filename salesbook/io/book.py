@@ -9,11 +9,14 @@ Team files never go through a Book: the safe reader reads them from disk.
 from __future__ import annotations
 
 import os
-import shutil
+import re
 import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+
+from .atomic import atomic_copy, remove_stale_temporaries
+from .writers import xlsx_text
 
 
 class WorkbookLocked(Exception):
@@ -65,6 +68,21 @@ def excel_value(v: object) -> object:
     if v is not None and type(v).__name__ in ("NAType", "NaTType"):
         return None
     return v
+
+
+_EXCEL_ESCAPE = re.compile(r"(_x[0-9A-Fa-f]{4}_)")
+
+
+def _string_cell(cell, text: str) -> None:
+    """Store `text` in an openpyxl cell as a string cell, whatever it looks like.
+
+    openpyxl would make "=…" a formula and "#N/A" an error cell, and refuses control characters;
+    text from a team file must stay the text it is (SPEC §7). A literal "_x0041_" is escaped as
+    Excel itself writes it, or Excel would show "A".
+    """
+    text = xlsx_text(text)
+    cell.value = _EXCEL_ESCAPE.sub(r"_x005F\1", text) if "_x" in text else text
+    cell.data_type = "s"
 
 
 class Book:
@@ -127,8 +145,7 @@ class FileBook(Book):
         if not self.fullname.exists():
             raise BookError(f"{self.fullname} does not exist. Create it with `salesbook init DIR`.")
         self._check_unlocked()
-        for stale in self.fullname.parent.glob(".~sb-*"):  # left by a save that was killed
-            stale.unlink(missing_ok=True)
+        remove_stale_temporaries(self.fullname.parent)  # left by a save that was killed
         self._before = self.fullname.stat().st_mtime_ns
         keep_vba = self.fullname.suffix.lower() == ".xlsm"
         try:
@@ -169,10 +186,11 @@ class FileBook(Book):
         bold = Font(bold=True, color="FFFFFF")
         head_fill = PatternFill("solid", fgColor="1F4E78")
         for j, h in enumerate(data.header, start=1):
-            c = ws.cell(row=r0, column=j, value=h)
+            c = ws.cell(row=r0, column=j)
+            _string_cell(c, str(h))
             c.font, c.fill = bold, head_fill
             if j - 1 in data.notes:
-                c.comment = Comment(data.notes[j - 1], "salesbook")
+                c.comment = Comment(xlsx_text(data.notes[j - 1]), "salesbook")
         fills = {k: PatternFill("solid", fgColor=v.lstrip("#")) for k, v in data.fills.items()}
         for i, row in enumerate(data.rows):
             rr = r0 + 1 + i
@@ -181,7 +199,11 @@ class FileBook(Book):
                 v = excel_value(v)
                 if v is None and fill is None:
                     continue
-                c = ws.cell(row=rr, column=j, value=v)
+                c = ws.cell(row=rr, column=j)
+                if isinstance(v, str):
+                    _string_cell(c, v)
+                else:
+                    c.value = v
                 if fill is not None:
                     c.fill = fill
                 fmt = data.number_formats.get(j - 1)
@@ -235,7 +257,9 @@ class FileBook(Book):
                 "Nothing was written; run the action again."
             )
         backup = self.fullname.with_name(self.fullname.name + ".bak")
-        shutil.copy2(self.fullname, backup)  # first: whatever happens next, the last good copy exists
+        # First: whatever happens next, the last good copy exists. Through a temporary file and a
+        # rename, so a link planted at <name>.bak is replaced, never written through.
+        atomic_copy(self.fullname, backup)
         fd, tmp = tempfile.mkstemp(prefix=".~sb-", suffix=self.fullname.suffix, dir=self.fullname.parent)
         os.close(fd)
         tmp_path = Path(tmp)
@@ -263,8 +287,9 @@ def _hex_to_rgb(colour: str) -> tuple[int, int, int]:
 
 def _as_text(v: object) -> object:
     """Excel parses a string written through Range.value as if typed ("001" → 1, "2026-11" → a date,
-    "=x" → a formula); a leading apostrophe keeps it the text it is (and is not part of the value)."""
-    return "'" + v if isinstance(v, str) and v else v
+    "=x" → a formula); a leading apostrophe keeps it the text it is (and is not part of the value).
+    Characters a saved workbook cannot hold become U+FFFD, as in the file backend."""
+    return "'" + xlsx_text(v) if isinstance(v, str) and v else v
 
 
 class XlwingsBook(Book):

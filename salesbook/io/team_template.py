@@ -6,6 +6,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from ..core.schema import ColumnSpec, team_schemas
+from .atomic import atomic_output
 
 ROWS = 5000  # validation range below the header
 
@@ -53,10 +54,14 @@ def _width(text: str) -> float:
 
 def write_team_template(path: Path, rep_ids: list[str] | None = None) -> Path:
     """A blank team workbook at `path`; drop-downs for rep ids when `rep_ids` is given."""
+    with atomic_output(path) as tmp:
+        _write_team_template(tmp, rep_ids)
+    return Path(path)
+
+
+def _write_team_template(path: Path, rep_ids: list[str] | None) -> None:
     import xlsxwriter
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(path))
     wb.set_properties({"created": datetime(2026, 1, 1), "title": "salesbook team workbook"})
     head = wb.add_format({"bold": True, "bg_color": "#1F4E78", "font_color": "#FFFFFF", "border": 1})
@@ -108,4 +113,3 @@ def write_team_template(path: Path, rep_ids: list[str] | None = None) -> Path:
                 ws.data_validation(*rng, {"validate": kind, **opts,
                                           "error_message": "请输入有效数字 / Enter a valid number", **msg})
     wb.close()
-    return path

@@ -1,6 +1,9 @@
 """Writing outputs: CSV (UTF-8 with BOM, so Excel shows Chinese) and formatted .xlsx (XlsxWriter).
 
-Every text cell written for people to open in Excel is neutralised against formula injection.
+Text from team files is always text in what we write: in an .xlsx it is a string cell (never a
+formula, whatever it starts with), cleaned of characters a worksheet cannot hold; in a CSV, text
+Excel would run as a formula gets a leading apostrophe. Every file is written through a
+temporary file and an atomic rename (``io.atomic``).
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ import csv
 import hashlib
 import io
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
@@ -16,14 +20,45 @@ from pathlib import Path
 
 import pandas as pd
 
+from .atomic import TEMP_PREFIX, atomic_write_bytes, publish
+
+__all__ = ["atomic_write_bytes", "csv_bytes", "needs_neutralising", "neutralize", "write_csv", "write_xlsx",
+           "xlsx_text"]
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+# What Excel (and LibreOffice) start a formula with, ASCII and full-width (an IME types ＝).
+_FORMULA_CHARS = frozenset("=+-@＝＋－＠")
+
+
+def needs_neutralising(text: str) -> bool:
+    """True for text Excel could run as a formula when it opens a CSV: =, +, -, @ (also full-width ＝＋－＠)
+    first, or after leading whitespace; or a leading tab, CR or LF."""
+    if not text:
+        return False
+    if text.startswith(_FORMULA_START):
+        return True
+    stripped = text.lstrip()  # str.lstrip knows every Unicode space: NBSP, the ideographic U+3000 …
+    return bool(stripped) and stripped[0] in _FORMULA_CHARS
 
 
 def neutralize(value: object) -> object:
     """Text that Excel would run as a formula gets a leading apostrophe; other values pass through."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if isinstance(value, str) and needs_neutralising(value):
         return "'" + value
     return value
+
+
+XLSX_MAX_CHARS = 32_767  # Excel's limit for one cell; longer text makes Excel "repair" the file
+# Characters XML 1.0 (so a worksheet) cannot hold: C0 controls but tab/LF/CR, lone surrogates, FFFE/FFFF.
+_XLSX_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xlsx_text(text: str) -> str:
+    """Text as a worksheet can hold it: each illegal character becomes U+FFFD (visible, so the odd
+    value can be found in the team file), cut to Excel's 32,767 characters."""
+    if _XLSX_ILLEGAL.search(text):
+        text = _XLSX_ILLEGAL.sub("\ufffd", text)
+    return text[:XLSX_MAX_CHARS] if len(text) > XLSX_MAX_CHARS else text
 
 
 def _cell(value: object) -> object:
@@ -42,20 +77,6 @@ def _cell(value: object) -> object:
     return value
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then replace it: readers never see half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def csv_bytes(columns: Sequence[str], rows: Iterable[Sequence[object]], *, neutralise: bool = True) -> bytes:
     buf = io.StringIO(newline="")
     w = csv.writer(buf, lineterminator="\r\n")
@@ -67,7 +88,7 @@ def csv_bytes(columns: Sequence[str], rows: Iterable[Sequence[object]], *, neutr
 
 def _csv_text(v: object) -> object:
     if isinstance(v, str):
-        return "'" + v if v.startswith(_FORMULA_START) else v
+        return "'" + v if needs_neutralising(v) else v
     return neutralize(_cell(v))
 
 
@@ -124,7 +145,7 @@ def _write_any(ws, i: int, j: int, v: object, datef) -> None:
     elif isinstance(v, int | float):
         ws.write_number(i, j, v)
     elif v != "":
-        ws.write_string(i, j, str(neutralize(v)))
+        ws.write_string(i, j, xlsx_text(str(v)))  # a string cell: "=…" stays text, no apostrophe needed
 
 
 def _write_column(ws, j: int, series: pd.Series, datef) -> None:
@@ -144,7 +165,7 @@ def _write_column(ws, j: int, series: pd.Series, datef) -> None:
     for i, v in enumerate(vals, start=1):
         if v.__class__ is str:
             if v:
-                write(i, j, "'" + v if v.startswith(_FORMULA_START) else v)
+                write(i, j, xlsx_text(v))
         else:
             _write_any(ws, i, j, v, datef)
 
@@ -160,7 +181,7 @@ def write_xlsx(path: Path, sheets: list[tuple[str, pd.DataFrame]], *, constant_m
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".xlsx", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".xlsx", dir=path.parent)  # O_EXCL, random
     os.close(fd)
     try:
         wb = xlsxwriter.Workbook(tmp, {"constant_memory": constant_memory, "strings_to_formulas": False,
@@ -177,7 +198,7 @@ def write_xlsx(path: Path, sheets: list[tuple[str, pd.DataFrame]], *, constant_m
             ws = wb.add_worksheet(name[:31])
             cols = list(frame.columns)
             for j, c in enumerate(cols):
-                ws.write_string(0, j, str(c), head)
+                ws.write_string(0, j, xlsx_text(str(c)), head)
                 width = max(10, min(40, len(str(c)) + 2))
                 fmt = money if c in MONEY_COLUMNS else pct if c in PCT_COLUMNS else None
                 ws.set_column(j, j, width, fmt)
@@ -206,7 +227,7 @@ def write_xlsx(path: Path, sheets: list[tuple[str, pd.DataFrame]], *, constant_m
                     ws.conditional_format(1, j, n, j, {"type": "cell", "criteria": "==", "value": f'"{k}"',
                                                        "format": f})
         wb.close()
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

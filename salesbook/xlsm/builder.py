@@ -23,6 +23,7 @@ from typing import Any
 
 import xlsxwriter
 
+from salesbook.io.atomic import atomic_output
 from salesbook.xlsm.resources import shipped_path
 from salesbook.xlsm.vbaproject import (
     WORKBOOK_BASE,
@@ -270,6 +271,12 @@ def build_workbook(
         "Targets": list(targets_rows),
     }
 
+    with atomic_output(out_path) as tmp:  # never written through a link planted at out_path
+        _write_master(tmp, layout, vba, rows_for, interpreter)
+    return out_path
+
+
+def _write_master(out_path: Path, layout: Layout, vba: bytes, rows_for: dict, interpreter: str | None) -> None:
     workbook = xlsxwriter.Workbook(str(out_path), {"strings_to_numbers": False, "strings_to_formulas": False})
     workbook.set_properties({"title": layout.title, "author": "salesbook", "created": layout.created})
     workbook.add_vba_project(io.BytesIO(vba), is_stream=True)
@@ -291,7 +298,6 @@ def build_workbook(
             _write_buttons(worksheet, layout, first_row=3 if sheet.kind == "dashboard" else 0)
     workbook.worksheets()[0].activate()
     workbook.close()
-    return out_path
 
 
 class _Styles:
