@@ -697,18 +697,21 @@ def _reason(said: str) -> str:
 
 
 def convert_to_pdf(
-    paths: Sequence[str | Path], out_dir: str | Path, *, timeout: float = PDF_TIMEOUT, batch: int = 50,
-    startup: float = PDF_STARTUP,
+    paths: Sequence[str | Path], out_dir: str | Path, *, timeout: float | None = None, batch: int = 50,
+    startup: float | None = None,
 ) -> list[PdfResult]:
     """Convert documents to PDF with LibreOffice headless; one PdfResult per path, in order.
 
     Runs ``soffice --headless --convert-to pdf`` with a private, throw-away user profile (so it
     neither collides with a running LibreOffice nor touches the user's settings), ``batch`` files
-    per run, each document within ``timeout`` seconds; a document past it, or one LibreOffice
+    per run, each document within ``timeout`` seconds (default PDF_TIMEOUT, after LibreOffice's
+    start, ``startup``); a document past it, or one LibreOffice
     cannot convert, fails alone and the others go on. LibreOffice writes into a private folder;
     each PDF then replaces its name in ``out_dir`` atomically. No LibreOffice process outlives the call.
     """
     program = pdf_converter()
+    timeout = PDF_TIMEOUT if timeout is None else timeout
+    startup = PDF_STARTUP if startup is None else startup
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     sources = [Path(p).resolve() for p in paths]

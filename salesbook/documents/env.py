@@ -95,7 +95,7 @@ class TemplateUnsupported(DocumentError):
 
 
 class TemplateTooCostly(DocumentError):
-    """Template {template} {what} (limit: {limit}). Hint: look for loops over range(), large repetitions ('x' * n) or powers (10 ** n) in the template."""
+    """Template {template} {what}. Hint: look for loops over range(), large repetitions ('x' * n) or powers (10 ** n) in the template."""
 
 
 class _MissingField(UndefinedError):
@@ -362,7 +362,10 @@ def render_guard(template: str | Path, render: Callable[[], T]) -> T:
     except RecursionError:
         raise TemplateInvalid(template=str(template), detail="a macro or loop calls itself without end") from None
     except MemoryError:
-        raise TemplateTooCostly(template=str(template), what="needed too much memory", limit="memory") from None
+        raise  # the render worker says how much memory it had
+    except ArithmeticError as exc:
+        raise TemplateInvalid(template=str(template),
+                              detail=f"a calculation failed ({type(exc).__name__}: division by zero or overflow)") from None
     except TypeError as exc:
         if "no loader" in str(exc):  # {% include %} built at run time; check_template_safety sees the rest
             raise TemplateUnsupported(template=str(template), tag="include", line="?") from None

@@ -114,13 +114,16 @@ def safe_filename(stem: str, ext: str, taken: set[str]) -> str:
 
 
 def inside(out_dir: str | Path, name: str) -> Path:
-    """The path of ``name`` in ``out_dir``; raises UnsafeOutputPath if it resolves anywhere else.
+    """The path of ``name`` in ``out_dir``; raises UnsafeOutputPath if it would land anywhere else.
 
-    Refuses absolute names, ``..``, separators that climb out, symlinks pointing away, and the
-    folder itself.
+    Refuses absolute names, ``..``, folders (or links to folders) that lead out, and the folder
+    itself. A link *at* the name is fine: outputs replace it (an atomic rename), never follow it.
     """
     base = Path(out_dir).resolve()
-    candidate = (base / name).resolve()
-    if candidate == base or not candidate.is_relative_to(base):
+    relative = Path(name)
+    if relative.is_absolute() or ".." in relative.parts or not relative.parts or relative.name in ("", "."):
         raise UnsafeOutputPath(name=name, out_dir=str(base))
-    return candidate
+    folder = (base / relative).parent.resolve()
+    if not folder.is_relative_to(base):
+        raise UnsafeOutputPath(name=name, out_dir=str(base))
+    return folder / relative.name

@@ -126,7 +126,10 @@ class RenderWorker:
 
     def render(self, context: Any) -> Any:
         if self._local is not None:
-            return self._local.render(context)
+            try:
+                return self._local.render(context)
+            except MemoryError:
+                raise TemplateTooCostly(template=self.template, what="needed more memory than there is") from None
         if self._proc is None:
             raise TemplateInvalid(template=self.template, detail="the renderer was stopped after an earlier failure")
         try:
@@ -138,8 +141,7 @@ class RenderWorker:
     def _answer(self, doing: str) -> Any:
         if not self._conn.poll(self.timeout):
             self.close()
-            raise TemplateTooCostly(template=self.template, what=f"took longer than {self.timeout:g} s {doing}",
-                                    limit=f"{self.timeout:g} s")
+            raise TemplateTooCostly(template=self.template, what=f"took longer than {self.timeout:g} s {doing}")
         try:
             reply = self._conn.recv()
         except (EOFError, OSError):
@@ -150,8 +152,7 @@ class RenderWorker:
         if reply[0] == "document":
             raise _error_classes().get(reply[1], DocumentError)(**reply[2])
         if reply[0] == "memory":
-            raise TemplateTooCostly(template=self.template, what=f"needed more than {self.max_bytes >> 20} MiB",
-                                    limit=f"{self.max_bytes >> 20} MiB")
+            raise TemplateTooCostly(template=self.template, what=f"needed more than {self.max_bytes >> 20} MiB")
         raise TemplateInvalid(template=self.template, detail=reply[1])
 
     def _died(self):
@@ -159,8 +160,8 @@ class RenderWorker:
         code = self._proc.exitcode
         self.close()
         # A worker killed by the kernel (out of memory) or crashing in a native library.
-        raise TemplateTooCostly(template=self.template, what=f"stopped the rendering process (exit {code})",
-                                limit=f"{self.max_bytes >> 20} MiB, {self.timeout:g} s")
+        raise TemplateTooCostly(template=self.template, what=f"stopped the rendering process (exit {code}; limits "
+                                f"{self.max_bytes >> 20} MiB and {self.timeout:g} s a document)")
 
     def close(self) -> None:
         """Stop the worker (at once: it holds nothing that needs saving)."""
