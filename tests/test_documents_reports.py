@@ -112,6 +112,22 @@ def test_masking_survives_a_template_without_filters(tmp_path):
     assert render_report_html(report_context(), template=template) == "010-****4321 l***@example.com"
 
 
+def test_contacts_in_free_text_are_masked_in_html_and_xlsx(tmp_path):
+    """A phone or e-mail typed into contact, handler or category is masked in the page and the workbook; ids are kept."""
+    ctx = report_context()
+    ctx["open_complaints"] = [{**ctx["open_complaints"][0], "contact": "李四 13987654321",
+                               "handler": "王五 wang.wu@example.com", "category": "回电 010-66667777",
+                               "ticket_id": "T13912345678"}]
+    page = render_report_html(ctx)
+    path = write_report_xlsx([ctx], tmp_path / "r.xlsx")
+    values = "\n".join(str(v) for ws in openpyxl.load_workbook(path) for row in ws.iter_rows(values_only=True)
+                       for v in row)
+    for text in (page, values):
+        assert "13987654321" not in text and "wang.wu@" not in text and "66667777" not in text
+        assert "139****4321" in text and "w***@example.com" in text and "010-****7777" in text
+        assert "T13912345678" in text  # an id is not free text
+
+
 def test_team_report_lists_members():
     """A team report names the team and lists its members."""
     page = render_report_html(report_context("team"))

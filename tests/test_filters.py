@@ -7,7 +7,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from salesbook.documents.filters import cn_date, mask_email, mask_phone, money, quantity, rmb_upper
+from salesbook.documents.filters import (
+    cn_date,
+    mask_contacts_in_text,
+    mask_email,
+    mask_phone,
+    money,
+    quantity,
+    rmb_upper,
+)
 
 # Checked by hand against the PBoC rules (see salesbook/documents/filters.py).
 PBOC_TABLE = [
@@ -193,3 +201,19 @@ def test_mask_email():
     assert mask_email("zhang.san@example.com") == "z***@example.com"
     assert mask_email("not-an-email") == "***"
     assert mask_email(None) == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("请回电 13812345678 或发邮件 zhang.san@example.com", "请回电 138****5678 或发邮件 z***@example.com"),
+        ("手机 138-1234-5678，座机 010-87654321", "手机 138****5678，座机 010-****4321"),
+        ("+86 139 1234 5678 (王)", "139****5678 (王)"),
+        ("(021)12345678", "021-****5678"),
+        ("office +1 415 555 0100", "office ********0100"),
+        ("订单 SO-2026-11 金额 5000 元，2026-11-26 交货", "订单 SO-2026-11 金额 5000 元，2026-11-26 交货"),
+    ],
+)
+def test_contacts_inside_free_text_are_masked(text, masked):
+    """Phone numbers and e-mail addresses inside free text are masked; dates, amounts and ids are not."""
+    assert mask_contacts_in_text(text) == masked

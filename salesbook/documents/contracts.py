@@ -577,12 +577,12 @@ def render_contracts(
             prepared_contexts.append(ctx)
         taken = taken if taken is not None else {p.name.casefold() for p in out.iterdir()}
         docs = []
-        for ctx in prepared_contexts:
+        for ctx, data in zip(prepared_contexts, worker.render_all(prepared_contexts), strict=True):
             customer = ctx.get("customer") or {}
             customer_name = str(customer.get("name", "")) if isinstance(customer, Mapping) else str(customer)
             stem = f"{ctx.get('contract_id', '')}_{customer_name}" + (draft_suffix if ctx["is_draft"] else "")
             path = inside(out, safe_filename(stem, "docx", taken))
-            atomic_write_bytes(path, worker.render(ctx))
+            atomic_write_bytes(path, data)
             docs.append(
                 ContractDoc(
                     contract_id=str(ctx.get("contract_id", "")),

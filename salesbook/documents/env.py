@@ -142,9 +142,14 @@ def _finalize(value: Any) -> Any:
     return value
 
 
+_DATA_DIRTY = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
+
+
 def clean_text(text: str) -> str:
     """Text from the data as a document may show it: layout controls become spaces, bidi overrides
     and isolates are dropped, and characters XML cannot hold are removed."""
+    if not _DATA_DIRTY.search(text):  # nearly always: one scan, no copy
+        return text
     text = _DATA_LAYOUT.sub(" ", text)
     text = _DATA_BIDI.sub("", text)
     return _XML_INVALID.sub("", text)
@@ -156,6 +161,13 @@ def clean_data(value: Any) -> Any:
     Markup (and docxtpl's Listing/RichText objects) are built by the program, not read from a
     team file, and pass through as they are.
     """
+    kind = type(value)
+    if kind is str:
+        return clean_text(value)
+    if kind is dict:
+        return {k: clean_data(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [clean_data(v) for v in value]
     if isinstance(value, str):
         return value if isinstance(value, Markup) else clean_text(value)
     if isinstance(value, Mapping):

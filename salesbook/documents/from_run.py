@@ -253,9 +253,8 @@ def write_reports(c, out: Path, *, template: Path | None = None) -> list[Path]:
     written = []
     path = Path(template) if template is not None else default_report_template()
     with RenderWorker(report_renderer, (str(path), None), template=str(path)) as worker:
-        for ctx in contexts:
-            public = {k: v for k, v in ctx.items() if not k.startswith("_")}
-            html = worker.render(public)
+        pages = worker.render_all([{k: v for k, v in ctx.items() if not k.startswith("_")} for ctx in contexts])
+        for ctx, html in zip(contexts, pages, strict=True):
             label = ctx["_rep_id"] + "_" + ctx["name"] if ctx["scope"] == "rep" else "team_" + ctx["name"]
             p = inside(out, safe_filename(f"report_{ctx['period']}_{label}", ".html", taken))
             atomic_write_bytes(p, html.encode("utf-8"))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .env import DocumentError, TemplateInvalid, TemplateTooCostly
@@ -22,6 +22,7 @@ __all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_TIMEOUT", "RenderWorker", "can_pass_obj
 
 DEFAULT_TIMEOUT = 60.0  # seconds per document (a contract takes milliseconds)
 DEFAULT_MAX_BYTES = 512 * 2**20  # growth of the worker's memory over what it started with
+_END = object()
 
 
 def _limit_memory(max_bytes: int) -> None:
@@ -130,13 +131,35 @@ class RenderWorker:
                 return self._local.render(context)
             except MemoryError:
                 raise TemplateTooCostly(template=self.template, what="needed more memory than there is") from None
+        self._send(context)
+        return self._answer("to render one document")
+
+    def render_all(self, contexts: Iterable[Any]) -> Iterator[Any]:
+        """``render`` for each context in order; the next context is sent as soon as a result is in,
+        so the worker renders it while the caller writes the result just handed back."""
+        if self._local is not None:
+            for context in contexts:
+                yield self.render(context)
+            return
+        it = iter(contexts)
+        ahead = next(it, _END)
+        if ahead is _END:
+            return
+        self._send(ahead)
+        while ahead is not _END:
+            result = self._answer("to render one document")
+            ahead = next(it, _END)
+            if ahead is not _END:
+                self._send(ahead)  # the worker waits for it now: no two big messages cross
+            yield result
+
+    def _send(self, context: Any) -> None:
         if self._proc is None:
             raise TemplateInvalid(template=self.template, detail="the renderer was stopped after an earlier failure")
         try:
             self._conn.send(context)
         except (BrokenPipeError, OSError):
             self._died()
-        return self._answer("to render one document")
 
     def _answer(self, doing: str) -> Any:
         if not self._conn.poll(self.timeout):
