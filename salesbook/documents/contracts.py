@@ -650,10 +650,15 @@ def _complete_pdf(path: Path) -> bool:
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
-    """LibreOffice runs as a launcher and soffice.bin: end the whole process group."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError, AttributeError):
+    """LibreOffice runs as a launcher and soffice.bin: end the whole process group (tree on Windows)."""
+    if os.name == "nt":
+        subprocess.run(["taskkill", "/F", "/T", "/PID", str(proc.pid)], capture_output=True, check=False)
+    else:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    if proc.poll() is None:
         proc.kill()
     proc.wait()
 
