@@ -29,3 +29,8 @@ End Sub
 Public Sub ExportHR()
     RunPython "import salesbook.excel as x; x.export_hr()"
 End Sub
+
+' Write each rep's appraisal statement for signing.
+Public Sub Statements()
+    RunPython "import salesbook.excel as x; x.statements()"
+End Sub

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 
 from .core.periods import parse_period
 from .core.schema import master_schemas, normalize_name
+from .core.scoring import dec
 from .core.settings import SettingsError
 from .io.book import Book, ChartSpec, SheetData
 from .io.writers import MONEY_COLUMNS, PCT_COLUMNS, SEVERITY_COLOURS
@@ -28,6 +30,7 @@ SHEETS = {  # output sheet -> (Chinese name as in workbook/layout.toml)
     "pipeline": "商机评估",
     "scorecards": "考核表",
     "evidence": "依据",
+    "commissions": "提成",
     "dashboard": "仪表板",
 }
 MAX_SHEET_ROWS = 10_000  # the master stays small (openpyxl rewrites it); the full tables are in the output folder
@@ -177,7 +180,7 @@ def _consolidate(book: Book) -> tuple[Consolidation, Master, Path]:
 
 def consolidate(book: Book) -> str:
     """汇总考核 Consolidate & score: grades, pipeline, scorecards, evidence and the dashboard."""
-    from .exports import write_consolidation
+    from .exports import commissions_frame, write_consolidation
 
     c, _master_, out = _consolidate(book)
     book.status("salesbook: writing results …")
@@ -188,12 +191,21 @@ def consolidate(book: Book) -> str:
     book.write(frame_sheet(SHEETS["pipeline"], c.run.pipeline))
     book.write(frame_sheet(SHEETS["scorecards"], c.scorecards))
     book.write(frame_sheet(SHEETS["evidence"], c.evidence))
+    book.write(frame_sheet(SHEETS["commissions"], commissions_frame(c)))
     _dashboard(book, c)
     book.save()
     ratings = Counter(c.scorecards["rating"])
     return ("汇总考核完成 / Consolidation done.\n" + _summary(c.run) + "\n"
             + f"{len(c.scorecards)} scorecards: " + ", ".join(f"{k} {ratings.get(k, 0)}" for k in "SABCD")
+            + f"\n{_commission_total(c)}"
             + f"\n{out / 'consolidation'}")
+
+
+def _commission_total(c: Consolidation) -> str:
+    paid = c.commissions if c.commissions is not None else pd.DataFrame({"commission": []})
+    total = sum((dec(v) for v in paid["commission"]), Decimal(0))
+    n = int((paid["commission"] > 0).sum()) if len(paid) else 0
+    return f"提成合计 {total:,.2f} 元（{n} 人） / Commissions: {total:,.2f} CNY for {n} reps"
 
 
 def export_hr(book: Book) -> str:
@@ -237,8 +249,20 @@ def reports(book: Book) -> str:
     return f"报告已生成 {len(paths) - 1} 份 / {len(paths) - 1} reports written.\n{out / 'reports'}"
 
 
+def statements(book: Book) -> str:
+    """考核确认单 Statements: one page per rep for the period, HTML and PDF, for signing."""
+    from .documents.statements import write_statements
+
+    c, master, out = _consolidate(book)
+    template = book.folder / "templates" / "statement.html.j2"
+    book.status("salesbook: writing the appraisal statements …")
+    written = write_statements(c, master.settings, out / "statements",
+                               template=template if template.exists() else None)
+    return written.message()
+
+
 ACTIONS = {"validate": validate, "consolidate": consolidate, "contracts": contracts, "reports": reports,
-           "export-hr": export_hr}
+           "export-hr": export_hr, "statements": statements}
 
 
 def run_action(name: str, book: Book) -> str:

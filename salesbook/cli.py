@@ -231,13 +231,7 @@ def build_workbook_cmd(out, interpreter):
     click.echo(f"Wrote {out}")
 
 
-def _settings_rows(**overrides: str) -> list[tuple[str, str, str]]:
-    from .core.settings import default_rows
-
-    return [(k, overrides.get(k, v), n) for k, v, n in default_rows()]
-
-
-def init_workspace(root: Path, *, roster_rows=(), targets_rows=(), settings_rows=None) -> Path:
+def init_workspace(root: Path, *, roster_rows=(), targets_rows=(), plan_rows=(), settings_rows=None) -> Path:
     """SalesBook.xlsm, team/, templates/ and out/ in `root`; returns the workbook's path."""
     from .io.atomic import atomic_copy
     from .xlsm.builder import build_workbook
@@ -251,7 +245,8 @@ def init_workspace(root: Path, *, roster_rows=(), targets_rows=(), settings_rows
         if f.is_file() and not (root / "templates" / f.name).exists():
             atomic_copy(f, root / "templates" / f.name)
     book = root / "SalesBook.xlsm"
-    build_workbook(book, settings_rows=settings_rows, roster_rows=roster_rows, targets_rows=targets_rows)
+    build_workbook(book, settings_rows=settings_rows, roster_rows=roster_rows, targets_rows=targets_rows,
+                   plan_rows=plan_rows)
     return book
 
 
@@ -270,7 +265,8 @@ def init(directory, force):
 
 
 @main.command("run")
-@click.argument("action", type=click.Choice(["validate", "consolidate", "contracts", "reports", "export-hr"]))
+@click.argument("action", type=click.Choice(["validate", "consolidate", "contracts", "reports", "export-hr",
+                                             "statements"]))
 @click.option("--book", "book_path", required=True, type=click.Path(path_type=Path), help="SalesBook.xlsm")
 @_guard
 def run_cmd(action, book_path):
@@ -287,10 +283,33 @@ def run_cmd(action, book_path):
     click.echo(message)
 
 
-ROSTER_KEYS = ["rep_id", "name", "employee_id", "team", "region", "manager", "status"]
+ROSTER_KEYS = ["rep_id", "name", "employee_id", "team", "region", "manager", "status", "commission_plan"]
 TARGET_KEYS = ["rep_id", "period", "revenue_target", "volume_target", "collections_target",
                "new_customers_target", "activities_target"]
-DEMO_ACTIONS = ("validate", "consolidate", "contracts", "reports", "export-hr")
+PLAN_KEYS = ["plan", "base", "tier_basis", "tier_from", "tier_to", "rate", "method"]
+DEMO_ACTIONS = ("validate", "consolidate", "contracts", "reports", "export-hr", "statements")
+
+
+def init_demo_workspace(directory: Path, *, period: str = "2026-11"):
+    """The demo's team files, and SalesBook.xlsm with its settings, roster, plans and targets."""
+    from .core.schema import load_schemas
+    from .demo_data import DEMO_PLANS, demo_master_data, demo_settings_rows, generate_demo
+
+    data = generate_demo(directory, period=period)
+    Path(data.master_path).unlink(missing_ok=True)  # the workspace's master is SalesBook.xlsm
+    _, roster, targets = demo_master_data(period=period)
+    schemas = load_schemas()
+
+    def zh(sheet: str, key: str, value: object) -> object:
+        enum = schemas[sheet].column(key).enum
+        return enum.zh(value) if enum is not None and isinstance(value, str) else value
+
+    roster_rows = [[zh("roster", k, r.get(k)) for k in ROSTER_KEYS] for r in roster]
+    target_rows = [[t.get(k) for k in TARGET_KEYS] for t in targets]
+    plan_rows = [[zh("commission_plans", k, p.get(k)) for k in PLAN_KEYS] for p in DEMO_PLANS]
+    book = init_workspace(directory, roster_rows=roster_rows, targets_rows=target_rows, plan_rows=plan_rows,
+                          settings_rows=demo_settings_rows(period=period))
+    return data, book
 
 
 @main.command()
@@ -302,20 +321,11 @@ def demo(directory, period):
     import shutil
 
     from .actions import ACTIONS, run_action
-    from .demo_data import demo_master_data, generate_demo
     from .io.book import FileBook
 
     if directory.exists():
         shutil.rmtree(directory)
-    data = generate_demo(directory, period=period)
-    Path(data.master_path).unlink(missing_ok=True)  # the workspace's master is SalesBook.xlsm
-    _, roster, targets = demo_master_data(period=period)
-    status_zh = {"Active": "在职", "Left": "离职"}
-    roster_rows = [[status_zh.get(r.get(k), r.get(k)) if k == "status" else r.get(k) for k in ROSTER_KEYS]
-                   for r in roster]
-    target_rows = [[t.get(k) for k in TARGET_KEYS] for t in targets]
-    book_path = init_workspace(directory, roster_rows=roster_rows, targets_rows=target_rows,
-                               settings_rows=_settings_rows(period=period))
+    data, book_path = init_demo_workspace(directory, period=period)
     click.echo(f"Demo workspace: {directory.resolve()}")
     click.echo(f"  {len(list((directory / 'team').iterdir()))} files in team/ with {len(data.defects)} injected defects"
                " (defects.json)")
@@ -325,7 +335,7 @@ def demo(directory, period):
             continue
         book = FileBook(book_path)
         click.echo(f"[{action}] " + run_action(action, book).replace("\n", "\n    "))
-    click.echo(f"The workbook with findings, scorecards and the dashboard: {book_path}")
+    click.echo(f"The workbook with findings, scorecards, commissions and the dashboard: {book_path}")
     click.echo(f"Outputs: {directory / 'out'}")
 
 
@@ -384,6 +394,32 @@ def report(team_dir, master, period, week, out, template):
     except DocumentError as exc:
         raise Fail(str(exc)) from None
     click.echo(f"Wrote {len(paths) - 1} HTML reports and {paths[-1].name} to {out}")
+
+
+@main.command()
+@click.argument("team_dir", type=click.Path(path_type=Path))
+@click.option("--master", "master", required=True, type=click.Path(path_type=Path), help="SalesBook.xlsm")
+@click.option("--period", required=True, help="2026-11 or 2026-Q4")
+@click.option("--as-of", "as_of", help="as-of date (default: the period's last day)")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="output folder")
+@click.option("--no-pdf", "no_pdf", is_flag=True, help="write the HTML pages only")
+@click.option("--template", type=click.Path(path_type=Path), help="an HTML Jinja template")
+@_guard
+def statements(team_dir, master, period, as_of, out, no_pdf, template):
+    """Appraisal statements (考核确认单): one page per rep, HTML and PDF, with signature lines."""
+    from .documents.env import DocumentError
+    from .documents.statements import write_statements
+    from .pipeline import all_rejected
+    from .pipeline import consolidate as run_consolidate
+
+    c = run_consolidate(team_dir, master=master, period=period, as_of=_as_of(as_of), progress=_progress())
+    if all_rejected(c.run):
+        raise Fail("No team file could be read; no statements written.", EXIT_NOTHING)
+    try:
+        written = write_statements(c, c.run.master.settings, out, template=template, pdf=not no_pdf)
+    except DocumentError as exc:
+        raise Fail(str(exc)) from None
+    click.echo(written.message())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import xlsxwriter
 
-from salesbook.core.settings import default_rows
+from salesbook.core.findings import CODES
+from salesbook.core.settings import DEFAULTS, default_rows
 
 CREATED = datetime(2026, 1, 1)  # fixed workbook creation date: byte-identical output
 ENCRYPTION_PASSWORD = "demo1234"
@@ -142,6 +143,23 @@ TEAMS = [  # file name, team, region, manager
 PERSONAL_FILE = "personal_S006.xlsx"
 LEFT_REP = "S008"
 NO_COLLECTIONS_TARGET_REP = "S011"
+ACTIVITIES_PER_DAY = int(DEFAULTS["activity.max_per_day"])
+# fmt: off
+# The demo's commission plans (SPEC §10), as the master's 提成方案 sheet holds them: a progressive
+# plan on collections by attainment, and a whole plan on signed revenue by amount.
+DEMO_PLANS = [
+    {"plan": "回款累进", "base": "Collections", "tier_basis": "Attainment", "tier_from": "0%", "tier_to": "80%", "rate": "1%", "method": "Progressive"},
+    {"plan": "回款累进", "base": "Collections", "tier_basis": "Attainment", "tier_from": "80%", "tier_to": "100%", "rate": "2%", "method": "Progressive"},
+    {"plan": "回款累进", "base": "Collections", "tier_basis": "Attainment", "tier_from": "100%", "tier_to": "120%", "rate": "3%", "method": "Progressive"},
+    {"plan": "回款累进", "base": "Collections", "tier_basis": "Attainment", "tier_from": "120%", "tier_to": None, "rate": "4%", "method": "Progressive"},
+    {"plan": "签约全额", "base": "Revenue", "tier_basis": "Amount", "tier_from": 0, "tier_to": 200000, "rate": "0.8%", "method": "Whole"},
+    {"plan": "签约全额", "base": "Revenue", "tier_basis": "Amount", "tier_from": 200000, "tier_to": 500000, "rate": "1.2%", "method": "Whole"},
+    {"plan": "签约全额", "base": "Revenue", "tier_basis": "Amount", "tier_from": 500000, "tier_to": None, "rate": "1.5%", "method": "Whole"},
+]
+# fmt: on
+DEMO_DEFAULT_PLAN = "回款累进"  # commission.default_plan: reps whose roster cell is blank
+_PLAN_OF = {"team_east.xlsx": "回款累进", "team_south.xlsx": "签约全额"}
+_NORTH_PLANS = ["签约全额", None, "回款累进", None]  # S009…S012: two on the default plan
 
 
 # ---------------------------------------------------------------- rules the clean data must satisfy
@@ -265,6 +283,7 @@ class _Builder:
                         "region": region,
                         "manager": manager,
                         "status": "Left" if rep_id == LEFT_REP else "Active",
+                        "commission_plan": _PLAN_OF.get(file, _NORTH_PLANS[(n - 1) % 4]),
                     }
                 )
                 self.team_of[rep_id] = file
@@ -945,6 +964,30 @@ class _Builder:
             )
         return out
 
+    def mark_uncounted(self) -> None:
+        """Activities that do not count (SPEC §11, default settings) are expected `activity-not-counted`.
+
+        Reps log the same visit twice and a few busy days pass the daily limit; this lists them in
+        file then row order, as the consolidation reads them. Rows with an error do not take part.
+        """
+        errors = {code for code, (severity, *_) in CODES.items() if severity == "error"}
+        seen: set[tuple] = set()
+        per_day: dict[tuple, int] = {}
+        for f in sorted(self.rows):
+            for a in self.rows[f]["activities"]:
+                if any(code in errors for _, code in a["_d"]) or a.get("_date") is None:
+                    continue
+                key = (a["rep_id"], a["customer_id"], a["_date"], a["activity_type"])
+                if key in seen:
+                    self.defect(a, "date", "activity-not-counted")
+                    continue
+                seen.add(key)
+                day = (a["rep_id"], a["_date"])
+                if per_day.get(day, 0) >= ACTIVITIES_PER_DAY:
+                    self.defect(a, "date", "activity-not-counted")
+                    continue
+                per_day[day] = per_day.get(day, 0) + 1
+
     def build(self) -> None:
         self.build_reps()
         self.build_customers()
@@ -953,6 +996,7 @@ class _Builder:
         self.inject()
         self.build_personal()
         self.sort()
+        self.mark_uncounted()
 
 
 # ---------------------------------------------------------------- writing workbooks
@@ -1105,9 +1149,13 @@ def _write_team(
 
 
 def write_master_xlsx(
-    path: Path, settings_rows: list[tuple[str, str, str]], roster: list[dict], targets: list[dict]
+    path: Path,
+    settings_rows: list[tuple[str, str, str]],
+    roster: list[dict],
+    targets: list[dict],
+    plans: list[dict] | None = None,
 ) -> None:
-    """Write the master data (设置, 花名册, 目标) as an .xlsx; dict values use the schema keys."""
+    """Write the master data (设置, 花名册, 提成方案, 目标) as an .xlsx; dict values use the schema keys."""
     wb = xlsxwriter.Workbook(str(path))
     wb.set_properties({"created": CREATED, "author": "salesbook demo"})
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
@@ -1121,7 +1169,8 @@ def write_master_xlsx(
     ws.set_column(0, 0, 32)
     ws.set_column(1, 1, 22)
     ws.set_column(2, 2, 70)
-    for sheet, rows in (("roster", roster), ("targets", targets)):
+    sheets = [("roster", roster), ("commission_plans", plans), ("targets", targets)]
+    for sheet, rows in ((k, r) for k, r in sheets if r is not None):
         ws = wb.add_worksheet(_SCHEMAS["sheets"][sheet]["zh"])
         cols = _columns(sheet)
         for j, c in enumerate(cols):
@@ -1147,7 +1196,13 @@ def demo_master_data(
     """(settings rows, roster rows, target rows) of the demo; roster status is 'Active' / 'Left'."""
     b = _Builder(seed, period)
     b.build()
-    return default_rows(), [dict(r) for r in b.reps], b.targets()
+    return demo_settings_rows(), [dict(r) for r in b.reps], b.targets()
+
+
+def demo_settings_rows(**overrides: str) -> list[tuple[str, str, str]]:
+    """The Settings rows of the demo: the defaults, with the demo's default commission plan."""
+    values = {"commission.default_plan": DEMO_DEFAULT_PLAN, **overrides}
+    return [(k, values.get(k, v), n) for k, v, n in default_rows()]
 
 
 # ---------------------------------------------------------------- the files that are not team data
@@ -1231,9 +1286,9 @@ def generate_demo(root: Path, *, seed: int = 2026, period: str = "2026-11") -> D
     (team_dir / "~$team_east.xlsx").write_bytes(b"\x05demo " + b"\x20" * 48 + b"\x00" * 110)
     (team_dir / ".team_east_backup.xlsx").write_bytes((team_dir / "team_east.xlsx").read_bytes())
 
-    settings_rows = default_rows()
+    settings_rows = demo_settings_rows()
     master = root / "master.xlsx"
-    write_master_xlsx(master, settings_rows, b.reps, targets)
+    write_master_xlsx(master, settings_rows, b.reps, targets, DEMO_PLANS)
 
     defects.sort(key=lambda d: (d["file"], d["sheet"], d["row"], d["column"], d["code"]))
     (root / "defects.json").write_text(
@@ -1244,8 +1299,9 @@ def generate_demo(root: Path, *, seed: int = 2026, period: str = "2026-11") -> D
             "rep_id": NO_COLLECTIONS_TARGET_REP,
             "period": period,
             "kpi": "collections",
-            "code": "missing-target",
+            "code": code,
         }
+        for code in ("missing-target", "commission-no-target")
     ]
     return DemoData(
         root=root,

@@ -44,3 +44,7 @@ def reports() -> None:
 
 def export_hr() -> None:
     _run("export-hr")
+
+
+def statements() -> None:
+    _run("statements")

@@ -15,7 +15,7 @@ from .outputs import files_frame, findings_frame
 from .pipeline import Consolidation
 
 HR_COLUMNS = [
-    "employee_id", "name", "team", "period", "score", "rating", "coefficient",
+    "employee_id", "name", "team", "period", "score", "rating", "coefficient", "commission",
     "revenue", "revenue_target", "volume", "volume_target", "collections", "collections_target",
     "new_customers", "new_customers_target", "activities", "activities_target",
 ]
@@ -65,12 +65,20 @@ def output_tables(c: Consolidation) -> dict[str, pd.DataFrame]:
         "pipeline": run.pipeline,
         "scorecards": c.scorecards,
         "evidence": c.evidence,
+        "commissions": commissions_frame(c),
     }
+
+
+def commissions_frame(c: Consolidation) -> pd.DataFrame:
+    """commissions.csv (SPEC §10): one row per scorecard, 0 where a rep has no plan."""
+    from .core.commission import COMMISSION_COLUMNS
+
+    return c.commissions if c.commissions is not None else pd.DataFrame(columns=COMMISSION_COLUMNS)
 
 
 XLSX_ROWS = 10_000
 SHEET_NAMES = {"scorecards": "考核表", "findings": "校验结果", "files": "文件状态", "customer_grades": "客户分级",
-               "pipeline": "商机评估", "evidence": "依据"}
+               "pipeline": "商机评估", "evidence": "依据", "commissions": "提成"}
 
 
 def write_consolidation(c: Consolidation, out: Path, *, full: bool = False) -> list[Path]:
@@ -79,8 +87,8 @@ def write_consolidation(c: Consolidation, out: Path, *, full: bool = False) -> l
     out.mkdir(parents=True, exist_ok=True)
     tables = output_tables(c)
     csvs = [out / f"{name}.csv" for name in tables]
-    sheets = [(SHEET_NAMES[n], tables[n]) for n in ("scorecards", "findings", "files", "customer_grades",
-                                                     "pipeline", "evidence")]
+    sheets = [(SHEET_NAMES[n], tables[n]) for n in ("scorecards", "commissions", "findings", "files",
+                                                     "customer_grades", "pipeline", "evidence")]
     if full:
         schemas = load_schemas()
         for name, frame in c.run.dataset.frames.items():
@@ -140,9 +148,15 @@ def _in_background(fn, *args, **kwargs):
     return wait
 
 
-def hr_frame(scorecards: pd.DataFrame) -> pd.DataFrame:
-    """Only what payroll needs: no customer data, no ids other than the employee id."""
-    return scorecards[HR_COLUMNS].copy()
+def hr_frame(scorecards: pd.DataFrame, commissions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Only what payroll needs: no customer data, no ids other than the employee id.
+
+    `commission` is each rep's commission of commissions.csv (0 without a plan).
+    """
+    frame = scorecards.copy()
+    paid = {} if commissions is None else dict(zip(commissions["rep_id"], commissions["commission"], strict=True))
+    frame["commission"] = [float(paid.get(r, 0.0)) for r in frame["rep_id"]]
+    return frame[HR_COLUMNS]
 
 
 def write_hr_export(c: Consolidation, out: Path) -> list[Path]:
@@ -150,7 +164,7 @@ def write_hr_export(c: Consolidation, out: Path) -> list[Path]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     period = c.run.period.label if c.run.period else "period"
-    frame = hr_frame(c.scorecards)
+    frame = hr_frame(c.scorecards, c.commissions)
     csv_path = write_csv(out / f"scorecards_{period}.csv", frame)
     xlsx_path = write_xlsx(out / f"scorecards_{period}.xlsx", [("考核表", frame)])
     manifest = {

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from .core import rules
+from .core.activities import effective_activities
 from .core.dataset import Dataset, combine
 from .core.findings import ERROR, Finding, make_finding, sort_key
 from .core.periods import Period, parse_period
@@ -43,6 +44,8 @@ class Master:
     roster: pd.DataFrame | None = None
     targets: pd.DataFrame | None = None
     findings: list[Finding] = field(default_factory=list)
+    plans: dict = field(default_factory=dict)  # normalised plan name -> core.commission.Plan
+    plan_of: dict[str, str] = field(default_factory=dict)  # rep id -> the plan name it is on
 
     @property
     def roster_ids(self) -> set[str] | None:
@@ -169,7 +172,19 @@ def master_from_tables(tables_list: list[SheetTable], path: Path) -> Master:
         dropped = {f.row for f in checks}
         frame = frame[~frame["_row"].isin(dropped)] if dropped else frame
         setattr(master, name, frame.reset_index(drop=True))
+    _read_plans(master, tables)
     return master
+
+
+def _read_plans(master: Master, tables: dict[str, SheetTable]) -> None:
+    """The 提成方案 plans and each rep's plan (SPEC §10); their problems become master findings."""
+    from .core.commission import load_plans, plan_assignments
+
+    master.plans, found = load_plans(tables.get("commission_plans"))
+    master.plan_of, unknown = plan_assignments(
+        master.roster, tables.get("roster"), master.plans, str(master.settings["commission.default_plan"]),
+        settings_table=tables.get("settings"), master_file=Path(master.path).name)
+    master.findings += found + unknown
 
 
 def _master_finding(code: str, t: SheetTable, r: dict, key: str, **fmt) -> Finding:
@@ -302,7 +317,7 @@ def validate(paths: list[Path], *, master: Path | Master | None = None, period: 
     ds.mark_errors(findings)
     grades, f_grades = rules.grade_customers(ds, st, as_of)
     pipeline, f_pipe = rules.evaluate_pipeline(ds, st, as_of)
-    domain = (f_grades + f_pipe + rules.check_contracts(ds, st)
+    domain = (f_grades + f_pipe + effective_activities(ds, st) + rules.check_contracts(ds, st)
               + rules.check_orders_and_collections(ds, as_of) + rules.check_complaints(ds, st, as_of)
               + rules.check_expenses(ds, st))
     findings += domain
@@ -323,11 +338,15 @@ class Consolidation:
     run: Run
     scorecards: pd.DataFrame
     evidence: pd.DataFrame
+    commissions: pd.DataFrame | None = None  # SPEC §10 commissions.csv
+    commission_results: dict = field(default_factory=dict)  # rep id -> core.commission.Commission
+    details: dict = field(default_factory=dict)  # rep id -> core.scoring.RepScore
 
 
 def consolidate(team_dir: Path | list[Path], *, master: Path | Master, period: str, as_of: date | None = None,
                 workers: int | None = None, progress: Callable[[int, int], None] | None = None) -> Consolidation:
     """Validate every team file, then grade, evaluate the pipeline and score each rep for `period`."""
+    from .core.commission import score_commissions
     from .core.scoring import score_reps
 
     m = master if isinstance(master, Master) else read_master(master)
@@ -336,10 +355,19 @@ def consolidate(team_dir: Path | list[Path], *, master: Path | Master, period: s
     paths = team_dir if isinstance(team_dir, list) else [team_dir]
     run = validate(paths, master=m, period=period, as_of=as_of, workers=workers, progress=progress)
     assert run.period is not None
+    master_file = Path(m.path).name if m.path else ""
     scoring = score_reps(run.dataset, run.findings, run.period, m.settings, m.roster, m.targets,
-                         master_file=Path(m.path).name if m.path else "")
-    run.findings = sorted(run.findings + scoring.findings, key=sort_key)
-    return Consolidation(run=run, scorecards=scoring.scorecards, evidence=scoring.evidence)
+                         master_file=master_file)
+    roster_rows = dict(zip(m.roster["rep_id"], m.roster["_row"].astype(int), strict=True)) \
+        if "_row" in m.roster.columns else {}
+    paid = score_commissions(scoring.scorecards.to_dict("records"), scoring.details, m.plans, m.plan_of,
+                             run.period.label, m.settings, master_file=master_file, roster_rows=roster_rows)
+    evidence = scoring.evidence
+    if paid.evidence:
+        evidence = pd.concat([evidence, pd.DataFrame(paid.evidence, columns=evidence.columns)], ignore_index=True)
+    run.findings = sorted(run.findings + scoring.findings + paid.findings, key=sort_key)
+    return Consolidation(run=run, scorecards=scoring.scorecards, evidence=evidence, commissions=paid.frame,
+                         commission_results=paid.results, details=scoring.details)
 
 
 __all__ = ["Consolidation", "Master", "MasterError", "NothingToRead", "Run", "SettingsError", "all_rejected",

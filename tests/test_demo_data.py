@@ -19,7 +19,7 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from salesbook.core.findings import CODES
+from salesbook.core.findings import CODES, MASTER_CODES
 from salesbook.demo_data import (
     _SCHEMAS,
     ENCRYPTION_PASSWORD,
@@ -72,10 +72,10 @@ def test_another_seed_gives_other_data(demo, tmp_path):
 
 
 def test_every_code_but_missing_target_is_injected(demo):
-    """defects.json names every finding code except the scoring-stage missing-target."""
+    """defects.json names every team-file finding code (not those about the master or scoring)."""
     listed = json.loads((demo.root / "defects.json").read_text("utf-8"))
     assert listed == demo.defects
-    assert {d["code"] for d in listed} == set(CODES) - {"missing-target"}
+    assert {d["code"] for d in listed} == set(CODES) - MASTER_CODES
     assert all(set(d) == {"file", "sheet", "row", "column", "code"} for d in listed)
     assert demo.scoring_notes == [
         {"rep_id": "S011", "period": "2026-11", "kpi": "collections", "code": "missing-target"}
@@ -360,6 +360,15 @@ def _reference_findings(team_dir: Path, as_of: date, roster: set[str]) -> set[tu
                     if row.get(c["key"]) and row[c["key"]] not in ids[target]:
                         error(row, c["key"], "unknown-reference")
     ok = {k: [r for r in v if not r["_err"]] for k, v in rows.items()}
+
+    seen, per_day = set(), Counter()  # effective activities: a repeat, or past 12 counted that day
+    for a in ok["activities"]:
+        key = (a["rep_id"], a["customer_id"], a["date"], a["activity_type"])
+        if key in seen or per_day[(a["rep_id"], a["date"])] >= 12:
+            at(a, "date", "activity-not-counted")
+            continue
+        seen.add(key)
+        per_day[(a["rep_id"], a["date"])] += 1
 
     names, last_seen = {}, defaultdict(lambda: None)
     for a in ok["activities"]:

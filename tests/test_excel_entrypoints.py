@@ -84,19 +84,10 @@ def test_every_runpython_target_is_a_function_of_salesbook_excel_without_argumen
 @pytest.fixture(scope="module")
 def source_workspace(tmp_path_factory) -> Path:
     """The demo workspace of `salesbook demo`, before any action ran."""
-    from salesbook.cli import ROSTER_KEYS, TARGET_KEYS, _settings_rows, init_workspace
-    from salesbook.demo_data import demo_master_data, generate_demo
+    from salesbook.cli import init_demo_workspace
 
     root = tmp_path_factory.mktemp("workspace") / "src"
-    data = generate_demo(root, period=PERIOD)
-    Path(data.master_path).unlink(missing_ok=True)
-    _, roster, targets = demo_master_data(period=PERIOD)
-    status_zh = {"Active": "在职", "Left": "离职"}
-    roster_rows = [[status_zh.get(r.get(k), r.get(k)) if k == "status" else r.get(k) for k in ROSTER_KEYS]
-                   for r in roster]
-    target_rows = [[t.get(k) for k in TARGET_KEYS] for t in targets]
-    init_workspace(root, roster_rows=roster_rows, targets_rows=target_rows,
-                   settings_rows=_settings_rows(period=PERIOD))
+    init_demo_workspace(root, period=PERIOD)
     return root
 
 

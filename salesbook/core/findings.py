@@ -45,7 +45,19 @@ CODES: dict[str, tuple[str, str, str]] = {
     "expense-duplicate-receipt": (ERROR, "发票号 {value} 重复报销（{others}）（违规）", "Receipt {value} claimed more than once ({others}) (violation)"),
     "expense-missing-customer": (WARNING, "招待费未填写客户编号", "Entertainment expense names no customer"),
     "collection-exceeds-contract": (WARNING, "合同 {contract} 回款合计 {total} 超过合同金额 {amount}", "Collections of contract {contract} total {total}, above its amount {amount}"),
+    "activity-not-counted": (INFO, "不计入有效活动：{reason_zh}", "Not counted as an effective activity: {reason_en}"),
+    # commissions (SPEC §10): the plan sheet, the roster's plans, and each rep's commission
+    "commission-plan-unknown": (ERROR, "提成方案「{value}」不在「提成方案」表中，{who}本期无提成；请更正方案名或先登记该方案", "Commission plan '{value}' is not in the Commission Plan sheet, so {who_en} no commission; correct the name or add the plan"),
+    "commission-plan-mixed": (ERROR, "方案「{plan}」的「{column}」为「{value}」，与其第一档（第 {first_row} 行）的「{first}」不同；同一方案各档的基数、档位依据和计算方式必须一致，该方案不发放提成", "Plan '{plan}' has '{column}' {value}, unlike its first tier (row {first_row}: {first}); all tiers of a plan share Base, Tier Basis and Method, so the plan pays nothing"),
+    "commission-tier-overlap": (ERROR, "方案「{plan}」的档位 {tier} 与第 {other_row} 行的档位 {other} 重叠，该方案不发放提成；请调整下限或上限", "Plan '{plan}': tier {tier} overlaps the tier of row {other_row} ({other}), so the plan pays nothing; fix the From or To"),
+    "commission-tier-gap": (ERROR, "方案「{plan}」在 {gap} 之间没有档位，该方案不发放提成；上一档的上限应等于本档的下限", "Plan '{plan}' has no tier for {gap}, so the plan pays nothing; a tier's From must equal the previous tier's To"),
+    "commission-no-target": (WARNING, "{rep_id} 在 {period} 没有「{kpi_zh}」目标，按达成率计提的方案「{plan}」无法计算，本期提成为 0", "{rep_id} has no {kpi} target for {period}; plan '{plan}' is on attainment, so the commission is 0"),
+    "commission-held": (WARNING, "{rep_id} 在 {period} 有 {count} 项违规，提成 {amount} 暂扣为 0（设置 commission.hold_on_violation）", "{rep_id} has {count} violation(s) in {period}; the commission of {amount} is held at 0 (setting commission.hold_on_violation)"),
 }
+
+# Codes about the master workbook and the scoring stage rather than a team file's rows.
+MASTER_CODES = {"missing-target", "commission-plan-unknown", "commission-plan-mixed", "commission-tier-overlap",
+                "commission-tier-gap", "commission-no-target", "commission-held"}
 
 # Codes that count as violations for score deductions (SPEC §5).
 VIOLATIONS = {"contract-unreviewed", "discount-unauthorized", "expense-over-limit", "expense-duplicate-receipt"}

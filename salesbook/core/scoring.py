@@ -6,11 +6,12 @@ the score is rounded half-up to 2 decimals only at the end.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
+from .activities import not_counted_rows
 from .dataset import Dataset, records
 from .findings import Finding, make_finding
 from .periods import Period
@@ -30,6 +31,7 @@ EVIDENCE_COLUMNS = ["rep_id", "period", "kpi", "file", "sheet", "row", "value", 
 KPI_ZH = {"revenue": "销售额", "volume": "销售量", "collections": "回款额", "new_customers": "新客户数",
           "activities": "有效活动数"}
 CENT = Decimal("0.01")
+NOT_COUNTED = "activity-not-counted"
 
 
 def dec(value: object) -> Decimal:
@@ -45,19 +47,17 @@ def round_half_up(value: Decimal, places: Decimal = CENT) -> Decimal:
     return value.quantize(places, rounding=ROUND_HALF_UP)
 
 
-@dataclass
-class Scoring:
-    scorecards: pd.DataFrame
-    evidence: pd.DataFrame
-    findings: list[Finding]
+def collect_kpis(ds: Dataset, period: Period, not_counted: set[tuple] | frozenset = frozenset()
+                 ) -> dict[str, dict[str, list[tuple]]]:
+    """rep -> kpi -> [(file, sheet, row, value, code)] of every contributing row (valid rows only).
 
-
-def collect_kpis(ds: Dataset, period: Period) -> dict[str, dict[str, list[tuple]]]:
-    """rep -> kpi -> [(file, sheet, row, value)] of every contributing row (valid rows only)."""
+    Activities in `not_counted` (file, sheet, row) are listed with value 0 and the code
+    `activity-not-counted`, so the evidence shows the rows that did not count too (SPEC §11).
+    """
     ev: dict[str, dict[str, list[tuple]]] = {}
 
     def add(rep: str, kpi: str, r: dict, value: object) -> None:
-        ev.setdefault(rep, {}).setdefault(kpi, []).append((r["_file"], r["_sheet"], int(r["_row"]), value))
+        ev.setdefault(rep, {}).setdefault(kpi, []).append((r["_file"], r["_sheet"], int(r["_row"]), value, ""))
 
     counted: dict[str, str] = {}
     for r in records(ds.valid("contracts")):
@@ -74,14 +74,16 @@ def collect_kpis(ds: Dataset, period: Period) -> dict[str, dict[str, list[tuple]
         rep = owner.get(r["contract_id"])
         if rep is not None and period.contains(r["date"]):
             add(rep, "collections", r, dec(r["amount"]))
-    one = Decimal(1)
+    one, zero = Decimal(1), Decimal(0)
     for name, date_col, rep_col, kpi in (("customers", "created", "owner", "new_customers"),
                                           ("activities", "date", "rep_id", "activities")):
         f = ds.valid(name)
         f = f[f[date_col].map(period.contains).astype(bool)]  # filter first: these sheets are the big ones
+        skip = not_counted if kpi == "activities" else frozenset()
         for rep, fl, sh, rw in zip(f[rep_col].tolist(), f["_file"].tolist(), f["_sheet"].tolist(),
                                    f["_row"].tolist(), strict=True):
-            ev.setdefault(rep, {}).setdefault(kpi, []).append((fl, sh, int(rw), one))
+            item = (fl, sh, int(rw), zero, NOT_COUNTED) if (fl, sh, rw) in skip else (fl, sh, int(rw), one, "")
+            ev.setdefault(rep, {}).setdefault(kpi, []).append(item)
     return ev
 
 
@@ -144,6 +146,26 @@ class ScoreResult:
     coefficient: Decimal
 
 
+@dataclass(frozen=True)
+class RepScore:
+    """What a rep's scorecard was computed from, in Decimal: for commissions and statements."""
+
+    rep_id: str
+    actuals: dict[str, Decimal]
+    targets: dict[str, Decimal | None]
+    result: ScoreResult
+    rows: dict[str, list[tuple]]  # kpi -> [(file, sheet, row, value, code)]
+    deductions: list[tuple]  # [(file, sheet, row, points, code)]
+
+
+@dataclass
+class Scoring:
+    scorecards: pd.DataFrame
+    evidence: pd.DataFrame
+    findings: list[Finding]
+    details: dict[str, RepScore] = field(default_factory=dict)
+
+
 def compute_score(actuals: dict[str, Decimal], targets: dict[str, Decimal | None], deductions: list[Decimal],
                   st: Settings) -> ScoreResult:
     """SPEC §5: capped attainment, weights rescaled over KPIs with a target, base, capped deductions,
@@ -165,7 +187,8 @@ def compute_score(actuals: dict[str, Decimal], targets: dict[str, Decimal | None
 def score_reps(ds: Dataset, findings: list[Finding], period: Period, st: Settings,
                roster: pd.DataFrame, targets: pd.DataFrame | None, *, master_file: str = "") -> Scoring:
     """Scorecards for every rep in scope: active roster reps, and reps who left but have rows."""
-    ev = collect_kpis(ds, period)
+    not_counted = not_counted_rows(findings)
+    ev = collect_kpis(ds, period, not_counted)
     vio = violation_points(ds, findings, period, st)
     target_of: dict[str, dict] = {}
     if targets is not None:
@@ -180,6 +203,7 @@ def score_reps(ds: Dataset, findings: list[Finding], period: Period, st: Setting
                 target_of[r["rep_id"]] = r
     out_findings: list[Finding] = []
     rows, evidence = [], []
+    details: dict[str, RepScore] = {}
     for rep in records(roster):
         rid = rep["rep_id"]
         active = rep.get("status") in (None, "Active") or blank(rep.get("status"))
@@ -191,11 +215,11 @@ def score_reps(ds: Dataset, findings: list[Finding], period: Period, st: Setting
         actuals, targets_k = {}, {}
         for k in KPIS:
             items = ev.get(rid, {}).get(k, [])
-            actuals[k] = sum((v for *_, v in items), Decimal(0))
+            actuals[k] = sum((item[3] for item in items), Decimal(0))
             raw_t = t.get(f"{k}_target")
             targets_k[k] = None if blank(raw_t) else dec(raw_t)
-            for fl, sh, rw, v in items:
-                evidence.append([rid, period.label, k, fl, sh, rw, float(v), ""])
+            for fl, sh, rw, v, code in items:
+                evidence.append([rid, period.label, k, fl, sh, rw, float(v), code])
         points = vio.get(rid, [])
         for fl, sh, rw, p, code in points:
             evidence.append([rid, period.label, "deductions", fl, sh, rw, float(p), code])
@@ -215,6 +239,7 @@ def score_reps(ds: Dataset, findings: list[Finding], period: Period, st: Setting
             "violations": len(points),
         })
         rows.append(card)
+        details[rid] = RepScore(rid, actuals, targets_k, result, ev.get(rid, {}), points)
     cards = pd.DataFrame(rows, columns=SCORECARD_COLUMNS)
     ev_frame = pd.DataFrame(evidence, columns=EVIDENCE_COLUMNS)
-    return Scoring(cards, ev_frame, out_findings)
+    return Scoring(cards, ev_frame, out_findings, details)

@@ -23,7 +23,8 @@ class SettingsError(Exception):
     """A setting in the master workbook is invalid; the message names the key and the fix."""
 
 
-# key -> (default, kind, note). kind: float | int | pct | tiers | date | text
+# key -> (default, kind, note). kind: float | int | pct | tiers | date | text | period | bool
+# | optional_money | optional_int (the optional kinds: blank = none, i.e. no cap / no limit)
 _DEFS: dict[str, tuple[object, str, str]] = {}
 
 
@@ -71,6 +72,12 @@ _d("complaint_sla_days", 7, "int", "投诉处理时限（天） / Days to resolv
 _d("contract_tolerance", 1.0, "float", "合同明细与金额允许差额（元） / Allowed difference between lines and amount (CNY)")
 _d("min_date", "2000-01-01", "date", "最早有效日期 / Earliest valid date")
 _d("max_future_days", 365, "int", "日期最多晚于考核截止日的天数 / Days a date may lie after the as-of date")
+_d("commission.default_plan", "", "text", "花名册未填提成方案时使用的方案（留空则无提成） / Commission plan for reps whose roster row names none (blank: no commission)")
+_d("commission.hold_on_violation", False, "bool", "本期有违规的销售代表提成暂扣为 0（yes/no） / Hold the commission (pay 0) of a rep with a violation in the period (yes/no)")
+_d("commission.cap", "", "optional_money", "每人每期提成上限（元，留空则不封顶） / Most commission per rep and period (CNY; blank: no cap)")
+_d("activity.max_per_day", 12, "int", "每人每天最多计入的有效活动数 / Most activities counted per rep and day")
+_d("activity.min_summary_chars", 0, "int", "内容摘要少于此字数的活动不计入（0 = 不限） / Activities whose summary has fewer characters are not counted (0: no minimum)")
+_d("activity.max_same_summary", "", "optional_int", "同一销售代表每月同一摘要最多计入次数（留空则不限） / Most times one summary is counted per rep and month (blank: no limit)")
 _d("reader.max_file_mb", 200, "int", "单个团队文件最大体积（MB） / Largest team file read (MB)")
 _d("reader.timeout_seconds", 120, "int", "单个文件读取时限（秒） / Seconds allowed to read one file")
 _d("reader.workers", 2, "int", "并行读取进程数 / Worker processes reading files")
@@ -85,6 +92,8 @@ def default_rows() -> list[tuple[str, str, str]]:
 
 
 def _format(value: object, kind: str) -> str:
+    if kind == "bool":
+        return "yes" if value else "no"
     if kind == "pct":
         return f"{float(value) * 100:g}%"  # type: ignore[arg-type]
     if isinstance(value, float):
@@ -106,7 +115,36 @@ def _parse_float(key: str, raw: object) -> float:
         ) from None
 
 
+_YES = {"yes", "y", "true", "1", "on", "是", "开", "对"}
+_NO = {"no", "n", "false", "0", "off", "否", "关", "不"}
+
+
 def _parse_value(key: str, raw: object, kind: str) -> object:
+    if kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().casefold()
+        if text.endswith(".0"):
+            text = text[:-2]
+        if text in _YES:
+            return True
+        if text in _NO:
+            return False
+        raise SettingsError(f"Setting '{key}' must be yes or no (是 / 否), got {raw!r}.")
+    if kind in ("optional_money", "optional_int"):
+        if raw is None or str(raw).strip() == "":
+            return None
+        if kind == "optional_int":
+            return _parse_value(key, raw, "int")
+        from .parse import parse_money
+
+        try:
+            amount = parse_money(raw)
+        except ValueError:
+            raise SettingsError(f"Setting '{key}' must be an amount such as 50000 (or blank), got {raw!r}.") from None
+        if amount < 0:
+            raise SettingsError(f"Setting '{key}' must not be negative, got {raw!r}.")
+        return amount
     if kind == "text":
         return str(raw).strip()
     if kind == "period":
@@ -191,6 +229,8 @@ def load_settings(rows: list[tuple[object, object]] | None = None) -> Settings:
     for k in KPIS:
         if float(values[f"weight.{k}"]) < 0:  # type: ignore[arg-type]
             raise SettingsError(f"Setting 'weight.{k}' must not be negative.")
+    if int(values["activity.max_per_day"]) < 1:  # type: ignore[call-overload]
+        raise SettingsError("Setting 'activity.max_per_day' must be at least 1 (activities counted per rep and day).")
     bands = [float(values[f"rating.{r}"]) for r in ("S", "A", "B", "C")]  # type: ignore[arg-type]
     if bands != sorted(bands, reverse=True):
         raise SettingsError("Rating bands must fall from S to C (rating.S ≥ rating.A ≥ rating.B ≥ rating.C).")

@@ -127,7 +127,7 @@ def sha256_file(path: Path) -> str:
 
 # Column formats by name for the formatted workbooks.
 MONEY_COLUMNS = {"amount", "weighted_amount", "revenue", "revenue_target", "collections", "collections_target",
-                 "value_amount", "unit_price", "line_total", "subtotal", "total"}
+                 "value_amount", "unit_price", "line_total", "subtotal", "total", "base", "commission"}
 PCT_COLUMNS = {"probability", "revenue_attainment", "volume_attainment", "collections_attainment",
                "new_customers_attainment", "activities_attainment", "discount"}
 RATING_COLOURS = {"S": "#63BE7B", "A": "#A9D08E", "B": "#FFEB84", "C": "#F8CBAD", "D": "#F4B084"}

@@ -251,13 +251,14 @@ def build_workbook(
     settings_rows: Iterable[Sequence[Any]] | None = None,
     roster_rows: Iterable[Sequence[Any]] = (),
     targets_rows: Iterable[Sequence[Any]] = (),
+    plan_rows: Iterable[Sequence[Any]] = (),
     interpreter: str | None = None,
     layout: Layout | None = None,
 ) -> Path:
     """Write the master workbook to `out_path` (.xlsm) and return its path.
 
     settings_rows: (key, value, note) rows for 设置; None means salesbook's defaults.
-    roster_rows, targets_rows: rows for 花名册 and 目标, in the order of their headers.
+    roster_rows, targets_rows, plan_rows: rows for 花名册, 目标 and 提成方案, in the order of their headers.
     interpreter: the Python that the buttons run (xlwings.conf); default: this Python.
     """
     out_path = Path(out_path)
@@ -269,6 +270,7 @@ def build_workbook(
         "Settings": list(_default_settings_rows() if settings_rows is None else settings_rows),
         "Roster": list(roster_rows),
         "Targets": list(targets_rows),
+        "Commission Plan": list(plan_rows),
     }
 
     with atomic_output(out_path) as tmp:  # never written through a link planted at out_path

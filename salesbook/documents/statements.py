@@ -1,0 +1,297 @@
+"""Appraisal statements (考核确认单): one page per rep for the period, HTML and PDF, for signing.
+
+Each page shows what the rep's pay rests on — KPIs, targets, attainment and weights, the
+deductions with the rows that caused them, score, rating and pay coefficient, and the commission
+with the tiers it crossed — and has signature lines for the rep and the manager. A page holds that
+rep's figures only; phone numbers and e-mails in any value are masked.
+
+The HTML comes from a sandboxed Jinja template (templates/statement.html.j2, copied into the
+workspace by `salesbook init`); the PDF from headless Chromium, or LibreOffice when Chromium is
+missing. With neither, the HTML pages are written and the message says that no PDF was made.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..core.commission import BASE_ZH, Commission, Line
+from ..core.rules import blank
+from ..core.schema import normalize_name
+from ..core.settings import KPIS
+from ..io.writers import atomic_write_bytes, write_csv
+from .env import check_context, checked_env, parse_checked, render_guard
+from .filenames import inside, safe_filename
+from .filters import mask_email, mask_phone
+
+__all__ = ["StatementsWritten", "default_statement_template", "render_statement_html", "statement_contexts",
+           "statements_to_pdf", "write_statements"]
+
+KPI_LABELS = {"revenue": "销售额 Revenue", "volume": "销售量 Volume", "collections": "回款额 Collections",
+              "new_customers": "新客户数 New customers", "activities": "有效活动数 Effective activities"}
+MONEY_KPIS = {"revenue", "collections"}
+DEDUCTION_LABELS = {
+    "contract-unreviewed": "合同未经审核即签订 Contract signed before review",
+    "discount-unauthorized": "折扣未经授权 Unauthorised discount",
+    "expense-over-limit": "费用超标未批准 Expense over the limit",
+    "expense-duplicate-receipt": "发票重复报销 Receipt claimed twice",
+}
+FOUR = Decimal("0.0001")
+CENT = Decimal("0.01")
+_PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+86|0086)?[\s-]?(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
+_EMAIL_IN_TEXT = re.compile(r"[^@\s,;:<>()\[\]]+@[^@\s,;:<>()\[\]]+\.[A-Za-z]{2,}")
+
+
+def mask_text(value: object) -> str:
+    """Any phone number or e-mail inside a text masked (138****5678, z***@example.com)."""
+    text = "" if value is None else str(value)
+    text = _EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group(0)), text)
+    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)
+
+
+def _q(value: Decimal | None, places: Decimal = CENT) -> Decimal | None:
+    return None if value is None else value.quantize(places, rounding=ROUND_HALF_UP)
+
+
+def _bound(value: Decimal | None, basis: str) -> str:
+    if value is None:
+        return "∞"
+    if basis == "Attainment":
+        text = f"{(value * 100).normalize():f}"
+        return f"{text}%"
+    return f"{value:,.2f}"
+
+
+def _line(line: Line, basis: str, settings) -> dict[str, Any]:
+    if line.kind == "tier":
+        label = f"[{_bound(line.lower, basis)}, {_bound(line.upper, basis)})"
+        return {"kind": "tier", "label": label, "rate": line.rate, "portion": _q(line.portion),
+                "amount": line.amount, "amount_text": f"{line.amount:.2f}"}
+    if line.kind == "cap":
+        cap = settings["commission.cap"]
+        label = f"封顶至 {Decimal(repr(cap)) if isinstance(cap, float) else cap:,.2f} Capped (commission.cap)"
+    else:
+        label = "违规暂扣 Held for a violation (commission.hold_on_violation)"
+    return {"kind": line.kind, "label": label, "rate": None, "portion": None, "amount": line.amount,
+            "amount_text": f"{line.amount:.2f}"}
+
+
+def _commission(c: Commission | None, plans: Mapping, settings) -> dict[str, Any]:
+    if c is None or not c.plan:
+        return {"plan": "", "description": "", "base_label": "", "base": None, "target": None, "position": "",
+                "lines": [], "total": Decimal("0.00"), "total_text": "0.00", "held": False, "capped": False,
+                "note": "未分配提成方案 No commission plan"}
+    plan = plans.get(normalize_name(c.plan))
+    description = plan.describe() if plan is not None else ""
+    position = ""
+    if c.position is not None:
+        position = (f"{(c.position * 100).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}%"
+                    if c.basis == "Attainment" else f"{c.position:,.2f}")
+    base_label = ""
+    if plan is not None:
+        base_label = f"{BASE_ZH[plan.base]} {plan.base}"
+    return {
+        "plan": c.plan, "description": description, "base_label": base_label, "base": _q(c.base),
+        "target": _q(c.target), "position": position,
+        "lines": [_line(x, c.basis, settings) for x in c.lines],
+        "total": c.amount, "total_text": f"{c.amount:.2f}", "held": c.held, "capped": c.capped,
+        "note": c.note,
+    }
+
+
+def statement_contexts(c, settings) -> list[dict[str, Any]]:
+    """One statement context per scorecard of the consolidation `c` (see the template)."""
+    run = c.run
+    per = run.period
+    roster = {r["rep_id"]: r for r in run.master.roster.to_dict("records")} if run.master.roster is not None else {}
+    by_place = {}
+    for f in run.findings:
+        if f.row and f.code in DEDUCTION_LABELS:
+            by_place.setdefault((f.file, f.sheet, f.row, f.code), f)
+    out = []
+    for card in c.scorecards.to_dict("records"):
+        rid = card["rep_id"]
+        d = c.details[rid]
+        res = d.result
+        kpis = []
+        for k in KPIS:
+            a = res.attainment.get(k)
+            w = res.weights.get(k)
+            kpis.append({
+                "kpi": k, "label": KPI_LABELS[k], "money": k in MONEY_KPIS,
+                "actual": _q(d.actuals[k]) if k in MONEY_KPIS else d.actuals[k].normalize(),
+                "target": None if d.targets[k] is None else (_q(d.targets[k]) if k in MONEY_KPIS
+                                                             else d.targets[k].normalize()),
+                "attainment": _q(a, FOUR), "weight": _q(w, FOUR),
+                "points": None if a is None or w is None else _q(Decimal(100) * w * a),
+            })
+        deductions = []
+        for fl, sh, rw, points, code in d.deductions:
+            f = by_place.get((fl, sh, rw, code))
+            deductions.append({
+                "code": code, "label": DEDUCTION_LABELS.get(code, code), "file": fl, "sheet": sh, "row": rw,
+                "cell": f.cell if f is not None else "", "column": f.column if f is not None else "",
+                "value": mask_text(f.value) if f is not None else "", "points": points.normalize(),
+            })
+        acts = d.rows.get("activities", [])
+        rep = roster.get(rid, {})
+        out.append({
+            "title": "考核确认单 Appraisal statement",
+            "company": str(settings["company_name"]),
+            "period": per.label, "period_start": per.start, "period_end": per.end, "as_of": run.as_of or per.end,
+            "rep": {"rep_id": rid, "name": str(card["name"]), "employee_id": str(card["employee_id"]),
+                    "team": "" if blank(card.get("team")) else str(card["team"]),
+                    "manager": "" if blank(rep.get("manager")) else str(rep["manager"])},
+            "kpis": kpis,
+            "base_score": _q(res.base), "deductions": deductions,
+            "deductions_sum": sum((x["points"] for x in deductions), Decimal(0)).normalize(),
+            "deductions_total": res.deductions.normalize(), "deduction_cap": Decimal(repr(float(settings["deduction_cap"]))).normalize(),
+            "score": res.score, "rating": res.rating, "coefficient": res.coefficient.normalize(),
+            "activities_counted": sum(1 for item in acts if not item[4]),
+            "activities_not_counted": sum(1 for item in acts if item[4]),
+            "commission": _commission(c.commission_results.get(rid), run.master.plans, settings),
+        })
+    return out
+
+
+def default_statement_template() -> Path:
+    """The shipped statement template."""
+    here = Path(__file__).resolve()
+    for candidate in (here.parents[2] / "templates" / "statement.html.j2",
+                      here.parents[1] / "_shipped" / "templates" / "statement.html.j2"):
+        if candidate.exists():
+            return candidate
+    raise FileNotFoundError("statement template statement.html.j2 not found next to the salesbook package")
+
+
+def render_statement_html(context: Mapping[str, Any], *, template: str | Path | None = None, env=None) -> str:
+    """One statement as a self-contained HTML page (sandboxed template, strict undefined)."""
+    from jinja2 import meta
+
+    path = Path(template) if template is not None else default_statement_template()
+    env = checked_env(env)
+    ast = parse_checked(env, path.read_text(encoding="utf-8"), path)
+    compiled = render_guard(path, lambda: env.from_string(ast))
+    check_context(set(meta.find_undeclared_variables(ast)) - set(env.globals), context, path)
+    return render_guard(path, lambda: compiled.render(dict(context)))
+
+
+# ------------------------------------------------------------------ PDF
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def _print_one(program: str, page: Path, pdf: Path, timeout: float) -> str | None:
+    """Print one page with headless Chromium; returns an error text or None.
+
+    Chromium writes into a private folder beside the output; the PDF is then renamed into place,
+    so an existing file or symbolic link at `pdf` is replaced, never written through.
+    """
+    with tempfile.TemporaryDirectory(prefix=".salesbook-chromium-", dir=pdf.parent) as work:
+        printed = Path(work) / "page.pdf"
+        command = [program, "--headless", "--disable-gpu", "--disable-extensions", "--disable-sync",
+                   "--disable-background-networking", "--disable-component-update", "--no-first-run",
+                   "--no-default-browser-check", f"--user-data-dir={Path(work) / 'profile'}",
+                   "--no-pdf-header-footer", f"--print-to-pdf={printed}", page.resolve().as_uri()]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            command.insert(1, "--no-sandbox")  # Chromium refuses to run as root with its sandbox
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            return f"{page.name}: Chromium gave no answer within {timeout:.0f} s"
+        except OSError as exc:
+            return f"{page.name}: Chromium could not start ({exc})"
+        if done.returncode != 0 or not printed.exists() or printed.stat().st_size == 0:
+            return f"{page.name}: Chromium failed ({(done.stderr or '').strip()[-300:] or done.returncode})"
+        os.replace(printed, pdf)
+    return None
+
+
+def statements_to_pdf(pages: Sequence[Path], *, timeout: float = 120, workers: int = 2) -> tuple[list[Path], str]:
+    """A PDF beside each HTML page; (the PDFs written, a note when some or all could not be made)."""
+    pages = list(pages)
+    if not pages:
+        return [], ""
+    program = _chromium()
+    if program is not None:
+        pdfs = [p.with_suffix(".pdf") for p in pages]
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            errors = [e for e in pool.map(lambda pp: _print_one(program, *pp, timeout), zip(pages, pdfs,
+                                                                                           strict=True)) if e]
+        written = [p for p in pdfs if p.exists()]
+        return written, ("; ".join(errors[:3]) if errors else "")
+    if shutil.which("soffice") or shutil.which("libreoffice"):
+        from .contracts import PdfConversionFailed, convert_to_pdf
+
+        try:
+            return convert_to_pdf(pages, pages[0].parent, timeout=timeout * 2), ""
+        except PdfConversionFailed as exc:
+            return [p.with_suffix(".pdf") for p in pages if p.with_suffix(".pdf").exists()], str(exc)
+    return [], ("未生成 PDF：未安装 Chromium 或 LibreOffice（scripts/install-system-deps.sh 可安装），"
+                "可在浏览器中打开 HTML 打印 / No PDF written: neither Chromium nor LibreOffice is installed "
+                "(scripts/install-system-deps.sh installs them); open the HTML pages in a browser to print them")
+
+
+# ------------------------------------------------------------------ writing
+
+
+@dataclass
+class StatementsWritten:
+    out: Path
+    html: list[Path] = field(default_factory=list)
+    pdf: list[Path] = field(default_factory=list)
+    note: str = ""
+
+    def message(self) -> str:
+        text = (f"考核确认单已生成 {len(self.html)} 份（PDF {len(self.pdf)} 份） / "
+                f"{len(self.html)} appraisal statements written ({len(self.pdf)} PDF).\n{self.out}")
+        return text + (f"\n{self.note}" if self.note else "")
+
+
+STATEMENT_INDEX = ["rep_id", "name", "employee_id", "period", "score", "rating", "coefficient", "commission",
+                   "html", "pdf"]
+
+
+def write_statements(c, settings, out: Path, *, template: Path | None = None, pdf: bool = True,
+                     timeout: float = 120) -> StatementsWritten:
+    """statement_<period>_<rep>_<name>.html (and .pdf) per rep in `out`, and statements.csv indexing them."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    contexts = statement_contexts(c, settings)
+    taken: set[str] = set()
+    written = StatementsWritten(out)
+    for ctx in contexts:
+        html = render_statement_html(ctx, template=template)
+        name = safe_filename(f"statement_{ctx['period']}_{ctx['rep']['rep_id']}_{ctx['rep']['name']}", ".html",
+                             taken)
+        path = inside(out, name)
+        atomic_write_bytes(path, html.encode("utf-8"))
+        written.html.append(path)
+    if pdf:
+        written.pdf, written.note = statements_to_pdf(written.html, timeout=timeout)
+    pdf_of = {p.stem: p.name for p in written.pdf}
+    index = pd.DataFrame([
+        {"rep_id": ctx["rep"]["rep_id"], "name": ctx["rep"]["name"], "employee_id": ctx["rep"]["employee_id"],
+         "period": ctx["period"], "score": float(ctx["score"]), "rating": ctx["rating"],
+         "coefficient": float(ctx["coefficient"]), "commission": float(ctx["commission"]["total"]),
+         "html": p.name, "pdf": pdf_of.get(p.stem, "")}
+        for ctx, p in zip(contexts, written.html, strict=True)], columns=STATEMENT_INDEX)
+    write_csv(out / "statements.csv", index)
+    return written
