@@ -140,6 +140,22 @@ def print_scorecards(cards) -> None:
                    f"{r['coefficient']:.1f}")
 
 
+def print_commissions(paid) -> None:
+    if paid is None or paid.empty or not paid["plan"].astype(bool).any():
+        click.echo("Commissions: none (no rep is on a plan of the 提成方案 sheet)")
+        return
+    click.echo("Commissions:")
+    click.echo(f"  {'rep':<8} {'plan':<12} {'base':>14} {'position':>12} {'commission':>12}")
+    for r in paid.to_dict("records"):
+        if not r["plan"]:
+            continue
+        base = "" if r["base"] is None or r["base"] != r["base"] else f"{r['base']:,.2f}"
+        pos = "" if r["position"] is None or r["position"] != r["position"] else f"{r['position']:,.4g}"
+        flags = (" held" if r["held"] else "") + (" capped" if r["capped"] else "")
+        click.echo(f"  {r['rep_id']:<8} {str(r['plan']):<12} {base:>14} {pos:>12} {r['commission']:>12,.2f}{flags}")
+    click.echo(f"  total {paid['commission'].sum():,.2f}")
+
+
 @main.command()
 @click.argument("team_dir", type=click.Path(path_type=Path))
 @click.option("--master", "master", required=True, type=click.Path(path_type=Path), help="SalesBook.xlsm")
@@ -159,9 +175,10 @@ def consolidate(team_dir, master, period, as_of, out, full, workers):
                         progress=_progress())
     print_summary(c.run, first=10)
     print_scorecards(c.scorecards)
+    print_commissions(c.commissions)
     write_consolidation(c, out, full=full)
     click.echo(f"Wrote findings.csv, files.csv, customer_grades.csv, pipeline.csv, scorecards.csv, evidence.csv, "
-               f"consolidated.xlsx and consolidated.parquet to {out}")
+               f"commissions.csv, consolidated.xlsx and consolidated.parquet to {out}")
     if all_rejected(c.run):
         sys.exit(EXIT_NOTHING)
 

@@ -75,17 +75,18 @@ def test_invalid_settings_stop_with_exit_2_naming_the_key(tmp_path: Path) -> Non
 
 
 def test_consolidate_outputs_and_full(demo, tmp_path: Path) -> None:
-    """consolidate writes the six CSVs, the formatted workbook with Chinese sheet names and the parquet."""
+    """consolidate writes the seven CSVs, the formatted workbook with Chinese sheet names and the parquet."""
     from openpyxl import load_workbook
 
     out = tmp_path / "out"
     r = invoke("consolidate", demo.team_dir, "--master", demo.master_path, "--period", "2026-11", "--out", out)
     assert r.exit_code == 0, r.output
     assert "Scorecards:" in r.output and "rejected" in r.output
-    for name in ("findings", "files", "customer_grades", "pipeline", "scorecards", "evidence"):
+    assert "Commissions:" in r.output
+    for name in ("findings", "files", "customer_grades", "pipeline", "scorecards", "evidence", "commissions"):
         assert (out / f"{name}.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     wb = load_workbook(out / "consolidated.xlsx", read_only=True)
-    assert wb.sheetnames == ["考核表", "校验结果", "文件状态", "客户分级", "商机评估", "依据"]
+    assert wb.sheetnames == ["考核表", "提成", "校验结果", "文件状态", "客户分级", "商机评估", "依据"]
     rows = pd.read_parquet(out / "consolidated.parquet")
     assert {"table", "file", "sheet", "row", "valid"} <= set(rows.columns)
     assert (rows["table"] == "activities").sum() > 2000
@@ -115,7 +116,10 @@ def test_demo_scorecards_are_reproduced_from_the_rows_evidence_names(demo, tmp_p
             for e in mine.to_dict("records"):
                 src = index.loc[(table, e["file"], e["sheet"], e["row"])]
                 assert bool(src["valid"])
-                total += 1.0 if col is None else float(src[col])
+                # an activity that does not count (SPEC §11) is listed with 0 and its finding code
+                counts = not (kpi == "activities" and e["code"] == "activity-not-counted")
+                assert e["value"] == (1.0 if counts else 0.0) or col is not None
+                total += (1.0 if counts else 0.0) if col is None else float(src[col])
             assert round(total, 2) == round(card[kpi], 2), (card["rep_id"], kpi)
             checked += 1
     assert checked == 5 * len(cards) and len(cards) == 12

@@ -78,7 +78,8 @@ def test_every_code_but_missing_target_is_injected(demo):
     assert {d["code"] for d in listed} == set(CODES) - MASTER_CODES
     assert all(set(d) == {"file", "sheet", "row", "column", "code"} for d in listed)
     assert demo.scoring_notes == [
-        {"rep_id": "S011", "period": "2026-11", "kpi": "collections", "code": "missing-target"}
+        {"rep_id": "S011", "period": "2026-11", "kpi": "collections", "code": code}
+        for code in ("missing-target", "commission-no-target")
     ]
 
 
@@ -146,7 +147,7 @@ def test_master_data(demo):
     assert len(roster) == 12 and [r["status"] for r in roster].count("Left") == 1
     assert [t["rep_id"] for t in targets if t["collections_target"] is None] == ["S011"]
     book = openpyxl.load_workbook(demo.master_path)
-    assert book.sheetnames == ["设置", "花名册", "目标"]
+    assert book.sheetnames == ["设置", "花名册", "提成方案", "目标"]
     assert [c.value for c in book["花名册"][1]] == [
         "销售代表",
         "姓名",
@@ -155,6 +156,7 @@ def test_master_data(demo):
         "区域",
         "主管",
         "状态",
+        "提成方案",
     ]
     assert book["设置"].max_row == len(settings) + 1
     assert [row[6] for row in book["花名册"].iter_rows(min_row=2, values_only=True)].count("离职") == 1

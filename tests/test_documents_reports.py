@@ -66,6 +66,16 @@ def report_context(scope="rep", **extra):
             }
         ],
         "findings_count": {"error": 2, "warning": 5, "info": 1},
+        "commission": {
+            "plan": "回款累进", "description": "回款 Collections · 达成率 Attainment · 累进 Progressive",
+            "base_label": "回款 Collections", "base": Decimal("400000"), "target": Decimal("500000"),
+            "position": "80.00%", "total": Decimal("4600.00"), "total_text": "4600.00", "held": False,
+            "capped": False, "note": "",
+            "lines": [{"kind": "tier", "label": "[0%, 50%)", "rate": Decimal("0.01"), "portion": Decimal("250000"),
+                       "amount": Decimal("2500.00"), "amount_text": "2500.00"},
+                      {"kind": "tier", "label": "[50%, 100%)", "rate": Decimal("0.014"),
+                       "portion": Decimal("150000"), "amount": Decimal("2100.00"), "amount_text": "2100.00"}],
+        },
     }
     if scope == "team":
         context["members"] = [

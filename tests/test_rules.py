@@ -28,8 +28,11 @@ COLLECTION_HEADER = ["回款编号", "合同编号", "回款日期", "回款金�
 COMPLAINT_HEADER = ["投诉编号", "客户编号", "受理日期", "解决日期", "状态"]
 EXPENSE_HEADER = ["报销编号", "销售代表", "日期", "类别", "金额", "发票号", "客户编号", "审批状态"]
 
-# Codes tested elsewhere: scoring (missing-target) and hostile input (the file-level codes).
-ELSEWHERE = {"missing-target", "file-unreadable", "file-encrypted", "file-unsupported"}
+# Codes tested elsewhere: scoring (missing-target), hostile input (the file-level codes),
+# effective activities (tests/test_activities.py) and commissions (tests/test_commission.py).
+ELSEWHERE = {"missing-target", "file-unreadable", "file-encrypted", "file-unsupported", "activity-not-counted",
+             "commission-plan-unknown", "commission-plan-mixed", "commission-tier-overlap", "commission-tier-gap",
+             "commission-no-target", "commission-held"}
 
 
 def d(day: int, month: int = 11, year: int = 2026) -> date:

@@ -15,6 +15,7 @@ SHEETS = [
     "开始",
     "设置",
     "花名册",
+    "提成方案",
     "目标",
     "校验结果",
     "文件状态",
@@ -22,6 +23,7 @@ SHEETS = [
     "商机评估",
     "考核表",
     "依据",
+    "提成",
     "仪表板",
     "xlwings.conf",
 ]
@@ -39,7 +41,8 @@ def built(tmp_path_factory):
     build_workbook(
         path,
         settings_rows=[("discount_limit", "10%", "最高折扣 / Highest discount")],
-        roster_rows=[("R001", "张三", "E1001", "华东", "上海", "李四", "在职")],
+        roster_rows=[("R001", "张三", "E1001", "华东", "上海", "李四", "在职", "标准方案")],
+        plan_rows=[("标准方案", "回款", "达成率", "0%", "100%", "2%", "累进")],
         targets_rows=[("R001", "2026-11", 100000, 10, 80000, 3, 20)],
         interpreter="C:\\Python311\\pythonw.exe",
     )
@@ -61,11 +64,11 @@ def test_sheets_in_spec_order(book):
 
 
 def test_input_headers_match_the_schema(book):
-    """设置, 花名册 and 目标 headers are exactly the Chinese column names of salesbook/core/schemas.toml."""
+    """设置, 花名册, 提成方案 and 目标 headers are exactly the Chinese column names of salesbook/core/schemas.toml."""
     schemas = tomllib.loads((Path(__file__).parents[1] / "salesbook/core/schemas.toml").read_text("utf-8"))[
         "sheets"
     ]
-    for key in ("settings", "roster", "targets"):
+    for key in ("settings", "roster", "commission_plans", "targets"):
         schema = schemas[key]
         assert _headers(book[schema["zh"]]) == [c["zh"] for c in schema["columns"]], key
 
@@ -92,9 +95,10 @@ def test_every_header_has_a_note(book):
 
 
 def test_rows_are_prefilled(book):
-    """Settings, roster and targets rows given to the builder land under their headers."""
+    """Settings, roster, plan and targets rows given to the builder land under their headers."""
     assert [c.value for c in book["设置"][2]] == ["discount_limit", "10%", "最高折扣 / Highest discount"]
-    assert [c.value for c in book["花名册"][2]] == ["R001", "张三", "E1001", "华东", "上海", "李四", "在职"]
+    assert [c.value for c in book["花名册"][2]] == ["R001", "张三", "E1001", "华东", "上海", "李四", "在职", "标准方案"]
+    assert [c.value for c in book["提成方案"][2]] == ["标准方案", "回款", "达成率", "0%", "100%", "2%", "累进"]
     assert [c.value for c in book["目标"][2]] == ["R001", "2026-11", 100000, 10, 80000, 3, 20]
 
 
@@ -103,6 +107,13 @@ def test_roster_status_is_a_drop_down(book):
     (rule,) = book["花名册"].data_validations.dataValidation
     assert rule.type == "list" and rule.formula1 == '"在职,离职"'
     assert str(rule.sqref).startswith("G2:")
+
+
+def test_plan_sheet_has_drop_downs_for_base_basis_and_method(book):
+    """提成方案's 基数, 档位依据 and 计算方式 columns are drop-downs of the SPEC §10 values."""
+    rules = {str(r.sqref).split(":")[0]: r.formula1 for r in book["提成方案"].data_validations.dataValidation}
+    assert rules == {"B2": '"回款,签约"', "C2": '"达成率,金额"', "G2": '"累进,全额"'}
+    assert [c.value for c in book["提成方案"][1]] == ["方案", "基数", "档位依据", "下限", "上限", "费率", "计算方式"]
 
 
 def test_xlwings_conf(book):

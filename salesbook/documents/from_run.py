@@ -185,6 +185,7 @@ def report_contexts(c, findings: list[Finding]) -> list[dict]:
                                    "days_open": (as_of - t["received"]).days})
         sev = sev_by_rep.get(rid, Counter())
         return {
+            "commission": _commission_summary(c, rid),
             "title": f"{per.label} 销售报告 · {card['name']}", "period": per.label, "scope": "rep",
             "name": str(card["name"]), "as_of": as_of, "activities_by_type": dict(by_type),
             "new_customers": int(card["new_customers"]), "pipeline_by_stage": pipe,
@@ -214,6 +215,7 @@ def report_contexts(c, findings: list[Finding]) -> list[dict]:
             "overdue_orders": [x for m in members for x in m["overdue_orders"]],
             "open_complaints": [x for m in members for x in m["open_complaints"]],
             "findings_count": {k: sum(m["findings_count"][k] for m in members) for k in ("error", "warning", "info")},
+            "commission": _team_commission(members),
             "members": [{"rep_id": m["_rep_id"], "name": m["name"], "revenue": m["revenue"],
                          "collections": m["collections"], "new_customers": m["new_customers"],
                          "activities": sum(m["activities_by_type"].values())} for m in members],
@@ -225,6 +227,26 @@ def report_contexts(c, findings: list[Finding]) -> list[dict]:
                 agg["pipeline_by_stage"][stage] = (a[0] + n, a[1] + amount, a[2] + weighted)
         out.append(agg)
     return out
+
+
+def _commission_summary(c, rid: str) -> dict | None:
+    """The rep's commission for the report: plan, base, total and the tiers it crossed (None: no plan)."""
+    from .statements import commission_context
+
+    result = c.commission_results.get(rid)
+    if result is None or not result.plan:
+        return None
+    return commission_context(result, c.run.master.plans, c.run.master.settings)
+
+
+def _team_commission(members: list[dict]) -> dict | None:
+    paid = [m["commission"] for m in members if m.get("commission")]
+    if not paid:
+        return None
+    total = sum((p["total"] for p in paid), 0)
+    return {"plan": "", "description": "", "base_label": "", "base": None, "target": None, "position": "",
+            "lines": [], "total": total, "total_text": f"{total:.2f}", "held": False, "capped": False,
+            "note": f"{len(paid)} 人 reps"}
 
 
 def _none(v: object) -> object:

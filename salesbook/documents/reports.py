@@ -23,6 +23,11 @@ Report context (a plain dict per report; see ``ReportContext``)::
       "findings_count": {"error": int, "warning": int, "info": int},
       "members": [{"rep_id", "name", "revenue", "collections", "new_customers", "activities"}],
                                                   # optional; shown for scope "team"
+      "commission": None | {"plan", "description", "base_label", "base", "target", "position",
+                            "lines": [{"kind", "label", "rate", "portion", "amount"}],
+                            "total", "held", "capped", "note"},
+                                                  # optional (default None): the period's commission
+                                                  # and the tiers it crossed (see documents.statements)
     }
 
 Numbers may be Decimal, int, float or text. Phone numbers and e-mails are masked in every
@@ -56,7 +61,7 @@ __all__ = [
     "write_report_xlsx",
 ]
 
-OPTIONAL_KEYS: dict[str, Any] = {"as_of": None, "members": []}
+OPTIONAL_KEYS: dict[str, Any] = {"as_of": None, "members": [], "commission": None}
 TABLES = ("overdue_follow_ups", "overdue_orders", "open_complaints")
 _PHONE_KEYS = {"phone", "mobile", "tel", "telephone", "contact_phone"}
 _EMAIL_KEYS = {"email", "e_mail", "mail"}
@@ -82,6 +87,7 @@ class ReportContext(TypedDict):
     open_complaints: list[dict[str, Any]]
     findings_count: dict[str, int]
     members: NotRequired[list[dict[str, Any]]]
+    commission: NotRequired[dict[str, Any] | None]
 
 
 def default_report_template() -> Path:
@@ -216,6 +222,7 @@ _SUMMARY = [
     ("findings_error", "错误 Errors", "int"),
     ("findings_warning", "警告 Warnings", "int"),
     ("findings_info", "提示 Info", "int"),
+    ("commission", "提成 Commission", "money"),
 ]
 
 _TABLE_SHEETS = [
@@ -285,6 +292,7 @@ def _summary_row(ctx: Mapping[str, Any]) -> dict[str, Any]:
         "findings_error": findings.get("error", 0),
         "findings_warning": findings.get("warning", 0),
         "findings_info": findings.get("info", 0),
+        "commission": (ctx.get("commission") or {}).get("total"),
     }
 
 

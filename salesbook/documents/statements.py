@@ -35,7 +35,7 @@ from .env import check_context, checked_env, parse_checked, render_guard
 from .filenames import inside, safe_filename
 from .filters import mask_email, mask_phone
 
-__all__ = ["StatementsWritten", "default_statement_template", "render_statement_html", "statement_contexts",
+__all__ = ["StatementsWritten", "commission_context", "default_statement_template", "render_statement_html", "statement_contexts",
            "statements_to_pdf", "write_statements"]
 
 KPI_LABELS = {"revenue": "销售额 Revenue", "volume": "销售量 Volume", "collections": "回款额 Collections",
@@ -87,7 +87,8 @@ def _line(line: Line, basis: str, settings) -> dict[str, Any]:
             "amount_text": f"{line.amount:.2f}"}
 
 
-def _commission(c: Commission | None, plans: Mapping, settings) -> dict[str, Any]:
+def commission_context(c: Commission | None, plans: Mapping, settings) -> dict[str, Any]:
+    """A commission for a page: plan, base, target, position, the lines (tiers crossed, cap, hold), total."""
     if c is None or not c.plan:
         return {"plan": "", "description": "", "base_label": "", "base": None, "target": None, "position": "",
                 "lines": [], "total": Decimal("0.00"), "total_text": "0.00", "held": False, "capped": False,
@@ -160,7 +161,7 @@ def statement_contexts(c, settings) -> list[dict[str, Any]]:
             "score": res.score, "rating": res.rating, "coefficient": res.coefficient.normalize(),
             "activities_counted": sum(1 for item in acts if not item[4]),
             "activities_not_counted": sum(1 for item in acts if item[4]),
-            "commission": _commission(c.commission_results.get(rid), run.master.plans, settings),
+            "commission": commission_context(c.commission_results.get(rid), run.master.plans, settings),
         })
     return out
 
