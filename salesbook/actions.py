@@ -210,11 +210,12 @@ def _commission_total(c: Consolidation) -> str:
 
 def export_hr(book: Book) -> str:
     """导出人事 Export for HR: the period's scorecards for payroll, with a manifest."""
-    from .exports import write_hr_export
+    from .exports import commissions_frame, write_hr_export
 
     c, _master_, out = _consolidate(book)
     paths = write_hr_export(c, out / "hr")
     book.write(frame_sheet(SHEETS["scorecards"], c.scorecards))
+    book.write(frame_sheet(SHEETS["commissions"], commissions_frame(c)))
     book.save()
     return f"人事导出完成 / HR export written: {len(c.scorecards)} scorecards.\n" + "\n".join(str(p) for p in paths)
 

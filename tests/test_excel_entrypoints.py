@@ -36,7 +36,7 @@ PERIOD = "2026-11"
 OUTPUT_SHEETS = list(SHEETS.values())
 RUNPYTHON = re.compile(r'^\s*RunPython\s*\(?\s*"((?:[^"]|"")*)"', re.MULTILINE)
 ENTRY_ACTIONS = {"validate": "validate", "consolidate": "consolidate", "contracts": "contracts",
-                 "reports": "reports", "export_hr": "export-hr"}
+                 "reports": "reports", "export_hr": "export-hr", "statements": "statements"}
 
 
 # ----------------------------------------------------------------------------- the macros
@@ -303,9 +303,9 @@ def test_entry_point_through_xlwings_writes_what_the_cli_writes(copies, file, co
             assert set(written) == set(OUTPUT_SHEETS), written
             check_dashboard(a / "SalesBook.xlsm", book)
         if action == "export-hr":
-            assert written == [SHEETS["scorecards"]], written
+            assert written == [SHEETS["scorecards"], SHEETS["commissions"]], written
             check_header_notes(a / "SalesBook.xlsm", book, written)
-        if action in ("contracts", "reports"):
+        if action in ("contracts", "reports", "statements"):
             assert written == [], written
 
     # the files in the output folder: the same names

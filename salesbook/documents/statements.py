@@ -49,7 +49,8 @@ DEDUCTION_LABELS = {
 }
 FOUR = Decimal("0.0001")
 CENT = Decimal("0.01")
-_PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+86|0086)?[\s-]?(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
+_PHONE_IN_TEXT = re.compile(  # mobiles and landlines, also written 138 1234 5678 or +86-138-1234-5678
+    r"(?<![\d+])(?:(?:\+86|0086)[\s-]?)?(?:1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}|0\d{2,3}[\s-]?\d{7,8})(?!\d)")
 _EMAIL_IN_TEXT = re.compile(r"[^@\s,;:<>()\[\]]+@[^@\s,;:<>()\[\]]+\.[A-Za-z]{2,}")
 
 
