@@ -370,3 +370,27 @@ def test_progressive_lines_sum_to_the_total_and_match_the_spec_formula(p, base, 
     assert c.amount == c.raw.quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
     assert sum(ln.amount for ln in c.lines) == c.amount
     assert sum((amount for *_, amount in tier_amounts(p, base, t)), Decimal(0)) == c.raw
+
+
+cell_st = st.one_of(st.none(), st.text(max_size=12), st.floats(allow_nan=True, allow_infinity=True),
+                    st.integers(min_value=-10**30, max_value=10**30), st.sampled_from(
+                        ["回款", "签约", "达成率", "金额", "累进", "全额", "80%", "1.2万", "150%", "-5%", "1e400"]))
+
+
+@given(st.lists(st.lists(cell_st, min_size=7, max_size=7), max_size=8),
+       st.integers(min_value=0, max_value=10**30), st.one_of(st.none(), st.integers(min_value=0, max_value=10**30)))
+@settings(max_examples=200, deadline=None)
+def test_any_plan_sheet_reads_and_pays_without_raising(rows, base, target) -> None:
+    """Arbitrary cells in 提成方案 give findings, never an exception, and any plan computes a commission."""
+    from salesbook.core.commission import load_plans
+    from salesbook.core.schema import load_schemas
+    from salesbook.core.table import CheckContext, build_table
+
+    table = build_table(load_schemas()["commission_plans"], "提成方案", [PLAN_HEADER, *rows],
+                        CheckContext(file="m.xlsx"))
+    plans, findings = load_plans(table)
+    for p in plans.values():
+        c = compute_commission("R", p.name, p, Decimal(base), None if target is None else Decimal(target),
+                               cap=Decimal("5000"))
+        assert c.amount >= 0 and sum(ln.amount for ln in c.lines) == c.amount
+    assert all(f.cell for f in findings)

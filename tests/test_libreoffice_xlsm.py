@@ -144,7 +144,7 @@ def test_tiny_workbook_macro_runs(probe):
 
 def test_workbook_saved_by_the_actions_keeps_its_project_codenames_and_buttons(probe):
     """After `salesbook demo` ran every action on SalesBook.xlsm (openpyxl, keep_vba), LibreOffice still
-    sees every module with our code, the code names and the five buttons bound to their macros."""
+    sees every module with our code, the code names and the six buttons bound to their macros."""
     layout = load_layout()
     expected = {m.name: m for m in vba_modules(load_layout())}
     seen = probe["after"]["modules"]

@@ -192,3 +192,24 @@ def test_statements_command_and_a_broken_template(tmp_path) -> None:
     r = runner.invoke(main, [*args, "--template", str(bad)])
     assert r.exit_code == 2 and "bonus_pool" in r.output
 
+
+
+def test_demo_master_sheet_and_reports_show_the_commissions(workspace) -> None:
+    """The master's 提成 sheet holds commissions.csv; each rep's report shows its commission and tiers."""
+    from openpyxl import load_workbook
+
+    from salesbook.cli import main as cli
+
+    paid = read_csv(workspace / "out" / "consolidation" / "commissions.csv")
+    book = load_workbook(workspace / "SalesBook.xlsm", read_only=True)
+    head, *rows = [r for r in book["提成"].iter_rows(values_only=True) if any(v is not None for v in r)]
+    assert list(head) == list(paid[0])
+    assert [(r[0], r[7]) for r in rows] == [(p["rep_id"], float(p["commission"])) for p in paid]
+    out = workspace / "out" / "rep-reports"
+    r = CliRunner().invoke(cli, ["report", str(workspace / "team"), "--master", str(workspace / "SalesBook.xlsm"),
+                                 "--period", PERIOD, "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    s001 = next(out.glob("report_2026-11_S001_*.html")).read_text("utf-8")
+    amount = next(p["commission"] for p in paid if p["rep_id"] == "S001")
+    assert "提成 Commission：回款累进" in s001 and f"{Decimal(amount):,.2f}" in s001
+    assert s001.count("[") >= 3  # the tiers crossed, e.g. [0%, 80%), [80%, 100%), …

@@ -22,6 +22,7 @@ def test_init_from_an_installed_wheel(tmp_path: Path) -> None:
     [wheel] = dist.glob("salesbook-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     for shipped in ("salesbook/_shipped/templates/contract_zh.docx", "salesbook/_shipped/templates/report.html.j2",
+                    "salesbook/_shipped/templates/statement.html.j2",
                     "salesbook/_shipped/macros/SalesBook.bas", "salesbook/_shipped/workbook/layout.toml",
                     "salesbook/core/schemas.toml"):
         assert shipped in names
@@ -46,6 +47,6 @@ def test_init_from_an_installed_wheel(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stdout + run.stderr
     assert (ws / "SalesBook.xlsm").stat().st_size > 20_000
     assert sorted(p.name for p in (ws / "templates").iterdir()) == ["contract_en.docx", "contract_zh.docx",
-                                                                     "report.html.j2"]
+                                                                     "report.html.j2", "statement.html.j2"]
     for sub in ("team", "out"):
         assert (ws / sub).is_dir()

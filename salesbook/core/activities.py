@@ -40,13 +40,13 @@ def effective_activities(ds: Dataset, st: Settings) -> list[Finding]:
             reasons[i] = ("repeat", {"first": where})
     left = f[~repeat]
     if min_chars > 0:
-        length = left["summary"].map(lambda s: len(str(s).strip()) if s is not None else 0)
-        short = left.index[(length < min_chars).to_numpy()]
+        length = left["summary"].map(_each_distinct(left["summary"], lambda s: len(str(s).strip())))
+        short = left.index[(length.fillna(0) < min_chars).to_numpy()]
         reasons.update({i: ("short", {"n": min_chars}) for i in short})
         left = left.drop(short)
     if max_same is not None and not left.empty:
-        month = left["date"].map(lambda d: (d.year, d.month))
-        text = left["summary"].map(normalize_name)
+        month = left["date"].map(_each_distinct(left["date"], lambda d: d.year * 100 + d.month))
+        text = left["summary"].map(_each_distinct(left["summary"], normalize_name))
         nth = left.assign(_m=month, _t=text).groupby(["rep_id", "_m", "_t"], sort=False).cumcount()
         over = left.index[(nth >= int(max_same)).to_numpy()]
         reasons.update({i: ("same", {"n": int(max_same)}) for i in over})
@@ -66,6 +66,11 @@ def effective_activities(ds: Dataset, st: Settings) -> list[Finding]:
         out.append(ds.finding("activity-not-counted", r, column, rep_id=r["rep_id"],
                               reason_zh=zh.format(**fmt), reason_en=en.format(**fmt)))
     return out
+
+
+def _each_distinct(values, fn) -> dict:
+    """fn of every distinct value, computed once each (a column repeats few summaries and dates)."""
+    return {v: fn(v) for v in values.dropna().unique()}
 
 
 _REASONS = {

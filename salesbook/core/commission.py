@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 
 import pandas as pd
 
@@ -47,8 +47,15 @@ def _dec(value: object) -> Decimal:
     return Decimal(str(value))
 
 
+def quantize(value: Decimal, places: Decimal = CENT) -> Decimal:
+    """Half-up to `places`; in a wide context, so an absurd amount from a hostile file cannot raise."""
+    with localcontext() as ctx:
+        ctx.prec = 400
+        return value.quantize(places, rounding=ROUND_HALF_UP)
+
+
 def round_cent(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    return quantize(value, CENT)
 
 
 @dataclass(frozen=True)
@@ -425,9 +432,8 @@ def score_commissions(cards: Iterable[dict], details: dict, plans: dict[str, Pla
 def _position(c: Commission) -> float | None:
     if c.position is None:
         return None
-    places = Decimal("0.0001") if c.basis == "Attainment" else CENT
-    return float(c.position.quantize(places, rounding=ROUND_HALF_UP))
+    return float(quantize(c.position, Decimal("0.0001") if c.basis == "Attainment" else CENT))
 
 
 __all__ = ["COMMISSION_COLUMNS", "Commission", "CommissionRun", "Line", "Plan", "Tier", "compute_commission",
-           "load_plans", "plan_assignments", "round_cent", "score_commissions", "tier_amounts"]
+           "load_plans", "plan_assignments", "quantize", "round_cent", "score_commissions", "tier_amounts"]

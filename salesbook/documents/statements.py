@@ -20,13 +20,13 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from ..core.commission import BASE_ZH, Commission, Line
+from ..core.commission import BASE_ZH, Commission, Line, quantize
 from ..core.rules import blank
 from ..core.schema import normalize_name
 from ..core.settings import KPIS
@@ -62,7 +62,7 @@ def mask_text(value: object) -> str:
 
 
 def _q(value: Decimal | None, places: Decimal = CENT) -> Decimal | None:
-    return None if value is None else value.quantize(places, rounding=ROUND_HALF_UP)
+    return None if value is None else quantize(value, places)
 
 
 def _bound(value: Decimal | None, basis: str) -> str:
@@ -98,7 +98,7 @@ def commission_context(c: Commission | None, plans: Mapping, settings) -> dict[s
     description = plan.describe() if plan is not None else ""
     position = ""
     if c.position is not None:
-        position = (f"{(c.position * 100).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}%"
+        position = (f"{quantize(c.position * 100)}%"
                     if c.basis == "Attainment" else f"{c.position:,.2f}")
     base_label = ""
     if plan is not None:
