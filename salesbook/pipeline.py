@@ -360,8 +360,10 @@ def consolidate(team_dir: Path | list[Path], *, master: Path | Master, period: s
                          master_file=master_file)
     roster_rows = dict(zip(m.roster["rep_id"], m.roster["_row"].astype(int), strict=True)) \
         if "_row" in m.roster.columns else {}
+    roster_sheet = str(m.roster["_sheet"].iloc[0]) if "_sheet" in m.roster.columns and len(m.roster) else "花名册"
     paid = score_commissions(scoring.scorecards.to_dict("records"), scoring.details, m.plans, m.plan_of,
-                             run.period.label, m.settings, master_file=master_file, roster_rows=roster_rows)
+                             run.period.label, m.settings, master_file=master_file, roster_rows=roster_rows,
+                             roster_sheet=roster_sheet)
     evidence = scoring.evidence
     if paid.evidence:
         evidence = pd.concat([evidence, pd.DataFrame(paid.evidence, columns=evidence.columns)], ignore_index=True)

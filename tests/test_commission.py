@@ -394,3 +394,17 @@ def test_any_plan_sheet_reads_and_pays_without_raising(rows, base, target) -> No
                                cap=Decimal("5000"))
         assert c.amount >= 0 and sum(ln.amount for ln in c.lines) == c.amount
     assert all(f.cell for f in findings)
+
+
+def test_statement_pages_show_hold_cap_and_missing_plans(example, tmp_path) -> None:
+    """Each case's statement adds up to its commission and says why when there is none."""
+    from salesbook.documents.statements import write_statements
+
+    _, c = example
+    written = write_statements(c, c.run.master.settings, tmp_path / "st", pdf=False)
+    pages = {p.name.split("_")[2]: p.read_text("utf-8") for p in written.html}
+    assert "违规暂扣" in pages["S005"] and "¥0.00" in pages["S005"]
+    assert "封顶至 20,000.00" in pages["S006"] and "¥20,000.00" in pages["S006"]
+    assert "无目标" in pages["S004"]
+    assert "方案不存在" in pages["S008"]
+    assert "[100%, 120%)" in pages["S001"] and "¥370.37" in pages["S001"] and "¥1,570.37" in pages["S001"]

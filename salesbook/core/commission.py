@@ -380,7 +380,7 @@ class CommissionRun:
 
 def score_commissions(cards: Iterable[dict], details: dict, plans: dict[str, Plan], assigned: dict[str, str],
                       period_label: str, settings, *, master_file: str = "",
-                      roster_rows: dict[str, int] | None = None) -> CommissionRun:
+                      roster_rows: dict[str, int] | None = None, roster_sheet: str = "花名册") -> CommissionRun:
     """Commissions of every scorecard rep for the period, with evidence rows and warnings.
 
     `details` maps a rep to its scoring detail (actuals, targets, the KPI rows, the deduction rows);
@@ -414,7 +414,7 @@ def score_commissions(cards: Iterable[dict], details: dict, plans: dict[str, Pla
                 elif c.held:
                     unheld = compute_commission(rid, name, plan, base, target, cap=cap).amount
                     findings.append(make_finding(
-                        "commission-held", file=master_file, sheet="花名册",
+                        "commission-held", file=master_file, sheet=roster_sheet,
                         row=(roster_rows or {}).get(rid, 0), rep_id=rid, count=violations,
                         period=period_label, amount=f"{unheld:,.2f}"))
         results[rid] = c
