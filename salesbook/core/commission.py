@@ -23,6 +23,7 @@ from .dataset import records
 from .findings import Finding, make_finding
 from .parse import parse_money
 from .schema import load_schemas, normalize_name
+from .scoring import dec
 from .table import SheetTable
 
 CENT = Decimal("0.01")
@@ -37,14 +38,6 @@ COMMISSION_COLUMNS = ["rep_id", "name", "employee_id", "period", "plan", "base",
 # otherwise they are percentages (150 means 150 %).
 FRACTION_LIMIT = Decimal(10)
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
-
-
-def _dec(value: object) -> Decimal:
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    return Decimal(str(value))
 
 
 def quantize(value: Decimal, places: Decimal = CENT) -> Decimal:
@@ -142,7 +135,7 @@ def _attainment_bound(text: str, fractions: bool) -> Decimal:
 
 
 def _amount_bound(text: str) -> Decimal:
-    return _dec(parse_money(text))
+    return dec(parse_money(text))
 
 
 @dataclass
@@ -227,38 +220,33 @@ def load_plans(table: SheetTable | None) -> tuple[dict[str, Plan], list[Finding]
             if bad or lower is None or r.get("rate") is None:
                 ok = False
                 continue
-            rate = _dec(r["rate"]).quantize(Decimal("1E-12")).normalize()
+            rate = dec(r["rate"]).quantize(Decimal("1E-12")).normalize()
             tiers.append(Tier(lower, upper, rate, int(r["_row"])))
         tiers.sort(key=lambda t: (t.lower, t.row))
-        unit = "%" if basis == "Attainment" else ""
         for a, b in zip(tiers, tiers[1:], strict=False):
             rb = next(r for r in g.rows if int(r["_row"]) == b.row)
             if a.upper is None or a.upper > b.lower:
                 out.append(finding("commission-tier-overlap", rb, "tier_from", plan=g.name,
-                                   tier=_span(b.lower, b.upper, unit), other_row=a.row,
-                                   other=_span(a.lower, a.upper, unit)))
+                                   tier=tier_span(b.lower, b.upper, basis), other_row=a.row,
+                                   other=tier_span(a.lower, a.upper, basis)))
                 ok = False
             elif a.upper < b.lower:
                 out.append(finding("commission-tier-gap", rb, "tier_from", plan=g.name,
-                                   gap=_span(a.upper, b.lower, unit)))
+                                   gap=tier_span(a.upper, b.lower, basis)))
                 ok = False
         plans[key] = Plan(g.name, base, basis, method, tuple(tiers), ok, tuple(int(r["_row"]) for r in g.rows))
     return plans, out
 
 
-def _span(lower: Decimal, upper: Decimal | None, unit: str) -> str:
-    return f"[{_bound_text(lower, unit)}, {_bound_text(upper, unit) if upper is not None else '∞'})"
+def tier_span(lower: Decimal, upper: Decimal | None, basis: str) -> str:
+    """A tier as people read it: [80%, 100%) for attainment, [100,000.00, ∞) for amount."""
+    return f"[{_bound_text(lower, basis)}, {_bound_text(upper, basis) if upper is not None else '∞'})"
 
 
-def _bound_text(value: Decimal, unit: str) -> str:
-    if unit == "%":
-        return f"{_plain(value * 100)}%"
+def _bound_text(value: Decimal, basis: str) -> str:
+    if basis == "Attainment":
+        return f"{(value * 100).normalize():f}%"
     return f"{value:,.2f}"
-
-
-def _plain(value: Decimal) -> str:
-    text = f"{value.normalize():f}"
-    return text
 
 
 def _show(value: object) -> str:
@@ -388,7 +376,7 @@ def score_commissions(cards: Iterable[dict], details: dict, plans: dict[str, Pla
     """
     hold = bool(settings["commission.hold_on_violation"])
     cap_setting = settings["commission.cap"]
-    cap = None if cap_setting is None else _dec(cap_setting)
+    cap = None if cap_setting is None else dec(cap_setting)
     rows, evidence, findings = [], [], []
     results: dict[str, Commission] = {}
     for card in cards:
@@ -436,4 +424,4 @@ def _position(c: Commission) -> float | None:
 
 
 __all__ = ["COMMISSION_COLUMNS", "Commission", "CommissionRun", "Line", "Plan", "Tier", "compute_commission",
-           "load_plans", "plan_assignments", "quantize", "round_cent", "score_commissions", "tier_amounts"]
+           "load_plans", "plan_assignments", "quantize", "tier_span", "round_cent", "score_commissions", "tier_amounts"]

@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..core.commission import BASE_ZH, Commission, Line, quantize
+from ..core.commission import BASE_ZH, Commission, Line, quantize, tier_span
 from ..core.rules import blank
 from ..core.schema import normalize_name
 from ..core.settings import KPIS
@@ -65,18 +65,9 @@ def _q(value: Decimal | None, places: Decimal = CENT) -> Decimal | None:
     return None if value is None else quantize(value, places)
 
 
-def _bound(value: Decimal | None, basis: str) -> str:
-    if value is None:
-        return "∞"
-    if basis == "Attainment":
-        text = f"{(value * 100).normalize():f}"
-        return f"{text}%"
-    return f"{value:,.2f}"
-
-
 def _line(line: Line, basis: str, settings) -> dict[str, Any]:
     if line.kind == "tier":
-        label = f"[{_bound(line.lower, basis)}, {_bound(line.upper, basis)})"
+        label = tier_span(line.lower, line.upper, basis)
         return {"kind": "tier", "label": label, "rate": line.rate, "portion": _q(line.portion),
                 "amount": line.amount, "amount_text": f"{line.amount:.2f}"}
     if line.kind == "cap":
