@@ -183,7 +183,7 @@ def team_set(root: Path, n_files: int, seed: int = 2026, log=print, shape: str =
             for s, n in counts.items():
                 rows[s] = rows.get(s, 0) + n
     master = d / "master.xlsx"
-    dd.write_master_xlsx(master, default_rows(), reps, targets)
+    dd.write_master_xlsx(master, default_rows(), reps, targets, dd.DEMO_PLANS)  # the reps name the demo's plans
     info = {
         "dir": str(final),
         "team_dir": str(final / "team"),
@@ -216,7 +216,7 @@ def big_sheet(root: Path, n_rows: int, seed: int = 2026, log=print) -> dict:
     sheets = {s: b.rows[b.file][s] for s in ("customers", "activities")}
     dd._write_team(path, b.file, sheets, {s: dd._SheetLayout(s) for s in sheets}, [])
     master = d / "master.xlsx"
-    dd.write_master_xlsx(master, default_rows(), b.reps, [])
+    dd.write_master_xlsx(master, default_rows(), b.reps, [], dd.DEMO_PLANS)
     info = {
         "dir": str(final),
         "file": str(final / path.name),
