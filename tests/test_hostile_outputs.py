@@ -144,7 +144,7 @@ def hostile_run(tmp_path_factory):
     book = _workspace(root, texts=HOSTILE, extra_header="=cmd|' /C calc'!A0")
     runner = _runner()
     results = {}
-    for action in ("validate", "consolidate", "contracts", "reports", "export-hr"):
+    for action in ("validate", "consolidate", "contracts", "reports", "export-hr", "statements"):
         results[action] = runner.invoke(main, ["run", action, "--book", str(book)])
     cli = root / "cli"
     team, master = str(root / "team"), str(book)
@@ -158,6 +158,8 @@ def hostile_run(tmp_path_factory):
                                                     "--out", str(cli / "hr")])
     results["cli contracts"] = runner.invoke(main, ["contracts", team, "--master", master, "--out",
                                                     str(cli / "contracts")])
+    results["cli statements"] = runner.invoke(main, ["statements", team, "--master", master, "--period", PERIOD,
+                                                     "--out", str(cli / "statements")])
     return root, book, results
 
 
@@ -242,7 +244,7 @@ def test_a_control_character_stops_no_action(tmp_path, control):
     """A control character in a customer name, payment terms and handler: every action succeeds and shows the rest."""
     book = _workspace(tmp_path, texts=["甲公司"], control=control)
     runner = _runner()
-    for action in ("validate", "consolidate", "contracts", "reports", "export-hr"):
+    for action in ("validate", "consolidate", "contracts", "reports", "export-hr", "statements"):
         result = runner.invoke(main, ["run", action, "--book", str(book)])
         assert result.exit_code == 0, (action, result.output, result.exception)
     names = _texts([book])
@@ -278,7 +280,7 @@ def test_links_planted_at_output_names_are_replaced_not_followed(tmp_path):
     out = tmp_path / "out"
     runner = _runner()
     # A first run gives the names; then every one of them becomes a link to the outside file.
-    for action in ("consolidate", "contracts", "reports", "export-hr"):
+    for action in ("consolidate", "contracts", "reports", "export-hr", "statements"):
         assert runner.invoke(main, ["run", action, "--book", str(book)]).exit_code == 0
     outputs = [p for p in out.rglob("*") if p.is_file()]
     assert len(outputs) > 15
@@ -287,7 +289,7 @@ def test_links_planted_at_output_names_are_replaced_not_followed(tmp_path):
         p.symlink_to(secret)
     _plant(out / "consolidation", [".consolidated.parquet.tmp"], secret)
     _plant(tmp_path, ["SalesBook.xlsm.bak"], secret)
-    for action in ("validate", "consolidate", "contracts", "reports", "export-hr"):
+    for action in ("validate", "consolidate", "contracts", "reports", "export-hr", "statements"):
         result = runner.invoke(main, ["run", action, "--book", str(book)])
         assert result.exit_code == 0, (action, result.output)
     assert secret.read_text() == "salary figures: do not overwrite"
@@ -345,3 +347,15 @@ def test_outputs_get_ordinary_permissions(tmp_path):
     finally:
         os.umask(mask)
     assert (tmp_path / "a.csv").stat().st_mode & 0o777 == 0o644
+
+
+def test_statements_show_hostile_names_as_escaped_text(hostile_run):
+    """A rep named like a formula gets a statement page with the name as escaped text, and a safe file name."""
+    root, _, _ = hostile_run
+    for folder in (root / "out" / "statements", root / "cli" / "statements"):
+        pages = sorted(folder.glob("statement_*.html"))
+        assert len(pages) == 2, pages
+        assert all("/" not in p.name and '"' not in p.name for p in pages)
+        text = "".join(p.read_text(encoding="utf-8") for p in pages)
+        assert "=HYPERLINK(&#34;http://x.example/r&#34;,&#34;陈明&#34;)" in text
+        assert '<a href="http://x.example' not in text

@@ -13,7 +13,6 @@ missing. With neither, the HTML pages are written and the message says that no P
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -30,13 +29,15 @@ from ..core.commission import BASE_ZH, Commission, Line, quantize, tier_span
 from ..core.rules import blank
 from ..core.schema import normalize_name
 from ..core.settings import KPIS
-from ..io.writers import atomic_write_bytes, write_csv
-from .env import check_context, checked_env, parse_checked, render_guard
+from ..io.atomic import atomic_write_bytes
+from ..io.writers import write_csv
+from .env import check_context, checked_env, clean_data, parse_checked, render_guard
 from .filenames import inside, safe_filename
-from .filters import mask_email, mask_phone
+from .filters import mask_contacts_in_text
 
-__all__ = ["StatementsWritten", "commission_context", "default_statement_template", "render_statement_html", "statement_contexts",
-           "statements_to_pdf", "write_statements"]
+__all__ = ["StatementRenderer", "StatementsWritten", "commission_context", "default_statement_template", "mask_text",
+           "render_statement_html", "statement_contexts", "statement_renderer", "statements_to_pdf",
+           "write_statements"]
 
 KPI_LABELS = {"revenue": "销售额 Revenue", "volume": "销售量 Volume", "collections": "回款额 Collections",
               "new_customers": "新客户数 New customers", "activities": "有效活动数 Effective activities"}
@@ -49,16 +50,11 @@ DEDUCTION_LABELS = {
 }
 FOUR = Decimal("0.0001")
 CENT = Decimal("0.01")
-_PHONE_IN_TEXT = re.compile(  # mobiles and landlines, also written 138 1234 5678 or +86-138-1234-5678
-    r"(?<![\d+])(?:(?:\+86|0086)[\s-]?)?(?:1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}|0\d{2,3}[\s-]?\d{7,8})(?!\d)")
-_EMAIL_IN_TEXT = re.compile(r"[^@\s,;:<>()\[\]]+@[^@\s,;:<>()\[\]]+\.[A-Za-z]{2,}")
 
 
 def mask_text(value: object) -> str:
-    """Any phone number or e-mail inside a text masked (138****5678, z***@example.com)."""
-    text = "" if value is None else str(value)
-    text = _EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group(0)), text)
-    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)
+    """Any phone number or e-mail inside a value masked (138****5678, z***@example.com)."""
+    return str(mask_contacts_in_text("" if value is None else str(value)))
 
 
 def _q(value: Decimal | None, places: Decimal = CENT) -> Decimal | None:
@@ -168,16 +164,32 @@ def default_statement_template() -> Path:
     raise FileNotFoundError("statement template statement.html.j2 not found next to the salesbook package")
 
 
-def render_statement_html(context: Mapping[str, Any], *, template: str | Path | None = None, env=None) -> str:
-    """One statement as a self-contained HTML page (sandboxed template, strict undefined)."""
-    from jinja2 import meta
+class StatementRenderer:
+    """The statement template, compiled once, rendering statement contexts to HTML pages."""
 
-    path = Path(template) if template is not None else default_statement_template()
-    env = checked_env(env)
-    ast = parse_checked(env, path.read_text(encoding="utf-8"), path)
-    compiled = render_guard(path, lambda: env.from_string(ast))
-    check_context(set(meta.find_undeclared_variables(ast)) - set(env.globals), context, path)
-    return render_guard(path, lambda: compiled.render(dict(context)))
+    def __init__(self, template: str | Path | None = None, env=None) -> None:
+        from jinja2 import meta
+
+        self.path = Path(template) if template is not None else default_statement_template()
+        self.env = checked_env(env)
+        ast = parse_checked(self.env, self.path.read_text(encoding="utf-8"), self.path)
+        self._compiled = render_guard(self.path, lambda: self.env.from_string(ast))
+        self.required = set(meta.find_undeclared_variables(ast)) - set(self.env.globals)
+
+    def render(self, context: Mapping[str, Any]) -> str:
+        ctx = clean_data(dict(context))  # bidi overrides and layout controls from the files dropped
+        check_context(self.required, ctx, self.path)
+        return render_guard(self.path, lambda: self._compiled.render(ctx))
+
+
+def statement_renderer(template: str | None, env=None) -> StatementRenderer:
+    """What the render worker builds (module level, so a spawned worker can be given it)."""
+    return StatementRenderer(template, env)
+
+
+def render_statement_html(context: Mapping[str, Any], *, template: str | Path | None = None, env=None) -> str:
+    """One statement as a self-contained HTML page, rendered here (write_statements uses the worker)."""
+    return StatementRenderer(template, env).render(context)
 
 
 # ------------------------------------------------------------------ PDF
@@ -205,16 +217,30 @@ def _print_one(program: str, page: Path, pdf: Path, timeout: float) -> str | Non
                    "--no-pdf-header-footer", f"--print-to-pdf={printed}", page.resolve().as_uri()]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             command.insert(1, "--no-sandbox")  # Chromium refuses to run as root with its sandbox
+        kwargs: dict[str, Any] = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL,
+                                  "stderr": subprocess.PIPE, "text": True}
+        if os.name == "posix":
+            kwargs["start_new_session"] = True  # Chromium starts helpers: one process group, ended as one
         try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
-        except subprocess.TimeoutExpired:
-            return f"{page.name}: Chromium gave no answer within {timeout:.0f} s"
+            proc = subprocess.Popen(command, **kwargs)
         except OSError as exc:
             return f"{page.name}: Chromium could not start ({exc})"
-        if done.returncode != 0 or not printed.exists() or printed.stat().st_size == 0:
-            return f"{page.name}: Chromium failed ({(done.stderr or '').strip()[-300:] or done.returncode})"
+        try:
+            _, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return f"{page.name}: Chromium gave no answer within {timeout:.0f} s"
+        finally:
+            _kill_group(proc)  # also any helper process Chromium left behind
+        if proc.returncode != 0 or not printed.exists() or printed.stat().st_size == 0:
+            return f"{page.name}: Chromium failed ({(stderr or '').strip()[-300:] or proc.returncode})"
         os.replace(printed, pdf)
     return None
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    from .contracts import _kill_group as end_process_group  # the one LibreOffice's runs use
+
+    end_process_group(proc)
 
 
 def statements_to_pdf(pages: Sequence[Path], *, timeout: float = 120, workers: int = 2) -> tuple[list[Path], str]:
@@ -231,12 +257,11 @@ def statements_to_pdf(pages: Sequence[Path], *, timeout: float = 120, workers: i
         written = [p for p in pdfs if p.exists()]
         return written, ("; ".join(errors[:3]) if errors else "")
     if shutil.which("soffice") or shutil.which("libreoffice"):
-        from .contracts import PdfConversionFailed, convert_to_pdf
+        from .contracts import convert_to_pdf
 
-        try:
-            return convert_to_pdf(pages, pages[0].parent, timeout=timeout * 2), ""
-        except PdfConversionFailed as exc:
-            return [p.with_suffix(".pdf") for p in pages if p.with_suffix(".pdf").exists()], str(exc)
+        results = convert_to_pdf(pages, pages[0].parent)
+        errors = [f"{r.source.name}: {r.reason}" for r in results if r.pdf is None]
+        return [r.pdf for r in results if r.pdf is not None], "; ".join(errors[:3])
     return [], ("未生成 PDF：未安装 Chromium 或 LibreOffice（scripts/install-system-deps.sh 可安装），"
                 "可在浏览器中打开 HTML 打印 / No PDF written: neither Chromium nor LibreOffice is installed "
                 "(scripts/install-system-deps.sh installs them); open the HTML pages in a browser to print them")
@@ -267,16 +292,20 @@ def write_statements(c, settings, out: Path, *, template: Path | None = None, pd
     """statement_<period>_<rep>_<name>.html (and .pdf) per rep in `out`, and statements.csv indexing them."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    from .worker import RenderWorker
+
     contexts = statement_contexts(c, settings)
     taken: set[str] = set()
     written = StatementsWritten(out)
-    for ctx in contexts:
-        html = render_statement_html(ctx, template=template)
-        name = safe_filename(f"statement_{ctx['period']}_{ctx['rep']['rep_id']}_{ctx['rep']['name']}", ".html",
-                             taken)
-        path = inside(out, name)
-        atomic_write_bytes(path, html.encode("utf-8"))
-        written.html.append(path)
+    path = Path(template) if template is not None else default_statement_template()
+    # an edited template may loop or grow without end: it renders in a worker with limits
+    with RenderWorker(statement_renderer, (str(path), None), template=str(path)) as worker:
+        for ctx, html in zip(contexts, worker.render_all(contexts), strict=True):
+            name = safe_filename(f"statement_{ctx['period']}_{ctx['rep']['rep_id']}_{ctx['rep']['name']}", ".html",
+                                 taken)
+            page = inside(out, name)
+            atomic_write_bytes(page, html.encode("utf-8"))
+            written.html.append(page)
     if pdf:
         written.pdf, written.note = statements_to_pdf(written.html, timeout=timeout)
     pdf_of = {p.stem: p.name for p in written.pdf}
