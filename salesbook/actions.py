@@ -21,7 +21,15 @@ from .core.settings import SettingsError
 from .io.book import Book, ChartSpec, SheetData
 from .io.writers import MONEY_COLUMNS, PCT_COLUMNS, SEVERITY_COLOURS
 from .outputs import files_frame, findings_frame
-from .pipeline import Consolidation, Master, MasterError, Run, master_from_sheets
+from .pipeline import (
+    Consolidation,
+    FolderError,
+    Master,
+    MasterError,
+    Run,
+    check_output_folder,
+    master_from_sheets,
+)
 
 SHEETS = {  # output sheet -> (Chinese name as in workbook/layout.toml)
     "findings": "校验结果",
@@ -55,6 +63,27 @@ def _folder(book: Book, master: Master, key: str) -> Path:
     value = str(master.settings[key]).strip() or {"team_folder": "team", "output_folder": "out"}[key]
     p = Path(value)
     return p if p.is_absolute() else book.folder / p
+
+
+def _folders(book: Book, master: Master, *, output: bool = True) -> tuple[Path, Path, list[str]]:
+    """The team and output folders the settings name, and a warning for each that leads out of the
+    workbook's folder; an output folder inside the team folder is refused (its files would be read
+    as team files on the next run)."""
+    team, out = _folder(book, master, "team_folder"), _folder(book, master, "output_folder")
+    if output:
+        check_output_folder(out, [team])
+    home = Path(book.folder).resolve()
+    notes = []
+    for key, path in (("team_folder", team), ("output_folder", out))[: 2 if output else 1]:
+        real = path.resolve()
+        if real != home and home not in real.parents:
+            notes.append(f"注意：设置 {key} 指向工作簿所在文件夹以外的 {real} / "
+                         f"Note: the setting {key} leads outside the workbook's folder, to {real}")
+    return team, out, notes
+
+
+def _with_notes(message: str, notes: list[str]) -> str:
+    return "\n".join([message, *notes])
 
 
 def _period(master: Master) -> tuple[str, date | None]:
@@ -122,14 +151,14 @@ def validate(book: Book) -> str:
     master = _master(book)
     period = str(master.settings["period"]).strip() or None
     as_of = _period(master)[1] if period else None
-    team = _folder(book, master, "team_folder")
+    team, _out, notes = _folders(book, master, output=False)
     book.status(f"salesbook: validating {team} …")
     run = run_validate([team], master=master, period=period, as_of=as_of,
                        progress=lambda d, t: book.status(f"salesbook: read {d}/{t} files"))
     for sheet in _findings_sheets(run):
         book.write(sheet)
     book.save()
-    return "校验完成 / Validation done.\n" + _summary(run)
+    return _with_notes("校验完成 / Validation done.\n" + _summary(run), notes)
 
 
 def _dashboard(book: Book, c: Consolidation) -> None:
@@ -165,24 +194,24 @@ def _pct(v: object) -> float | None:
     return None if v is None or (isinstance(v, float) and v != v) else round(float(v) * 100, 1)
 
 
-def _consolidate(book: Book) -> tuple[Consolidation, Master, Path]:
+def _consolidate(book: Book) -> tuple[Consolidation, Master, Path, list[str]]:
     from .pipeline import consolidate as run_consolidate
 
     book.status("salesbook: reading the master workbook …")
     master = _master(book)
     period, as_of = _period(master)
-    team = _folder(book, master, "team_folder")
+    team, out, notes = _folders(book, master)
     book.status(f"salesbook: consolidating {team} for {period} …")
     c = run_consolidate(team, master=master, period=period, as_of=as_of,
                         progress=lambda d, t: book.status(f"salesbook: read {d}/{t} files"))
-    return c, master, _folder(book, master, "output_folder")
+    return c, master, out, notes
 
 
 def consolidate(book: Book) -> str:
     """汇总考核 Consolidate & score: grades, pipeline, scorecards, evidence and the dashboard."""
     from .exports import commissions_frame, write_consolidation
 
-    c, _master_, out = _consolidate(book)
+    c, _master_, out, notes = _consolidate(book)
     book.status("salesbook: writing results …")
     write_consolidation(c, out / "consolidation")
     for sheet in _findings_sheets(c.run):
@@ -195,10 +224,10 @@ def consolidate(book: Book) -> str:
     _dashboard(book, c)
     book.save()
     ratings = Counter(c.scorecards["rating"])
-    return ("汇总考核完成 / Consolidation done.\n" + _summary(c.run) + "\n"
-            + f"{len(c.scorecards)} scorecards: " + ", ".join(f"{k} {ratings.get(k, 0)}" for k in "SABCD")
-            + f"\n{_commission_total(c)}"
-            + f"\n{out / 'consolidation'}")
+    return _with_notes("汇总考核完成 / Consolidation done.\n" + _summary(c.run) + "\n"
+                       + f"{len(c.scorecards)} scorecards: " + ", ".join(f"{k} {ratings.get(k, 0)}" for k in "SABCD")
+                       + f"\n{_commission_total(c)}"
+                       + f"\n{out / 'consolidation'}", notes)
 
 
 def _commission_total(c: Consolidation) -> str:
@@ -212,12 +241,13 @@ def export_hr(book: Book) -> str:
     """导出人事 Export for HR: the period's scorecards for payroll, with a manifest."""
     from .exports import commissions_frame, write_hr_export
 
-    c, _master_, out = _consolidate(book)
+    c, _master_, out, notes = _consolidate(book)
     paths = write_hr_export(c, out / "hr")
     book.write(frame_sheet(SHEETS["scorecards"], c.scorecards))
     book.write(frame_sheet(SHEETS["commissions"], commissions_frame(c)))
     book.save()
-    return f"人事导出完成 / HR export written: {len(c.scorecards)} scorecards.\n" + "\n".join(str(p) for p in paths)
+    return _with_notes(f"人事导出完成 / HR export written: {len(c.scorecards)} scorecards.\n"
+                       + "\n".join(str(p) for p in paths), notes)
 
 
 def contracts(book: Book) -> str:
@@ -227,39 +257,39 @@ def contracts(book: Book) -> str:
 
     book.status("salesbook: reading the master workbook …")
     master = _master(book)
-    team = _folder(book, master, "team_folder")
+    team, out, notes = _folders(book, master)
     run = run_validate([team], master=master, progress=lambda d, t: book.status(f"salesbook: read {d}/{t} files"))
-    out = _folder(book, master, "output_folder") / "contracts"
+    out = out / "contracts"
     template = book.folder / "templates" / f"contract_{master.settings['contract_language'] or 'zh'}.docx"
     book.status(f"salesbook: writing contracts to {out} …")
-    docs, notes = write_contracts(run, master.settings, out, template=template if template.exists() else None)
+    docs, skipped = write_contracts(run, master.settings, out, template=template if template.exists() else None)
     drafts = sum(1 for d in docs if d.is_draft)
     msg = (f"合同已生成 {len(docs)} 份（草稿 {drafts} 份） / {len(docs)} contracts written ({drafts} drafts).\n{out}")
-    if notes:
-        msg += "\n" + "\n".join(notes[:10])
-    return msg
+    if skipped:
+        msg += "\n" + "\n".join(skipped[:10])
+    return _with_notes(msg, notes)
 
 
 def reports(book: Book) -> str:
     """生成报告 Reports: the period's report per rep and per team (HTML and xlsx)."""
     from .documents.from_run import write_reports
 
-    c, master, out = _consolidate(book)
+    c, _master_, out, notes = _consolidate(book)
     template = book.folder / "templates" / "report.html.j2"
     paths = write_reports(c, out / "reports", template=template if template.exists() else None)
-    return f"报告已生成 {len(paths) - 1} 份 / {len(paths) - 1} reports written.\n{out / 'reports'}"
+    return _with_notes(f"报告已生成 {len(paths) - 1} 份 / {len(paths) - 1} reports written.\n{out / 'reports'}", notes)
 
 
 def statements(book: Book) -> str:
     """考核确认单 Statements: one page per rep for the period, HTML and PDF, for signing."""
     from .documents.statements import write_statements
 
-    c, master, out = _consolidate(book)
+    c, master, out, notes = _consolidate(book)
     template = book.folder / "templates" / "statement.html.j2"
     book.status("salesbook: writing the appraisal statements …")
     written = write_statements(c, master.settings, out / "statements",
                                template=template if template.exists() else None)
-    return written.message()
+    return _with_notes(written.message(), notes)
 
 
 ACTIONS = {"validate": validate, "consolidate": consolidate, "contracts": contracts, "reports": reports,
@@ -280,7 +310,7 @@ def _expected_errors() -> tuple[type[Exception], ...]:
     from .pipeline import NothingToRead
 
     return (ActionError, MasterError, SettingsError, PeriodError, NothingToRead, DocumentError, BookError,
-            WorkbookLocked)
+            WorkbookLocked, FolderError)
 
 
 EXPECTED_ERRORS = _expected_errors()

@@ -12,7 +12,7 @@ import click
 from . import __version__
 from .core.periods import PeriodError
 from .core.settings import SettingsError
-from .pipeline import MasterError, NothingToRead
+from .pipeline import FolderError, MasterError, NothingToRead, check_output_folder
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_NOTHING = 0, 1, 2, 3
 
@@ -60,7 +60,7 @@ def _guard(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except (SettingsError, MasterError, PeriodError) as exc:
+        except (SettingsError, MasterError, PeriodError, FolderError) as exc:
             raise Fail(str(exc), EXIT_USAGE) from None
         except NothingToRead as exc:
             raise Fail(str(exc), EXIT_NOTHING) from None
@@ -104,7 +104,7 @@ def print_summary(run, *, first: int = 15) -> None:
 @click.option("--master", "master", type=click.Path(path_type=Path), help="SalesBook.xlsm (roster, settings)")
 @click.option("--period", help="2026-11 or 2026-Q4; its last day is the as-of date")
 @click.option("--as-of", "as_of", help="as-of date for overdue checks, e.g. 2026-11-30")
-@click.option("--out", "out", type=click.Path(path_type=Path), help="write findings.csv and findings.xlsx here")
+@click.option("--out", "out", type=click.Path(path_type=Path), help="write findings.csv, files.csv and findings.xlsx here")
 @click.option("--workers", type=int, default=None, help="worker processes (default from settings)")
 @_guard
 def validate(paths, master, period, as_of, out, workers):
@@ -114,14 +114,17 @@ def validate(paths, master, period, as_of, out, workers):
     from .pipeline import all_rejected
     from .pipeline import validate as run_validate
 
+    if out:
+        check_output_folder(out, list(paths))
     run = run_validate(list(paths), master=master, period=period, as_of=_as_of(as_of), workers=workers,
                        progress=_progress())
     print_summary(run)
     if out:
-        ff = findings_frame(run.findings)
+        ff, files = findings_frame(run.findings), files_frame(run.files)
         write_csv(out / "findings.csv", ff)
-        write_xlsx(out / "findings.xlsx", [("校验结果", ff), ("文件状态", files_frame(run.files))])
-        click.echo(f"Wrote {out / 'findings.csv'} and {out / 'findings.xlsx'}")
+        write_csv(out / "files.csv", files)
+        write_xlsx(out / "findings.xlsx", [("校验结果", ff), ("文件状态", files)])
+        click.echo(f"Wrote findings.csv, files.csv and findings.xlsx to {out}")
     if all_rejected(run):
         sys.exit(EXIT_NOTHING)
     sys.exit(EXIT_FINDINGS if run.error_count else EXIT_OK)
@@ -171,6 +174,7 @@ def consolidate(team_dir, master, period, as_of, out, full, workers):
     from .pipeline import all_rejected
     from .pipeline import consolidate as run_consolidate
 
+    check_output_folder(out, [team_dir])
     c = run_consolidate(team_dir, master=master, period=period, as_of=_as_of(as_of), workers=workers,
                         progress=_progress())
     print_summary(c.run, first=10)
@@ -197,6 +201,7 @@ def export_hr(team_dir, master, period, as_of, out, workers):
     from .pipeline import all_rejected
     from .pipeline import consolidate as run_consolidate
 
+    check_output_folder(out, [team_dir])
     c = run_consolidate(team_dir, master=master, period=period, as_of=_as_of(as_of), workers=workers,
                         progress=_progress())
     if all_rejected(c.run):
@@ -371,6 +376,7 @@ def contracts(team_dir, master, out, pdf, only, template):
     from .pipeline import read_master
     from .pipeline import validate as run_validate
 
+    check_output_folder(out, [team_dir])
     m = read_master(master)
     run = run_validate([team_dir], master=m, progress=_progress())
     try:
@@ -405,6 +411,7 @@ def report(team_dir, master, period, week, out, template):
 
     if bool(period) == bool(week):
         raise Fail("Give exactly one of --period (e.g. 2026-11) or --weekly (e.g. 2026-W48).")
+    check_output_folder(out, [team_dir])
     c = run_consolidate(team_dir, master=master, period=period or week, progress=_progress())
     try:
         paths = write_reports(c, out, template=template)
@@ -429,6 +436,7 @@ def statements(team_dir, master, period, as_of, out, no_pdf, template):
     from .pipeline import all_rejected
     from .pipeline import consolidate as run_consolidate
 
+    check_output_folder(out, [team_dir])
     c = run_consolidate(team_dir, master=master, period=period, as_of=_as_of(as_of), progress=_progress())
     if all_rejected(c.run):
         raise Fail("No team file could be read; no statements written.", EXIT_NOTHING)

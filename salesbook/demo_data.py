@@ -887,6 +887,10 @@ class _Builder:
         first = self.pick(E, "expenses")
         e = self.expense(rep_of[S][3], "Telecom", 120.0, expense_id=first["expense_id"])
         self.defect(self.insert(S, "expenses", e), "expense_id", "duplicate-key")
+        # a whole e-mail thread pasted into one activity's summary: longer than a cell salesbook keeps
+        thread = "".join(f"转发：第 {i} 封邮件。王经理您好，关于扩容项目的报价和交付安排，详见附件，请审阅后回复。"
+                         for i in range(1, 120))
+        self.defect(self.pick(S, "activities", lambda r: r["summary"]), "summary", "text-too-long", thread)
 
     def _pay(self, f: str, k: dict, d: date, amount: float, after: dict | None = None) -> dict:
         row = _row(
@@ -1282,6 +1286,14 @@ def generate_demo(root: Path, *, seed: int = 2026, period: str = "2026-11") -> D
     defects.append({"file": "encrypted.xlsx", "sheet": "", "row": 0, "column": "", "code": "file-encrypted"})
     (team_dir / "notes.xlsx").write_text("会议纪要：11 月销售例会\n1. 月底前完成回款跟进\n", encoding="utf-8")
     defects.append({"file": "notes.xlsx", "sheet": "", "row": 0, "column": "", "code": "file-unsupported"})
+    # a price list someone dropped into the team folder: a real workbook, but no sheet salesbook knows
+    prices = xlsxwriter.Workbook(str(team_dir / "价目表.xlsx"))
+    prices.set_properties({"created": CREATED})
+    ws = prices.add_worksheet("价目表")
+    for i, row in enumerate([["产品", "单价（元）"], ["服务器", 52000], ["存储阵列", 86000], ["实施服务（人天）", 2400]]):
+        ws.write_row(i, 0, row)
+    prices.close()
+    defects.append({"file": "价目表.xlsx", "sheet": "", "row": 0, "column": "", "code": "no-team-sheet"})
     # skipped silently: Excel's lock file and a hidden copy (which would raise duplicates if read)
     (team_dir / "~$team_east.xlsx").write_bytes(b"\x05demo " + b"\x20" * 48 + b"\x00" * 110)
     (team_dir / ".team_east_backup.xlsx").write_bytes((team_dir / "team_east.xlsx").read_bytes())

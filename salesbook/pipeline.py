@@ -18,13 +18,13 @@ import pandas as pd
 from .core import rules
 from .core.activities import effective_activities
 from .core.dataset import Dataset, combine
-from .core.findings import ERROR, Finding, make_finding, sort_key
+from .core.findings import ERROR, Bilingual, Finding, make_finding, sort_key
 from .core.periods import Period, parse_period
 from .core.settings import Settings, SettingsError, load_settings
 from .core.table import SheetTable
 from .io.pool import Job, run_jobs
 from .io.precheck import READ_EXTENSIONS, Limits
-from .io.team_reader import FileResult, read_team_file, reject
+from .io.team_reader import FileResult, failure_reason, read_team_file, reject
 
 
 class NothingToRead(Exception):
@@ -33,6 +33,22 @@ class NothingToRead(Exception):
 
 class MasterError(Exception):
     """The master workbook cannot be used; the message says why and what to do."""
+
+
+class FolderError(Exception):
+    """An output folder inside a team folder: its outputs would be read as team files next time."""
+
+
+def check_output_folder(out: Path, team_paths: list[Path]) -> None:
+    """Refuse an output folder that is (or is inside) one of the team folders."""
+    out_real = Path(out).resolve()
+    for team in team_paths:
+        team = Path(team)
+        if team.is_dir() and _inside(out_real, team.resolve()):
+            raise FolderError(
+                f"输出文件夹 {out} 位于团队文件夹 {team} 之内，输出会在下次被当作团队文件读取；请换一个团队文件夹以外的输出文件夹。\n"
+                f"The output folder {out} is inside the team folder {team}: its files would be read as team files "
+                "on the next run. Choose an output folder outside the team folder.")
 
 
 @dataclass
@@ -75,20 +91,40 @@ class Run:
         return Counter(f.code for f in self.findings)
 
 
-def team_files(paths: list[Path]) -> list[tuple[str, Path]]:
-    """(label, path) of every file to read, sorted by label; lock files and hidden files skipped."""
+def team_files(paths: list[Path], skipped: list[tuple[str, Path, Bilingual]] | None = None) -> list[tuple[str, Path]]:
+    """(label, path) of every file to read, sorted by label; lock files and hidden files skipped.
+
+    A symbolic link in a folder is read only when it leads to a file inside that folder (then from
+    its real place); one that leads outside, or nowhere, is not followed and goes to `skipped` with
+    the reason, so it is listed as rejected rather than silently left out.
+    """
     out: list[tuple[str, Path]] = []
     for base in paths:
         base = Path(base)
         if base.is_dir():
+            root_real = base.resolve()
             for root, dirs, files in os.walk(base):
                 dirs[:] = sorted(d for d in dirs if not d.startswith((".", "~$", "__")))
+                for d in [d for d in dirs if (Path(root) / d).is_symlink()]:
+                    dirs.remove(d)  # os.walk would not go in; say so when it leads out of the folder
+                    link = Path(root) / d
+                    if not _inside(link.resolve(), root_real) and skipped is not None:
+                        skipped.append((link.relative_to(base).as_posix(), link, _outside_link(link)))
                 for name in files:
                     if name.startswith((".", "~$")):
                         continue
                     p = Path(root) / name
-                    if p.suffix.lower() in READ_EXTENSIONS:
-                        out.append((p.relative_to(base).as_posix(), p))
+                    if p.suffix.lower() not in READ_EXTENSIONS:
+                        continue
+                    label = p.relative_to(base).as_posix()
+                    if p.is_symlink():
+                        real = p.resolve()
+                        if not (_inside(real, root_real) and real.is_file()):
+                            if skipped is not None:
+                                skipped.append((label, p, _outside_link(p)))
+                            continue
+                        p = real
+                    out.append((label, p))
         elif base.exists():
             out.append((base.name, base))
         else:
@@ -97,6 +133,23 @@ def team_files(paths: list[Path]) -> list[tuple[str, Path]]:
     if any(n > 1 for n in labels.values()):  # two arguments with the same file name: keep them apart
         out = [(str(p), p) for _, p in out]
     return sorted(out, key=lambda lp: lp[0])
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _outside_link(link: Path) -> Bilingual:
+    try:
+        target = os.readlink(link)
+    except OSError:
+        target = "?"
+    if not link.exists():
+        return Bilingual(f"这是一个快捷方式（符号链接），指向不存在的 {target}：未读取",
+                         f"a shortcut (symbolic link) to {target}, which does not exist: not read")
+    return Bilingual(f"这是一个快捷方式（符号链接），指向团队文件夹以外的 {target}：未读取；请把文件本身复制到团队文件夹",
+                     f"a shortcut (symbolic link) to {target}, outside the team folder: not followed; copy the file "
+                     "itself into the team folder")
 
 
 def limits_from(settings: Settings) -> Limits:
@@ -120,7 +173,7 @@ def read_files(files: list[tuple[str, Path]], *, min_date: date, max_date: date 
         if status == "ok":
             results.append(payload)
         else:
-            results.append(reject(label, str(path), "file-unreadable", str(payload)))
+            results.append(reject(label, str(path), "file-unreadable", failure_reason(status, payload)))
     return results
 
 
@@ -300,13 +353,17 @@ def validate(paths: list[Path], *, master: Path | Master | None = None, period: 
     per = parse_period(period) if period else None
     if as_of is None and per is not None:
         as_of = per.end
-    files = team_files(paths)
-    if not files:
-        raise NothingToRead("No team workbooks (.xlsx, .xlsm, .xls, .ods, .csv) were found at "
+    skipped: list[tuple[str, Path, Bilingual]] = []
+    files = team_files(paths, skipped)
+    if not files and not skipped:
+        raise NothingToRead("No team workbooks (.xlsx, .xlsm, .xlsb, .xls, .ods, .csv, .txt) were found at "
                             + ", ".join(str(p) for p in paths))
     max_date = None if as_of is None else as_of + timedelta(days=int(st["max_future_days"]))
     results = read_files(files, min_date=st["min_date"], max_date=max_date, limits=limits_from(st),
                          workers=workers or int(st["reader.workers"]), progress=progress)
+    if skipped:
+        results = sorted(results + [reject(label, str(p), "file-unsupported", why) for label, p, why in skipped],
+                         key=lambda r: r.label)
     tables: list[SheetTable] = [t for r in results for t in r.tables]
     findings: list[Finding] = [f for r in results for f in r.findings] + list(m.findings)
     ds = combine(tables)
@@ -372,5 +429,5 @@ def consolidate(team_dir: Path | list[Path], *, master: Path | Master, period: s
                          commission_results=paid.results, details=scoring.details)
 
 
-__all__ = ["Consolidation", "Master", "MasterError", "NothingToRead", "Run", "SettingsError", "all_rejected",
-           "consolidate", "make_finding", "read_master", "team_files", "validate"]
+__all__ = ["Consolidation", "FolderError", "Master", "MasterError", "NothingToRead", "Run", "SettingsError", "all_rejected",
+           "check_output_folder", "consolidate", "make_finding", "read_master", "team_files", "validate"]

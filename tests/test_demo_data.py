@@ -30,7 +30,7 @@ from salesbook.demo_data import (
 )
 
 STRUCTURAL = {
-    "file-unreadable", "file-encrypted", "file-unsupported", "missing-sheet", "missing-column",
+    "file-unreadable", "file-encrypted", "file-unsupported", "no-team-sheet", "missing-sheet", "missing-column",
     "ambiguous-column", "ambiguous-sheet", "unknown-column", "totals-row-skipped",
 }  # fmt: skip
 
@@ -109,7 +109,7 @@ def test_each_defect_points_at_a_real_cell(demo):
     """Every row-level defect names a header that is in its sheet and a row that holds the bad value."""
     books = {}
     for d in demo.defects:
-        if d["code"] in ("file-unreadable", "file-encrypted", "file-unsupported"):
+        if d["code"] in ("file-unreadable", "file-encrypted", "file-unsupported", "no-team-sheet"):
             assert d["row"] == 0 and d["sheet"] == ""
             continue
         book = books.setdefault(d["file"], openpyxl.load_workbook(demo.team_dir / d["file"]))
@@ -293,6 +293,9 @@ def _reference_findings(team_dir: Path, as_of: date, roster: set[str]) -> set[tu
                         row[c["key"]] = c.get("default")
                         if c.get("required"):
                             bad("required-missing")
+                        continue
+                    if isinstance(v, str) and len(v) > 4000:  # longer text in one cell is not data
+                        bad("text-too-long")
                         continue
                     try:
                         if c["type"] == "enum":

@@ -28,11 +28,12 @@ COLLECTION_HEADER = ["回款编号", "合同编号", "回款日期", "回款金�
 COMPLAINT_HEADER = ["投诉编号", "客户编号", "受理日期", "解决日期", "状态"]
 EXPENSE_HEADER = ["报销编号", "销售代表", "日期", "类别", "金额", "发票号", "客户编号", "审批状态"]
 
-# Codes tested elsewhere: scoring (missing-target), hostile input (the file-level codes),
-# effective activities (tests/test_activities.py) and commissions (tests/test_commission.py).
-ELSEWHERE = {"missing-target", "file-unreadable", "file-encrypted", "file-unsupported", "activity-not-counted",
-             "commission-plan-unknown", "commission-plan-mixed", "commission-tier-overlap", "commission-tier-gap",
-             "commission-no-target", "commission-held"}
+# Codes tested elsewhere: scoring (missing-target), hostile input (the file-level codes), the reader's
+# file formats (no-team-sheet, tests/test_reader_formats.py), effective activities
+# (tests/test_activities.py) and commissions (tests/test_commission.py).
+ELSEWHERE = {"missing-target", "file-unreadable", "file-encrypted", "file-unsupported", "no-team-sheet",
+             "activity-not-counted", "commission-plan-unknown", "commission-plan-mixed", "commission-tier-overlap",
+             "commission-tier-gap", "commission-no-target", "commission-held"}
 
 
 def d(day: int, month: int = 11, year: int = 2026) -> date:
@@ -695,6 +696,30 @@ def test_no_period_and_no_as_of_runs_no_date_rules(tmp_path, master):
     assert [f.code for f in findings if f.code.endswith(("overdue", "stale"))] == []
 
 
+def test_text_over_the_limit_is_a_finding_and_its_row_is_left_out(tmp_path, master):
+    """A 4,001-character summary is `text-too-long` at its cell (the row is not counted); 4,000 is data."""
+    acts = [activity(d(25), summary="长" * 4001), activity(d(26), summary="短" * 4000)]
+    findings = run(tmp_path, master, {"a.xlsx": team(活动=acts)})
+    assert hits(findings, "text-too-long") == [("a.xlsx", "活动", 2, "内容摘要", "E2", "text-too-long")]
+    [f] = [f for f in findings if f.code == "text-too-long"]
+    assert f.severity == "error" and f.value == "长" * 49 + "…" and "4000" in f.message
+
+
+def test_long_text_in_a_typed_column_is_too_long_not_a_type_error(tmp_path, master):
+    """A 5,000-character 企业规模 or 客户编号 is `text-too-long`, never echoed whole in a message."""
+    findings = run(tmp_path, master, {"a.xlsx": team([customer(size="大" * 5000), customer("C" * 5000, "乙")])})
+    assert sorted(hits(findings, "text-too-long")) == [("a.xlsx", "客户", 2, "企业规模", "C2", "text-too-long"),
+                                                       ("a.xlsx", "客户", 3, "客户编号", "A3", "text-too-long")]
+    assert max(len(f.message) + len(f.value) for f in findings) < 600
+
+
+def test_an_echoed_value_is_cut_to_200_characters(tmp_path, master):
+    """SPEC §7: a 1,000-character bad phone shows 200 characters in the finding's value and message."""
+    findings = run(tmp_path, master, {"a.xlsx": team([customer(phone="1" * 1000)])})
+    [f] = [f for f in findings if f.code == "bad-pattern"]
+    assert len(f.value) == 200 and f.value.endswith("…") and "1" * 200 not in f.message
+
+
 # ------------------------------------------------------------------ coverage and messages
 
 COVERED = {
@@ -703,7 +728,7 @@ COVERED = {
     "totals-row-skipped", "customer-conflict", "grade-mismatch", "follow-up-overdue", "opportunity-overdue",
     "opportunity-stale", "contract-unreviewed", "discount-unauthorized", "signed-without-date",
     "contract-amount-mismatch", "order-overdue", "complaint-overdue", "expense-over-limit",
-    "expense-duplicate-receipt", "expense-missing-customer", "collection-exceeds-contract",
+    "expense-duplicate-receipt", "expense-missing-customer", "collection-exceeds-contract", "text-too-long",
 }
 
 
@@ -722,7 +747,7 @@ def test_every_covered_code_fires_in_one_workbook_with_bilingual_messages(tmp_pa
          customer("C002", "乙", size="超大", phone="123", potential=-1, created=d(10), updated=d(1, 1)),
          customer("C003", "上海甲科技", owner="S002"), customer("C001", "丙"), customer("C004", "丁", contact=None),
          ["合计"]],
-        活动=[activity(d(25), "C999"), activity("昨天", "C003")],
+        活动=[activity(d(25), "C999"), activity("昨天", "C003"), activity(d(26), "C003", summary="长" * 4001)],
         商机=[opportunity(close=d(1))],
         合同=[contract("K1", legal="待审", signed=None, discount="20%", amount=5000)],
         合同明细=[["K1", "服务器", 1, 100]],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from typing import NamedTuple
 
 ERROR = "error"
 WARNING = "warning"
@@ -11,9 +12,10 @@ INFO = "info"
 # code -> (severity, zh template, en template). Templates take str.format fields.
 CODES: dict[str, tuple[str, str, str]] = {
     # generic
-    "file-unreadable": (ERROR, "文件无法读取：{reason}", "File cannot be read: {reason}"),
+    "file-unreadable": (ERROR, "文件无法读取：{reason_zh}", "File cannot be read: {reason_en}"),
     "file-encrypted": (ERROR, "文件有密码保护，请另存为无密码的副本", "File is password-protected; save a copy without a password"),
-    "file-unsupported": (ERROR, "文件格式不受支持：{reason}", "Unsupported file: {reason}"),
+    "file-unsupported": (ERROR, "文件格式不受支持：{reason_zh}", "Unsupported file: {reason_en}"),
+    "no-team-sheet": (ERROR, "文件中没有可识别的工作表（{expected_zh}），文件未使用：{hint_zh}", "No sheet salesbook knows ({expected_en}); the file is not used: {hint_en}"),
     "missing-sheet": (INFO, "缺少工作表「{sheet}」", "No sheet '{sheet}' in this file"),
     "ambiguous-sheet": (ERROR, "工作表 {sheets} 都是「{kind_zh}」表，无法确定用哪一个，均未使用；请删除或改名其中一个", "Sheets {sheets} are all the {kind_en} sheet; neither is used — delete or rename one"),
     "missing-column": (ERROR, "缺少必填列「{column}」，本表数据未使用", "Required column '{column}' is missing; this sheet's rows are not used"),
@@ -27,6 +29,7 @@ CODES: dict[str, tuple[str, str, str]] = {
     "duplicate-key": (ERROR, "「{column}」重复：{value}（首次出现于 {first}），请改用新编号或删除重复行", "Duplicate '{column}': {value} (first at {first}); give it a new id or remove the copy"),
     "unknown-reference": (ERROR, "「{column}」引用的{target_zh}不存在：{value}，请更正编号或先登记", "'{column}' refers to an unknown {target_en}: {value}; correct the id or file it first"),
     "date-order": (ERROR, "「{column}」{value} 早于「{other}」，请检查日期", "'{column}' {value} is before '{other}'; check the dates"),
+    "text-too-long": (ERROR, "「{column}」文字超过 {limit} 个字符，本格未使用，请缩短", "'{column}' holds more than {limit} characters; the cell is not used — shorten it"),
     "totals-row-skipped": (INFO, "合计行已跳过", "Totals row skipped"),
     "missing-target": (WARNING, "{rep_id} 在 {period} 没有「{kpi_zh}」目标，该项不计分", "{rep_id} has no {kpi} target for {period}; that KPI is left out"),
     # domain
@@ -61,6 +64,25 @@ MASTER_CODES = {"missing-target", "commission-plan-unknown", "commission-plan-mi
 
 # Codes that count as violations for score deductions (SPEC §5).
 VIOLATIONS = {"contract-unreviewed", "discount-unauthorized", "expense-over-limit", "expense-duplicate-receipt"}
+
+
+ECHO_CHARS = 200  # SPEC §7: a value echoed in a finding is cut to 200 characters
+
+
+class Bilingual(NamedTuple):
+    """A message in Chinese and in English, each whole in its own language."""
+
+    zh: str
+    en: str
+
+    def __str__(self) -> str:
+        return f"{self.zh} / {self.en}"
+
+
+def echo(value: object, limit: int = ECHO_CHARS) -> str:
+    """`value` as text for a finding, cut to `limit` characters (an ellipsis marks the cut)."""
+    text = "" if value is None else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class _SafeDict(dict):
@@ -113,9 +135,14 @@ def make_finding(
     rep_id: str = "",
     **fmt: object,
 ) -> Finding:
-    """Build a finding for `code` with its zh / en message filled from `fmt` (and column/value)."""
+    """Build a finding for `code` with its zh / en message filled from `fmt` (and column/value).
+
+    Text from a file (the value, a header, any field) is cut to 200 characters wherever it is echoed.
+    """
     severity, zh, en = CODES[code]
-    values = _SafeDict(column=column, value=value, sheet=sheet, rep_id=rep_id, **fmt)
+    column, value = echo(column), echo(value)
+    fields_ = {k: v if isinstance(v, int | float) else echo(v) for k, v in fmt.items()}
+    values = _SafeDict(column=column, value=value, sheet=sheet, rep_id=rep_id, **fields_)
     message = zh.format_map(values) + " / " + en.format_map(values)
     return Finding(
         file=file,
@@ -126,7 +153,7 @@ def make_finding(
         severity=severity,
         code=code,
         message=message,
-        value="" if value is None else str(value),
+        value=value,
         rep_id=rep_id or "",
     )
 

@@ -13,11 +13,13 @@ from datetime import date
 
 import pandas as pd
 
-from .findings import Finding, column_letter, make_finding
+from .findings import Finding, column_letter, echo, make_finding
 from .parse import PARSERS, TYPE_NAMES, PatternError, is_blank
 from .schema import ColumnSpec, SheetSchema, normalize_name
 
 HEADER_SCAN_ROWS = 10
+MAX_TEXT_CHARS = 4_000  # longer text in one cell is a finding, not data (Excel allows 32,767)
+LONG_TEXT_ECHO = 50  # a too-long cell's finding shows its start, enough to find it by
 TOTALS_WORDS = {normalize_name(w) for w in ("合计", "总计", "Total", "Totals", "小计合计")}
 
 
@@ -28,6 +30,7 @@ class CheckContext:
     file: str
     min_date: date = date(2000, 1, 1)
     max_date: date | None = None  # as-of + max_future_days; None skips the future check
+    max_text: int = MAX_TEXT_CHARS
 
 
 @dataclass
@@ -215,10 +218,26 @@ def build_table(
                             value=a.isoformat(), other=table.places[other.key].header)
     for written in table.extras:  # unknown columns are kept for reports, as text
         j = next(jj for jj, v in enumerate(rows[h]) if not is_blank(v) and str(v).strip() == written)
-        data["extra:" + written] = [("" if is_blank(v) else _fmt_value(v))
-                                    for v in (columns[j] if j < width else ("",) * len(body))]
+        values = [("" if is_blank(v) else _fmt_value(v)) for v in (columns[j] if j < width else ("",) * len(body))]
+        letter = column_letter(col_offset + j)
+        for k, v in enumerate(values):
+            if len(v) > ctx.max_text:
+                n = row_numbers[k]
+                errors.add(n)
+                finding("text-too-long", row=n, column=written, cell=f"{letter}{n}",
+                        value=echo(v, LONG_TEXT_ECHO), limit=ctx.max_text)
+                values[k] = ""
+        data["extra:" + written] = _shared(values)
     table.data = data
     return table
+
+
+def _shared(values: list) -> list:
+    """The same list with equal strings as one object: a text repeated down a column is held (and
+    sent from the reader process) once, not once per cell."""
+    seen: dict[str, str] = {}
+    keep = seen.setdefault
+    return [keep(v, v) if v.__class__ is str else v for v in values]
 
 
 NUMERIC_TYPES = {"money", "number", "int", "pct"}
@@ -269,9 +288,13 @@ def _parse_column(col, raw_values, row_numbers, place, ctx, table, errors) -> li
         default = float(default)
     missing = _Fail("required-missing", "") if col.required else default
 
+    max_text = ctx.max_text
+
     def check(raw: object) -> object:
         if raw is None or raw == "" or is_blank(raw):
             return missing
+        if raw.__class__ is str and len(raw) > max_text:  # whatever the column's type
+            return _Fail("text-too-long", echo(raw, LONG_TEXT_ECHO), limit=max_text)
         value, code = _parse_one(col, parser, enum, raw)
         if code == "bad-type":
             zh, en = TYPE_NAMES[ctype]
@@ -298,7 +321,8 @@ def _parse_column(col, raw_values, row_numbers, place, ctx, table, errors) -> li
     memo = _Memo()
     memo.check = check
     if ctype in ("id", "text"):  # mostly distinct strings: strip them directly, no memo
-        out = [(v.strip() or missing) if v.__class__ is str else check(v) for v in raw_values]
+        out = _shared([(v.strip() or missing) if v.__class__ is str and len(v) <= max_text else check(v)
+                       for v in raw_values])
     elif bool in set(map(type, raw_values)):  # TRUE must not share the memo entry of 1
         out = [check(v) if v.__class__ is bool else memo[v] for v in raw_values]
     else:

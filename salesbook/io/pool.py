@@ -18,6 +18,31 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 
+DEFAULT_MEMORY = 768 * 1024 * 1024  # per worker: well under a GiB, above what a sheet salesbook reads needs
+STEP_MARK = "salesbook-step: "
+_in_worker = False
+
+
+def note_step(text: str) -> None:
+    """Record in a worker's log what it is about to do (e.g. which sheet it parses), so a crash or a
+    time-out can say where it happened. Does nothing outside a worker."""
+    if _in_worker:
+        os.write(2, (STEP_MARK + text.replace("\n", " ") + "\n").encode("utf-8", "replace"))
+
+
+class Stopped(str):
+    """Why a worker was stopped, as text; also `how` (signal or exit), `said` (the first line it
+    wrote that is not a step mark) and `step` (its last step mark)."""
+
+    how: str
+    said: str
+    step: str
+
+    def __new__(cls, text: str, how: str = "", said: str = "", step: str = "") -> Stopped:
+        obj = super().__new__(cls, text)
+        obj.how, obj.said, obj.step = how, said, step
+        return obj
+
 
 @dataclass(frozen=True)
 class Job:
@@ -46,8 +71,10 @@ def _limit_memory(max_bytes: int) -> None:
 def _worker_main(conn: Connection, max_bytes: int, err_path: str = "") -> None:
     # A native parser that aborts writes to fd 2 (with RUST_BACKTRACE, a whole backtrace); keep it
     # off the user's terminal and in a file the parent reads to say why this worker died.
+    global _in_worker
     err_fd = -1
     if err_path:
+        _in_worker = True
         err_fd = os.open(err_path, os.O_WRONLY | os.O_TRUNC)
         sys.stderr.flush()
         os.dup2(err_fd, 2)
@@ -85,7 +112,23 @@ def _context():
     return mp.get_context("spawn")
 
 
-def _crash_reason(exitcode: int | None, err_path: str) -> str:
+def _worker_log(err_path: str) -> tuple[str, str]:
+    """(the first line a worker wrote that is not a step mark, its last step mark)."""
+    said = step = ""
+    try:
+        with open(err_path, "rb") as fh:
+            lines = fh.read(65536).decode("utf-8", "replace").splitlines()
+    except OSError:
+        return said, step
+    for ln in lines:
+        if ln.startswith(STEP_MARK):
+            step = ln[len(STEP_MARK):].strip()
+        elif ln.strip() and not said:
+            said = ln.strip()[:200]
+    return said, step
+
+
+def _crash_reason(exitcode: int | None, err_path: str) -> Stopped:
     """Why a worker died: its signal or exit code and the first line it wrote to stderr."""
     if exitcode is not None and exitcode < 0:
         try:
@@ -94,15 +137,10 @@ def _crash_reason(exitcode: int | None, err_path: str) -> str:
             how = f"signal {-exitcode}"
     else:
         how = f"exit {exitcode if exitcode is not None else '?'}"
-    said = ""
-    try:
-        with open(err_path, "rb") as fh:
-            lines = fh.read(4096).decode("utf-8", "replace").splitlines()
-        said = next((ln.strip() for ln in lines if ln.strip()), "")[:200]
-    except OSError:
-        pass
+    said, step = _worker_log(err_path)
     detail = f"{how}: {said}" if said else how
-    return f"the reader process died while parsing ({detail}); the file is damaged, crafted or too large"
+    return Stopped(f"the reader process died while parsing ({detail}); the file is damaged, crafted or too large",
+                   how, said, step)
 
 
 class _Worker:
@@ -116,9 +154,13 @@ class _Worker:
         self.job: Job | None = None
         self.started = 0.0
 
-    def crash_reason(self) -> str:
+    def crash_reason(self) -> Stopped:
         self.proc.join(timeout=1)
         return _crash_reason(self.proc.exitcode, self.err_path)
+
+    def timeout_reason(self, timeout: float) -> Stopped:
+        said, step = _worker_log(self.err_path)
+        return Stopped(f"reading took longer than {timeout:g} s", "timeout", said, step)
 
     def give(self, job: Job) -> None:
         self.job = job
@@ -149,7 +191,7 @@ def run_jobs(
     *,
     workers: int = 2,
     timeout: float = 120.0,
-    max_bytes: int = 1536 * 1024 * 1024,
+    max_bytes: int = DEFAULT_MEMORY,
     on_done: Callable[[int, int], None] | None = None,
 ) -> dict[str, tuple[str, object]]:
     """Run every job in worker processes. Returns key -> ("ok", result) | ("error", reason).
@@ -189,7 +231,7 @@ def run_jobs(
                     results[w.job.key] = ("crash", w.crash_reason())
                     replace = True
                 elif time.monotonic() - w.started > timeout:
-                    results[w.job.key] = ("timeout", f"reading took longer than {timeout:g} s")
+                    results[w.job.key] = ("timeout", w.timeout_reason(timeout))
                     replace = True
                 else:
                     continue

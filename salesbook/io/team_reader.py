@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from ..core.findings import Finding, make_finding
+from ..core.findings import Bilingual, Finding, make_finding
 from ..core.schema import SheetSchema, match_sheet, normalize_name, team_schemas
 from ..core.table import CheckContext, SheetTable, build_table, find_header_score
-from .precheck import Limits, Verdict, precheck
+from . import markup, ooxml
+from .pool import Stopped, note_step
+from .precheck import DAMAGED, Limits, Verdict, beyond_excel, precheck, too_large
 
 
 @dataclass
@@ -22,17 +23,30 @@ class FileResult:
     label: str
     path: str
     status: str = "accepted"  # accepted | rejected
-    reason: str = ""
+    reason: str = ""  # "中文 / English"
     sha256: str = ""
     rows: int = 0
     tables: list[SheetTable] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
 
 
-def reject(label: str, path: str, code: str, reason: str, sha256: str = "") -> FileResult:
-    res = FileResult(label=label, path=path, status="rejected", reason=reason, sha256=sha256)
-    res.findings.append(make_finding(code, file=label, reason=reason, value=""))
+class Refused(Exception):
+    """The file is refused while it is parsed; the verdict says with which code and why."""
+
+    def __init__(self, verdict: Verdict):
+        super().__init__(str(verdict.reason))
+        self.verdict = verdict
+
+
+def reject(label: str, path: str, code: str, reason: Bilingual, sha256: str = "") -> FileResult:
+    res = FileResult(label=label, path=path, status="rejected", reason=str(reason), sha256=sha256)
+    res.findings.append(make_finding(code, file=label, reason_zh=reason.zh, reason_en=reason.en, value=""))
     return res
+
+
+def _reads(name: str) -> bool:
+    """Sheets salesbook parses: those named like a team or a master sheet; notes sheets are not."""
+    return match_sheet(name) is not None or match_sheet(name, "master") is not None
 
 
 def read_team_file(path: str, label: str, min_date: date, max_date: date | None,
@@ -43,23 +57,32 @@ def read_team_file(path: str, label: str, min_date: date, max_date: date | None,
         with open(p, "rb") as fh:  # read-only, once; parsers get these bytes, never the path
             data = fh.read(limits.max_file_bytes + 1)
     except OSError as exc:
-        return reject(label, path, "file-unreadable", f"cannot open the file ({exc.strerror or exc})")
+        why = exc.strerror or type(exc).__name__
+        return reject(label, path, "file-unreadable", Bilingual(f"无法打开文件（{why}）：请检查文件是否存在、是否有读取权限",
+                                                                f"cannot open the file ({why}): check that it exists and may be read"))
     digest = hashlib.sha256(data).hexdigest()
-    verdict = precheck(p, data, limits)
+    verdict = precheck(p, data, limits, _reads)
     if verdict.rejected:
         return reject(label, path, verdict.code, verdict.reason, digest)
-    ctx = CheckContext(file=label, min_date=min_date, max_date=max_date)
+    ctx = CheckContext(file=label, min_date=min_date, max_date=max_date, max_text=limits.max_text_chars)
     try:
-        sheets = _load_sheets(p, data, verdict)
-    except Exception as exc:  # noqa: BLE001 - any parser failure on untrusted bytes rejects the file
-        name = type(exc).__name__
-        if "Password" in name:
-            return reject(label, path, "file-encrypted", "the workbook is password-protected", digest)
-        return reject(label, path, "file-unreadable", f"the parser could not read it ({name}: {str(exc)[:200]})", digest)
-    res = FileResult(label=label, path=path, sha256=digest, reason=verdict.note)
+        sheets = _load_sheets(p, verdict.data or data, verdict, limits)
+    except Refused as exc:
+        return reject(label, path, exc.verdict.code, exc.verdict.reason, digest)
+    except markup.TableError as exc:
+        return reject(label, path, "file-unsupported", Bilingual(exc.zh, exc.en), digest)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - any parser failure on untrusted bytes (a Rust panic too) rejects the file
+        if "Password" in type(exc).__name__:
+            return reject(label, path, "file-encrypted", Bilingual("工作簿有密码保护", "the workbook is password-protected"), digest)
+        if isinstance(exc, MemoryError):
+            return reject(label, path, "file-unreadable", _out_of_memory(""), digest)
+        return reject(label, path, "file-unreadable", DAMAGED, digest)
+    res = FileResult(label=label, path=path, sha256=digest, reason=str(verdict.note or ""))
     schemas = team_schemas() if scope == "team" else None
     seen: set[str] = set()
-    matched = [(sheet, _schema_for(sheet[0], sheet[1], verdict, p, scope)) for sheet in sheets]
+    matched = [(sheet, _schema_for(sheet[0], sheet[1], verdict.kind, p, scope)) for sheet in sheets]
     names_of: dict[str, list[str]] = {}
     for (sheet_name, *_), schema in matched:
         if schema is not None:
@@ -78,22 +101,54 @@ def read_team_file(path: str, label: str, min_date: date, max_date: date | None,
         res.findings.extend(table.findings)
         table.findings = []
         res.rows += table.rows
-    if schemas is not None and verdict.kind != "csv":
+    single = verdict.kind in _SINGLE_TABLE_KINDS
+    if schemas is not None and not single:
         for schema in schemas:
             if schema.name not in seen:
                 res.findings.append(make_finding("missing-sheet", file=label, sheet=schema.zh))
+    if not res.tables and not any(f.code == "ambiguous-sheet" for f in res.findings):
+        return _no_team_sheet(res, scope, single, [name for name, *_ in sheets])
     if not res.tables:
-        if verdict.kind == "csv":
-            return reject(label, path, "file-unsupported",
-                          "a CSV whose name and header match no sheet (name it e.g. 客户.csv)", digest)
         res.status = "rejected"
-        res.reason = "no sheet of a team workbook was found (客户, 活动, 商机, 合同, …)"
+        res.reason = str(Bilingual("同类工作表不止一个，均未使用", "more than one sheet of a kind; none was used"))
     return res
 
 
-def _schema_for(sheet_name: str, rows: list, verdict: Verdict, p: Path, scope: str) -> SheetSchema | None:
-    if verdict.kind != "csv":
-        return match_sheet(sheet_name, scope)
+_SINGLE_TABLE_KINDS = ("csv", "html", "spreadsheetml")  # an export of one table: matched by file name or header
+
+
+def _no_team_sheet(res: FileResult, scope: str, single: bool, names: list[str]) -> FileResult:
+    schemas = team_schemas() if scope == "team" else [s for s in _all_schemas() if s.scope == scope]
+    expected_zh = "、".join(s.zh for s in schemas[:4]) + ("等" if len(schemas) > 4 else "")
+    expected_en = ", ".join(s.en for s in schemas[:4]) + (", …" if len(schemas) > 4 else "")
+    if single:
+        hint = Bilingual("请按工作表给文件命名（如 客户.csv），或使用团队模板的表头",
+                         "name the file after its sheet (e.g. 客户.csv) or use the team template's headers")
+    else:
+        found = "、".join(names[:5]) or "无"
+        hint = Bilingual(f"文件中的工作表为 {found}；请按团队模板命名工作表（salesbook template team）",
+                         f"its sheets are {', '.join(names[:5]) or 'none'}; name the sheets as in the team template "
+                         "(salesbook template team)")
+    res.status = "rejected"
+    res.reason = str(Bilingual(f"没有可识别的工作表（{expected_zh}）", f"no sheet salesbook knows ({expected_en})"))
+    res.findings = [f for f in res.findings if f.code != "missing-sheet"]
+    res.findings.append(make_finding("no-team-sheet", file=res.label, expected_zh=expected_zh, expected_en=expected_en,
+                                     hint_zh=hint.zh, hint_en=hint.en))
+    return res
+
+
+def _all_schemas() -> list[SheetSchema]:
+    from ..core.schema import load_schemas
+
+    return list(load_schemas().values())
+
+
+def _schema_for(sheet_name: str, rows: list, kind: str, p: Path, scope: str) -> SheetSchema | None:
+    found = match_sheet(sheet_name, scope)
+    if found is not None or kind not in _SINGLE_TABLE_KINDS:
+        return found
+    if scope != "team":
+        return None
     stem = normalize_name(p.stem)
     candidates = sorted(team_schemas(), key=lambda s: -max(len(n) for n in s.names))
     for s in candidates:
@@ -103,19 +158,29 @@ def _schema_for(sheet_name: str, rows: list, verdict: Verdict, p: Path, scope: s
     return best if find_header_score(rows, best) > 0 else None
 
 
-def _load_sheets(p: Path, data: bytes, verdict: Verdict) -> list[tuple[str, list, int, int]]:
-    """(sheet name, rows, row offset, column offset) for every worksheet."""
+def _load_sheets(p: Path, data: bytes, verdict: Verdict, limits: Limits) -> list[tuple[str, list, int, int]]:
+    """(sheet name, rows, row offset, column offset) for every sheet salesbook reads."""
     if verdict.kind == "csv":
-        return [(p.stem, _read_csv(data), 0, 0)]
-    from python_calamine import CalamineWorkbook
+        return [(p.stem, markup.read_csv(data), 0, 0)]
+    if verdict.kind == "html":
+        tables, names = markup.read_html(data, limits.max_cells, limits.max_columns)
+        if len(names) != len(tables):
+            names = [p.stem if len(tables) == 1 else f"{p.stem} ({i + 1})" for i in range(len(tables))]
+        return [(name, rows, 0, 0) for name, rows in zip(names, tables, strict=True)]
+    if verdict.kind == "spreadsheetml":
+        return [(name, rows, 0, 0) for name, rows in markup.read_spreadsheetml(data, limits.max_cells, limits.max_columns)]
+    from python_calamine import CalamineWorkbook, SheetTypeEnum
 
     wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
     out = []
     try:
-        for name in wb.sheet_names:
-            if match_sheet(name) is None and match_sheet(name, "master") is None:
+        for meta in wb.sheets_metadata:
+            name = meta.name
+            if meta.typ != SheetTypeEnum.WorkSheet or not _reads(name):
                 continue  # not ours: never parsed
+            note_step(f"sheet {name}")
             sheet = wb.get_sheet_by_name(name)
+            _check_extent(name, sheet, limits)
             start = sheet.start or (0, 0)
             out.append((name, sheet.to_python(skip_empty_area=True), start[0], start[1]))
     finally:
@@ -123,18 +188,48 @@ def _load_sheets(p: Path, data: bytes, verdict: Verdict) -> list[tuple[str, list
     return out
 
 
-def _read_csv(data: bytes) -> list[list]:
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ValueError("neither UTF-8 nor GB18030 text")
-    sample = text[:4096]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    return [row for row in csv.reader(io.StringIO(text, newline=""), dialect)]
+def _check_extent(name: str, sheet, limits: Limits) -> None:
+    """Refuse a sheet the parser built larger than salesbook reads, before it becomes Python lists."""
+    if sheet.start is None or sheet.end is None:
+        return
+    (r0, c0), (r1, c1) = sheet.start, sheet.end
+    if r1 >= ooxml.EXCEL_MAX_ROWS or c1 >= ooxml.EXCEL_MAX_COLUMNS:
+        raise Refused(beyond_excel(name, ooxml.cell_name(r1, c1)))
+    rows, cols = r1 - r0 + 1, c1 - c0 + 1
+    if cols > limits.max_columns or rows * cols > limits.max_cells:
+        span = f"{ooxml.cell_name(r0, c0)}:{ooxml.cell_name(r1, c1)}"
+        raise Refused(too_large(name, span, rows, cols, limits))
+
+
+def _out_of_memory(step: str) -> Bilingual:
+    where_zh = f"（工作表「{step}」）" if step else ""
+    where_en = f" (sheet '{step}')" if step else ""
+    return Bilingual(f"读取时内存不足{where_zh}：文件内部远比磁盘上大（有远离数据的单元格、文件损坏或被改动）；请在 Excel 中打开，删除多余的单元格，另存为 .xlsx",
+                     f"reading ran out of memory{where_en}: the file is far larger inside than on disk (cells far from the "
+                     "data, or a damaged or altered file); open it in Excel, delete stray cells and save it as .xlsx")
+
+
+def failure_reason(status: str, payload: object) -> Bilingual:
+    """A reader worker's crash, time-out or error as a reason a manager understands (no parser internals)."""
+    text = str(payload)
+    step = payload.step if isinstance(payload, Stopped) else ""
+    sheet = step[len("sheet "):] if step.startswith("sheet ") else ""
+    if status == "timeout":
+        seconds = text.rsplit("than ", 1)[-1].split(" ")[0] if "than " in text else "?"
+        where_zh = f"（停在工作表「{sheet}」）" if sheet else ""
+        where_en = f" (stopped at sheet '{sheet}')" if sheet else ""
+        return Bilingual(f"读取超过 {seconds} 秒，已停止{where_zh}：文件过大或已损坏；请在 Excel 中另存为 .xlsx，或调大设置 reader.timeout_seconds",
+                         f"reading took longer than {seconds} s and was stopped{where_en}: the file is very large or damaged; "
+                         "save it from Excel as .xlsx, or raise the setting reader.timeout_seconds")
+    said = payload.said if isinstance(payload, Stopped) else text
+    if "memory allocation" in said or "out of memory" in said.lower() or "MemoryError" in said:
+        return _out_of_memory(sheet)
+    if status == "error" and not isinstance(payload, Stopped):
+        kind = text.split(":", 1)[0].strip()[:60]
+        return Bilingual(f"salesbook 读取此文件时出错（{kind}），请把文件发给维护人员", f"salesbook failed reading it ({kind}); please "
+                         "send the file to whoever maintains salesbook")
+    where_zh = f"（工作表「{sheet}」）" if sheet else ""
+    where_en = f" (sheet '{sheet}')" if sheet else ""
+    return Bilingual(f"读取程序在解析时意外停止{where_zh}：文件已损坏或被改动；请在 Excel 中打开并另存为 .xlsx",
+                     f"the reader stopped unexpectedly while parsing it{where_en}: the file is damaged or was altered; "
+                     "open it in Excel and save it as .xlsx")

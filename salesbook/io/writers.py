@@ -106,15 +106,30 @@ def csv_column(series: pd.Series, neutralise: bool = True) -> list:
     return [_cell(v) for v in vals]
 
 
+CSV_CHUNK_ROWS = 20_000
+
+
 def write_csv(path: Path, frame: pd.DataFrame, *, neutralise: bool = True) -> Path:
-    """`frame` as CSV, UTF-8 with BOM, CRLF, formula-neutralised text."""
-    buf = io.StringIO(newline="")
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow([str(c) for c in frame.columns])
-    if len(frame):
-        w.writerows(zip(*(csv_column(frame[c], neutralise) for c in frame.columns), strict=True))
-    atomic_write_bytes(path, b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8"))
-    return Path(path)
+    """`frame` as CSV, UTF-8 with BOM, CRLF, formula-neutralised text.
+
+    Streamed a block of rows at a time into a temporary file beside `path`, then renamed onto it:
+    memory holds one block's text, never the whole file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\r\n")
+            w.writerow([str(c) for c in frame.columns])
+            for start in range(0, len(frame), CSV_CHUNK_ROWS):
+                block = frame.iloc[start:start + CSV_CHUNK_ROWS]
+                w.writerows(zip(*(csv_column(block[c], neutralise) for c in frame.columns), strict=True))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
 
 
 def sha256_file(path: Path) -> str:
