@@ -18,7 +18,7 @@ import pandas as pd
 from .core import rules
 from .core.activities import effective_activities
 from .core.dataset import Dataset, combine
-from .core.findings import ERROR, Bilingual, Finding, make_finding, sort_key
+from .core.findings import ERROR, Bilingual, Finding, echo, make_finding, sort_key
 from .core.periods import Period, parse_period
 from .core.settings import Settings, SettingsError, load_settings
 from .core.table import SheetTable
@@ -94,11 +94,12 @@ class Run:
 def team_files(paths: list[Path], skipped: list[tuple[str, Path, Bilingual]] | None = None) -> list[tuple[str, Path]]:
     """(label, path) of every file to read, sorted by label; lock files and hidden files skipped.
 
-    A symbolic link in a folder is read only when it leads to a file inside that folder (then from
-    its real place); one that leads outside, or nowhere, is not followed and goes to `skipped` with
-    the reason, so it is listed as rejected rather than silently left out.
+    A symbolic link in a folder is read only when it leads to a file inside that folder that is not
+    read anyway (then from its real place); one that leads outside, or nowhere, is not followed and
+    goes to `skipped` with the reason, so it is listed as rejected rather than silently left out.
     """
     out: list[tuple[str, Path]] = []
+    links: list[tuple[str, Path]] = []
     for base in paths:
         base = Path(base)
         if base.is_dir():
@@ -119,16 +120,21 @@ def team_files(paths: list[Path], skipped: list[tuple[str, Path, Bilingual]] | N
                     label = p.relative_to(base).as_posix()
                     if p.is_symlink():
                         real = p.resolve()
-                        if not (_inside(real, root_real) and real.is_file()):
-                            if skipped is not None:
-                                skipped.append((label, p, _outside_link(p)))
-                            continue
-                        p = real
+                        if _inside(real, root_real) and real.is_file():
+                            links.append((label, real))
+                        elif skipped is not None:
+                            skipped.append((label, p, _outside_link(p)))
+                        continue
                     out.append((label, p))
         elif base.exists():
             out.append((base.name, base))
         else:
             raise NothingToRead(f"{base} does not exist. Give a team folder or workbook that exists.")
+    read = {p.resolve() for _, p in out} if links else set()
+    for label, real in sorted(links):  # a link to a file read anyway would read it twice
+        if real not in read:
+            out.append((label, real))
+            read.add(real)
     labels = Counter(label for label, _ in out)
     if any(n > 1 for n in labels.values()):  # two arguments with the same file name: keep them apart
         out = [(str(p), p) for _, p in out]
@@ -339,7 +345,7 @@ def _fill_rep_ids(findings: list[Finding], ds: Dataset) -> list[Finding]:
         if not f.rep_id and f.row:
             rep = rep_of.get((f.file, f.sheet, f.row))
             if rep:
-                f = dataclasses.replace(f, rep_id=rep)
+                f = dataclasses.replace(f, rep_id=echo(rep))  # a value from a file: cut like any echo
         out.append(f)
     return out
 

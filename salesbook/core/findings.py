@@ -154,7 +154,7 @@ def make_finding(
         code=code,
         message=message,
         value=value,
-        rep_id=rep_id or "",
+        rep_id=echo(rep_id),
     )
 
 

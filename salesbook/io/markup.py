@@ -82,8 +82,8 @@ def read_csv(data: bytes) -> list[list[str]]:
 def _check_size(rows: int, cols: int, max_cells: int, max_columns: int, what_zh: str, what_en: str) -> None:
     if cols > max_columns or rows * cols > max_cells:
         raise TableError(f"{what_zh}有 {rows} 行 × {cols} 列，超过可读取的范围（最多 {max_columns} 列、{max_cells} 个单元格）",
-                         f"{what_en} has {rows} rows × {cols} columns, more than salesbook reads "
-                         f"(at most {max_columns} columns, {max_cells} cells)")
+                         f"{what_en} has {rows:,} rows × {cols:,} columns, more than salesbook reads "
+                         f"(at most {max_columns:,} columns, {max_cells:,} cells)")
 
 
 # --- HTML --------------------------------------------------------------------------------------

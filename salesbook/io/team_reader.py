@@ -66,7 +66,7 @@ def read_team_file(path: str, label: str, min_date: date, max_date: date | None,
         return reject(label, path, verdict.code, verdict.reason, digest)
     ctx = CheckContext(file=label, min_date=min_date, max_date=max_date, max_text=limits.max_text_chars)
     try:
-        sheets = _load_sheets(p, verdict.data or data, verdict, limits)
+        sheets, names = _load_sheets(p, verdict.data or data, verdict, limits)
     except Refused as exc:
         return reject(label, path, exc.verdict.code, exc.verdict.reason, digest)
     except markup.TableError as exc:
@@ -107,7 +107,7 @@ def read_team_file(path: str, label: str, min_date: date, max_date: date | None,
             if schema.name not in seen:
                 res.findings.append(make_finding("missing-sheet", file=label, sheet=schema.zh))
     if not res.tables and not any(f.code == "ambiguous-sheet" for f in res.findings):
-        return _no_team_sheet(res, scope, single, [name for name, *_ in sheets])
+        return _no_team_sheet(res, scope, single, names)
     if not res.tables:
         res.status = "rejected"
         res.reason = str(Bilingual("同类工作表不止一个，均未使用", "more than one sheet of a kind; none was used"))
@@ -158,22 +158,26 @@ def _schema_for(sheet_name: str, rows: list, kind: str, p: Path, scope: str) -> 
     return best if find_header_score(rows, best) > 0 else None
 
 
-def _load_sheets(p: Path, data: bytes, verdict: Verdict, limits: Limits) -> list[tuple[str, list, int, int]]:
-    """(sheet name, rows, row offset, column offset) for every sheet salesbook reads."""
+def _load_sheets(p: Path, data: bytes, verdict: Verdict,
+                 limits: Limits) -> tuple[list[tuple[str, list, int, int]], list[str]]:
+    """(sheet name, rows, row offset, column offset) for every sheet salesbook reads; and the names of
+    all the file's sheets."""
     if verdict.kind == "csv":
-        return [(p.stem, markup.read_csv(data), 0, 0)]
+        return [(p.stem, markup.read_csv(data), 0, 0)], [p.stem]
     if verdict.kind == "html":
         tables, names = markup.read_html(data, limits.max_cells, limits.max_columns)
         if len(names) != len(tables):
             names = [p.stem if len(tables) == 1 else f"{p.stem} ({i + 1})" for i in range(len(tables))]
-        return [(name, rows, 0, 0) for name, rows in zip(names, tables, strict=True)]
+        return [(name, rows, 0, 0) for name, rows in zip(names, tables, strict=True)], names
     if verdict.kind == "spreadsheetml":
-        return [(name, rows, 0, 0) for name, rows in markup.read_spreadsheetml(data, limits.max_cells, limits.max_columns)]
+        sheets = markup.read_spreadsheetml(data, limits.max_cells, limits.max_columns)
+        return [(name, rows, 0, 0) for name, rows in sheets], [name for name, _ in sheets]
     from python_calamine import CalamineWorkbook, SheetTypeEnum
 
     wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
     out = []
     try:
+        names = list(wb.sheet_names)
         for meta in wb.sheets_metadata:
             name = meta.name
             if meta.typ != SheetTypeEnum.WorkSheet or not _reads(name):
@@ -185,7 +189,7 @@ def _load_sheets(p: Path, data: bytes, verdict: Verdict, limits: Limits) -> list
             out.append((name, sheet.to_python(skip_empty_area=True), start[0], start[1]))
     finally:
         wb.close()
-    return out
+    return out, names
 
 
 def _check_extent(name: str, sheet, limits: Limits) -> None:

@@ -106,7 +106,7 @@ def csv_column(series: pd.Series, neutralise: bool = True) -> list:
     return [_cell(v) for v in vals]
 
 
-CSV_CHUNK_ROWS = 20_000
+CSV_CHUNK_ROWS = 5_000  # rows of text held at a time
 
 
 def write_csv(path: Path, frame: pd.DataFrame, *, neutralise: bool = True) -> Path:
