@@ -115,10 +115,25 @@ def test_xlsb_and_xls_are_read_by_their_content_whatever_their_name(team):
     assert [f for f in run.findings if f.severity == "error" and f.code != "duplicate-key"] == []
 
 
+def test_opendocument_spreadsheets_are_read_also_under_another_name(team):
+    """An .ods (as LibreOffice or WPS saves it), also one named .xlsx, is read; an OpenDocument text is not
+    taken for a spreadsheet."""
+    rw.ods(team / "libre.ods", {"客户": [rw.HEADERS, rw.ROWS[0]]})
+    rw.ods(team / "libre_named.xlsx", {"Customers": [rw.HEADERS, rw.ROWS[1]]})
+    rw.ods(team / "letter.ods", {"客户": [rw.HEADERS]})
+    rw.rewrite_zip(team / "letter.ods", lambda n, d: (n, b"application/vnd.oasis.opendocument.text" if n == "mimetype"
+                                                      else d))
+    run, files = _run(team)
+    assert {k: (f.status, f.rows) for k, f in files.items()} == {
+        "libre.ods": ("accepted", 1), "libre_named.xlsx": ("accepted", 1), "letter.ods": ("rejected", 0)}
+    assert _customers(run) == rw.CUSTOMERS and "OpenDocument" in files["letter.ods"].reason
+
+
 def test_html_and_spreadsheetml_exports_named_xls_are_read(team):
-    """What web and ERP systems export as "Excel": an HTML table (by file name, or Excel's own sheet
-    name in a GBK page inside a layout table) and SpreadsheetML 2003 (by sheet name, or by file name)."""
-    rw.html_table(team / "客户列表.xls", [rw.HEADERS, rw.ROWS[0]])
+    """What web and ERP systems export as "Excel": an HTML table inside a layout table (found by its
+    header), one in a GBK page named by Excel's own sheet name, and SpreadsheetML 2003 (by sheet name,
+    or by file name when it has one sheet)."""
+    rw.html_table(team / "客户列表.xls", [rw.HEADERS, rw.ROWS[0]], layout=True)
     rw.html_table(team / "export.xls", [rw.HEADERS, rw.ROWS[1]], excel_name="客户", encoding="gbk", layout=True)
     rw.spreadsheetml(team / "erp.xls", {"客户": [rw.HEADERS, ["C003", "广州测试", "王五", "13712345678", "S001",
                                                              date(2026, 11, 7)]]})

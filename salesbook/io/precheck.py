@@ -22,6 +22,7 @@ from pathlib import Path
 import msoffcrypto
 
 from ..core.findings import Bilingual
+from ..core.table import MAX_TEXT_CHARS
 from . import biff, markup, ooxml
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -45,7 +46,7 @@ class Limits:
     max_cells: int = 4_000_000  # a read sheet's extent: rows × columns of the block the parser builds
     max_declared_cells: int = 8_000_000  # an .xls sheet's declared range: the parser reserves 32 bytes a cell
     max_columns: int = 1_000
-    max_text_chars: int = 4_000  # one cell's text; longer is a finding (and never copied per cell)
+    max_text_chars: int = MAX_TEXT_CHARS  # one cell's text; longer is a finding (and never copied per cell)
     timeout_seconds: float = 120.0
     worker_memory_bytes: int = 768 * 1024 * 1024
 
@@ -229,7 +230,10 @@ def _check_zip(data: bytes, limits: Limits, reads: Callable[[str], bool]) -> Ver
                            "attack): ask the sender for a copy saved normally from Excel")
         pkg = ooxml.Package(zf)
         if pkg.info("mimetype") is not None and pkg.info("content.xml") is not None:
-            return Verdict(kind="ods")
+            if (pkg.read("mimetype") or b"").strip().startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+                return Verdict(kind="ods")
+            return _no("file-unsupported", "这是 OpenDocument 文档，但不是电子表格（例如文字文档）",
+                       "an OpenDocument file that is not a spreadsheet (a text document, for instance)")
         workbook = pkg.workbook_part()
         if workbook is None:
             if pkg.info("EncryptionInfo") is not None:

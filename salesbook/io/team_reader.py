@@ -82,7 +82,8 @@ def read_team_file(path: str, label: str, min_date: date, max_date: date | None,
     res = FileResult(label=label, path=path, sha256=digest, reason=str(verdict.note or ""))
     schemas = team_schemas() if scope == "team" else None
     seen: set[str] = set()
-    matched = [(sheet, _schema_for(sheet[0], sheet[1], verdict.kind, p, scope)) for sheet in sheets]
+    alone = len(sheets) == 1
+    matched = [(sheet, _schema_for(sheet[0], sheet[1], verdict.kind, p, scope, alone)) for sheet in sheets]
     names_of: dict[str, list[str]] = {}
     for (sheet_name, *_), schema in matched:
         if schema is not None:
@@ -143,17 +144,20 @@ def _all_schemas() -> list[SheetSchema]:
     return list(load_schemas().values())
 
 
-def _schema_for(sheet_name: str, rows: list, kind: str, p: Path, scope: str) -> SheetSchema | None:
+def _schema_for(sheet_name: str, rows: list, kind: str, p: Path, scope: str, alone: bool) -> SheetSchema | None:
+    """A sheet's schema by its name; a CSV's or an export's table (which has no telling name) by the
+    file's name when it is the file's only table, else by its header row."""
     found = match_sheet(sheet_name, scope)
-    if found is not None or kind not in _SINGLE_TABLE_KINDS:
+    if found is not None or kind not in _SINGLE_TABLE_KINDS or scope != "team":
         return found
-    if scope != "team":
-        return None
-    stem = normalize_name(p.stem)
+    if kind == "spreadsheetml" and not alone:
+        return None  # a workbook of named sheets: its other sheets are not ours
     candidates = sorted(team_schemas(), key=lambda s: -max(len(n) for n in s.names))
-    for s in candidates:
-        if any(n and n in stem for n in s.names):
-            return s
+    if alone:
+        stem = normalize_name(p.stem)
+        for s in candidates:
+            if any(n and n in stem for n in s.names):
+                return s
     best = max(candidates, key=lambda s: find_header_score(rows, s))
     return best if find_header_score(rows, best) > 0 else None
 
