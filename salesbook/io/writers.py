@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .atomic import TEMP_PREFIX, atomic_write_bytes, publish
+from .atomic import TEMP_PREFIX, atomic_output, atomic_write_bytes, publish
 
 __all__ = ["atomic_write_bytes", "csv_bytes", "needs_neutralising", "neutralize", "write_csv", "write_xlsx",
            "xlsx_text"]
@@ -116,19 +116,12 @@ def write_csv(path: Path, frame: pd.DataFrame, *, neutralise: bool = True) -> Pa
     memory holds one block's text, never the whole file.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
-            w = csv.writer(fh, lineterminator="\r\n")
-            w.writerow([str(c) for c in frame.columns])
-            for start in range(0, len(frame), CSV_CHUNK_ROWS):
-                block = frame.iloc[start:start + CSV_CHUNK_ROWS]
-                w.writerows(zip(*(csv_column(block[c], neutralise) for c in frame.columns), strict=True))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(path) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\r\n")
+        w.writerow([str(c) for c in frame.columns])
+        for start in range(0, len(frame), CSV_CHUNK_ROWS):
+            block = frame.iloc[start:start + CSV_CHUNK_ROWS]
+            w.writerows(zip(*(csv_column(block[c], neutralise) for c in frame.columns), strict=True))
     return path
 
 
