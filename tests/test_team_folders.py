@@ -83,11 +83,13 @@ def test_an_output_folder_inside_the_team_folder_is_refused_by_the_cli(team, mas
 
 
 def _workspace(root: Path, **settings: str) -> Path:
-    from salesbook.cli import _settings_rows, init_workspace
+    from salesbook.cli import init_workspace
+    from salesbook.core.settings import default_rows
 
+    values = {"period": "2026-11", **settings}
     book = init_workspace(root, roster_rows=[["S001", "王芳", "E1001", "华东一组", "华东", "李强", "在职"]],
                           targets_rows=[["S001", "2026-11", 100000, 10, 80000, 2, 20]],
-                          settings_rows=_settings_rows(period="2026-11", **settings))
+                          settings_rows=[(k, values.get(k, v), n) for k, v, n in default_rows()])
     rw.customers_xlsx(root / "team" / "a.xlsx")
     return book
 

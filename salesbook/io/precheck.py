@@ -1,7 +1,7 @@
 """Checks a file before any parser sees it: its kind by content (whatever the extension), encryption
 (Excel's built-in default password is opened as Excel opens it), zip bombs, XML entities, and the
-size of the sheets that will be read. Cheap, and safe to run in the parent process (no workbook
-parser involved).
+size of the sheets that will be read. Cheap, and no worksheet parser is involved; it runs in the
+reader's worker all the same (decrypting and measuring use memory on the file's behalf).
 
 Size guards follow what the parser allocates: for an .xlsx, the cells of the sheets salesbook
 reads (not their declared <dimension>, which counts formatting, and not notes sheets beside them);

@@ -57,11 +57,12 @@ def read_team_file(path: str, label: str, min_date: date, max_date: date | None,
         with open(p, "rb") as fh:  # read-only, once; parsers get these bytes, never the path
             data = fh.read(limits.max_file_bytes + 1)
     except OSError as exc:
-        why = exc.strerror or type(exc).__name__
-        return reject(label, path, "file-unreadable", Bilingual(f"无法打开文件（{why}）：请检查文件是否存在、是否有读取权限",
-                                                                f"cannot open the file ({why}): check that it exists and may be read"))
+        return reject(label, path, "file-unreadable", _cannot_open(exc))
     digest = hashlib.sha256(data).hexdigest()
-    verdict = precheck(p, data, limits, _reads)
+    try:
+        verdict = precheck(p, data, limits, _reads)
+    except (ValueError, LookupError, OSError, EOFError, RuntimeError, MemoryError):
+        verdict = Verdict(code="file-unreadable", reason=DAMAGED)  # an odd container the checks did not foresee
     if verdict.rejected:
         return reject(label, path, verdict.code, verdict.reason, digest)
     ctx = CheckContext(file=label, min_date=min_date, max_date=max_date, max_text=limits.max_text_chars)
@@ -115,7 +116,19 @@ def read_team_file(path: str, label: str, min_date: date, max_date: date | None,
     return res
 
 
-_SINGLE_TABLE_KINDS = ("csv", "html", "spreadsheetml")  # an export of one table: matched by file name or header
+_SINGLE_TABLE_KINDS = ("csv", "html", "spreadsheetml")
+
+
+def _cannot_open(exc: OSError) -> Bilingual:
+    import errno
+
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return Bilingual("没有读取此文件的权限：请检查文件权限或是否被其他程序锁定",
+                         "no permission to read the file: check its permissions or whether another program locks it")
+    if exc.errno == errno.ENOENT:
+        return Bilingual("文件在读取前已被移走或删除", "the file was moved or deleted before it could be read")
+    return Bilingual("无法打开文件：请检查文件是否完好、磁盘是否可用",
+                     f"cannot open the file ({exc.strerror or type(exc).__name__}): check the file and the disk")  # an export of one table: matched by file name or header
 
 
 def _no_team_sheet(res: FileResult, scope: str, single: bool, names: list[str]) -> FileResult:
