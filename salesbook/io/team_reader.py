@@ -27,6 +27,7 @@ class FileResult:
     rows: int = 0
     tables: list[SheetTable] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    sheets: list[str] = field(default_factory=list)  # the sheets read, in the order they stand in the file
 
 
 def reject(label: str, path: str, code: str, reason: str, sha256: str = "") -> FileResult:
@@ -56,7 +57,7 @@ def read_team_file(path: str, label: str, min_date: date, max_date: date | None,
         if "Password" in name:
             return reject(label, path, "file-encrypted", "the workbook is password-protected", digest)
         return reject(label, path, "file-unreadable", f"the parser could not read it ({name}: {str(exc)[:200]})", digest)
-    res = FileResult(label=label, path=path, sha256=digest, reason=verdict.note)
+    res = FileResult(label=label, path=path, sha256=digest, reason=verdict.note, sheets=[s[0] for s in sheets])
     schemas = team_schemas() if scope == "team" else None
     seen: set[str] = set()
     matched = [(sheet, _schema_for(sheet[0], sheet[1], verdict, p, scope)) for sheet in sheets]
@@ -87,7 +88,8 @@ def read_team_file(path: str, label: str, min_date: date, max_date: date | None,
             return reject(label, path, "file-unsupported",
                           "a CSV whose name and header match no sheet (name it e.g. 客户.csv)", digest)
         res.status = "rejected"
-        res.reason = "no sheet of a team workbook was found (客户, 活动, 商机, 合同, …)"
+        res.reason = ("no sheet of a team workbook was found (客户, 活动, 商机, 合同, …)" if scope == "team"
+                      else "no sheet of the master workbook was found (设置, 花名册, 目标)")
     return res
 
 
