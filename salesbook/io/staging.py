@@ -69,7 +69,17 @@ def check_output_file(target: Path, option: str = "OUT") -> Path:
     target = Path(target)
     if target.is_dir():
         raise OutputPathError(f"{option} {target} is a folder; give the file to write, e.g. {target / 'x.xlsx'}.")
-    check_output_folder(target.parent, option=f"{option} {target}: its folder")
+    folder = target.parent
+    check_output_folder(folder, option=f"{option} {target}: its folder")
+    try:  # can a file be written there? Found out now with a probe, before any work
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".salesbook-probe-", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        from ..errors import os_error_hint
+
+        raise OutputPathError(f"{option} {target}: no file can be written in {folder} ({os_error_hint(exc)}).") from None
     return target
 
 
