@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/salesbook demo demo-workspace
+	$(VENV)/bin/salesbook demo --force demo-workspace
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check salesbook tests scripts

@@ -8,6 +8,7 @@ the message shown to the user.
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +19,9 @@ from .core.periods import parse_period
 from .core.schema import master_schemas, normalize_name
 from .core.scoring import dec
 from .core.settings import SettingsError
+from .documents.env import HTML_TEMPLATE, WORD_TEMPLATE, check_template_file
 from .io.book import Book, ChartSpec, SheetData
+from .io.staging import OutputFolder, check_output_folder, deferred_interrupt
 from .io.writers import MONEY_COLUMNS, PCT_COLUMNS, SEVERITY_COLOURS
 from .outputs import files_frame, findings_frame
 from .pipeline import (
@@ -27,7 +30,7 @@ from .pipeline import (
     Master,
     MasterError,
     Run,
-    check_output_folder,
+    check_outside_team,
     master_from_sheets,
 )
 
@@ -51,18 +54,35 @@ class ActionError(Exception):
 
 
 def _master(book: Book) -> Master:
+    book.progress().phase("reading the master workbook")
     sheets = {}
     wanted = {n for s in master_schemas() for n in s.names}
-    for name in book.sheet_names():
+    names = book.sheet_names()
+    for name in names:
         if normalize_name(name) in wanted:
             sheets[name] = book.read(name)
-    return master_from_sheets(sheets, book.fullname)
+    return master_from_sheets(sheets, book.fullname, sheet_names=names)
+
+
+FOLDER_SETTINGS = {"team_folder": "team", "output_folder": "out"}
 
 
 def _folder(book: Book, master: Master, key: str) -> Path:
-    value = str(master.settings[key]).strip() or {"team_folder": "team", "output_folder": "out"}[key]
+    value = str(master.settings[key]).strip() or FOLDER_SETTINGS[key]
     p = Path(value)
-    return p if p.is_absolute() else book.folder / p
+    p = p if p.is_absolute() else book.folder / p
+    if key == "output_folder":  # refused before any work: a file where the output folder belongs
+        check_output_folder(p, option=f"设置 Settings '{key}'")
+    return p
+
+
+def _save_with(book: Book, staged: OutputFolder | None = None) -> None:
+    """Save the workbook and move the staged output files into place as one step a Ctrl-C waits for."""
+    book.progress().phase("saving the workbook")
+    with deferred_interrupt(f"{book.fullname.name}" + (f" and {staged.target}" if staged else "")):
+        book.save()
+        if staged is not None:
+            staged.commit()
 
 
 def _folders(book: Book, master: Master, *, output: bool = True) -> tuple[Path, Path, list[str]]:
@@ -71,7 +91,7 @@ def _folders(book: Book, master: Master, *, output: bool = True) -> tuple[Path, 
     as team files on the next run)."""
     team, out = _folder(book, master, "team_folder"), _folder(book, master, "output_folder")
     if output:
-        check_output_folder(out, [team])
+        check_outside_team(out, [team])
     home = Path(book.folder).resolve()
     notes = []
     for key, path in (("team_folder", team), ("output_folder", out))[: 2 if output else 1]:
@@ -137,27 +157,28 @@ def _findings_sheets(run: Run) -> list[SheetData]:
 
 def _summary(run: Run) -> str:
     sev = Counter(f.severity for f in run.findings)
-    ok = sum(1 for f in run.files if f.status == "accepted")
-    return (f"{ok} 个文件已读取，{len(run.files) - ok} 个被拒绝；错误 {sev.get('error', 0)}，警告 {sev.get('warning', 0)}。\n"
-            f"{ok} files read, {len(run.files) - ok} rejected; {sev.get('error', 0)} errors, "
-            f"{sev.get('warning', 0)} warnings.")
+    status = Counter(f.status for f in run.files)
+    ok, rejected = status.get("accepted", 0), status.get("rejected", 0)
+    text = (f"{ok} 个文件已读取，{rejected} 个被拒绝；错误 {sev.get('error', 0)}，警告 {sev.get('warning', 0)}。\n"
+            f"{ok} files read, {rejected} rejected; {sev.get('error', 0)} errors, {sev.get('warning', 0)} warnings.")
+    for f in run.files:
+        if f.status == "skipped":
+            text += f"\n{f.label}: {f.reason}"
+    return text
 
 
 def validate(book: Book) -> str:
     """校验 Validate: check every team file; findings and file status into the workbook."""
     from .pipeline import validate as run_validate
 
-    book.status("salesbook: reading the master workbook …")
     master = _master(book)
     period = str(master.settings["period"]).strip() or None
     as_of = _period(master)[1] if period else None
     team, _out, notes = _folders(book, master, output=False)
-    book.status(f"salesbook: validating {team} …")
-    run = run_validate([team], master=master, period=period, as_of=as_of,
-                       progress=lambda d, t: book.status(f"salesbook: read {d}/{t} files"))
+    run = run_validate([team], master=master, period=period, as_of=as_of, progress=book.progress())
     for sheet in _findings_sheets(run):
         book.write(sheet)
-    book.save()
+    _save_with(book)
     return _with_notes("校验完成 / Validation done.\n" + _summary(run), notes)
 
 
@@ -194,40 +215,54 @@ def _pct(v: object) -> float | None:
     return None if v is None or (isinstance(v, float) and v != v) else round(float(v) * 100, 1)
 
 
-def _consolidate(book: Book) -> tuple[Consolidation, Master, Path, list[str]]:
+def _staged(book: Book, master: Master, sub: str) -> OutputFolder:
+    """The action's output folder (out/<sub>), checked now and written all at once at the end."""
+    return OutputFolder(_folder(book, master, "output_folder") / sub, option="设置 Settings 'output_folder'")
+
+
+@contextmanager
+def _untouched_if_interrupted(staged: OutputFolder):
+    """A Ctrl-C before the writing began: say that the output folder was left as it was."""
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        exc.add_note(staged.untouched_note)
+        raise
+
+
+def _consolidate(book: Book, sub: str) -> tuple[Consolidation, Master, OutputFolder, list[str]]:
     from .pipeline import consolidate as run_consolidate
 
-    book.status("salesbook: reading the master workbook …")
     master = _master(book)
     period, as_of = _period(master)
-    team, out, notes = _folders(book, master)
-    book.status(f"salesbook: consolidating {team} for {period} …")
-    c = run_consolidate(team, master=master, period=period, as_of=as_of,
-                        progress=lambda d, t: book.status(f"salesbook: read {d}/{t} files"))
-    return c, master, out, notes
+    team, _out, notes = _folders(book, master)
+    staged = _staged(book, master, sub)
+    with _untouched_if_interrupted(staged):
+        c = run_consolidate(team, master=master, period=period, as_of=as_of, progress=book.progress())
+    return c, master, staged, notes
 
 
 def consolidate(book: Book) -> str:
     """汇总考核 Consolidate & score: grades, pipeline, scorecards, evidence and the dashboard."""
     from .exports import commissions_frame, write_consolidation
 
-    c, _master_, out, notes = _consolidate(book)
-    book.status("salesbook: writing results …")
-    write_consolidation(c, out / "consolidation")
-    for sheet in _findings_sheets(c.run):
-        book.write(sheet)
-    book.write(frame_sheet(SHEETS["customer_grades"], c.run.grades))
-    book.write(frame_sheet(SHEETS["pipeline"], c.run.pipeline))
-    book.write(frame_sheet(SHEETS["scorecards"], c.scorecards))
-    book.write(frame_sheet(SHEETS["evidence"], c.evidence))
-    book.write(frame_sheet(SHEETS["commissions"], commissions_frame(c)))
-    _dashboard(book, c)
-    book.save()
+    c, _master_, staged, notes = _consolidate(book, "consolidation")
+    with staged as tmp:
+        write_consolidation(c, tmp, progress=book.progress())
+        for sheet in _findings_sheets(c.run):
+            book.write(sheet)
+        book.write(frame_sheet(SHEETS["customer_grades"], c.run.grades))
+        book.write(frame_sheet(SHEETS["pipeline"], c.run.pipeline))
+        book.write(frame_sheet(SHEETS["scorecards"], c.scorecards))
+        book.write(frame_sheet(SHEETS["evidence"], c.evidence))
+        book.write(frame_sheet(SHEETS["commissions"], commissions_frame(c)))
+        _dashboard(book, c)
+        _save_with(book, staged)
     ratings = Counter(c.scorecards["rating"])
     return _with_notes("汇总考核完成 / Consolidation done.\n" + _summary(c.run) + "\n"
                        + f"{len(c.scorecards)} scorecards: " + ", ".join(f"{k} {ratings.get(k, 0)}" for k in "SABCD")
                        + f"\n{_commission_total(c)}"
-                       + f"\n{out / 'consolidation'}", notes)
+                       + f"\n{staged.target}", notes)
 
 
 def _commission_total(c: Consolidation) -> str:
@@ -241,11 +276,13 @@ def export_hr(book: Book) -> str:
     """导出人事 Export for HR: the period's scorecards for payroll, with a manifest."""
     from .exports import commissions_frame, write_hr_export
 
-    c, _master_, out, notes = _consolidate(book)
-    paths = write_hr_export(c, out / "hr")
-    book.write(frame_sheet(SHEETS["scorecards"], c.scorecards))
-    book.write(frame_sheet(SHEETS["commissions"], commissions_frame(c)))
-    book.save()
+    c, _master_, staged, notes = _consolidate(book, "hr")
+    with staged as tmp:
+        paths = write_hr_export(c, tmp, progress=book.progress())
+        book.write(frame_sheet(SHEETS["scorecards"], c.scorecards))
+        book.write(frame_sheet(SHEETS["commissions"], commissions_frame(c)))
+        _save_with(book, staged)
+    paths = [staged.target / p.relative_to(tmp) for p in paths]
     return _with_notes(f"人事导出完成 / HR export written: {len(c.scorecards)} scorecards.\n"
                        + "\n".join(str(p) for p in paths), notes)
 
@@ -255,64 +292,85 @@ def contracts(book: Book) -> str:
     from .documents.from_run import write_contracts
     from .pipeline import validate as run_validate
 
-    book.status("salesbook: reading the master workbook …")
     master = _master(book)
-    team, out, notes = _folders(book, master)
-    run = run_validate([team], master=master, progress=lambda d, t: book.status(f"salesbook: read {d}/{t} files"))
-    out = out / "contracts"
+    team, _out, folder_notes = _folders(book, master)
+    staged = _staged(book, master, "contracts")
+    out = staged.target
     template = book.folder / "templates" / f"contract_{master.settings['contract_language'] or 'zh'}.docx"
-    book.status(f"salesbook: writing contracts to {out} …")
-    docs, skipped = write_contracts(run, master.settings, out, template=template if template.exists() else None)
-    drafts = sum(1 for d in docs if d.is_draft)
-    msg = (f"合同已生成 {len(docs)} 份（草稿 {drafts} 份） / {len(docs)} contracts written ({drafts} drafts).\n{out}")
-    if skipped:
-        msg += "\n" + "\n".join(skipped[:10])
-    return _with_notes(msg, notes)
+    template = check_template_file(template, WORD_TEMPLATE, "templates/") if template.exists() else None
+    with _untouched_if_interrupted(staged):
+        run = run_validate([team], master=master, progress=book.progress())
+    with staged as tmp:
+        docs, notes = write_contracts(run, master.settings, tmp, template=template, progress=book.progress())
+    marks = Counter(d.mark for d in docs)
+    msg = (f"合同已生成 {len(docs)} 份（草稿 {marks['draft']} 份，已终止 {marks['terminated']} 份） / "
+           f"{len(docs)} contracts written ({marks['draft']} drafts, {marks['terminated']} terminated).\n{out}")
+    if notes:
+        msg += "\n" + "\n".join(notes[:10])
+    return _with_notes(msg, folder_notes)
 
 
 def reports(book: Book) -> str:
     """生成报告 Reports: the period's report per rep and per team (HTML and xlsx)."""
     from .documents.from_run import write_reports
 
-    c, _master_, out, notes = _consolidate(book)
     template = book.folder / "templates" / "report.html.j2"
-    paths = write_reports(c, out / "reports", template=template if template.exists() else None)
-    return _with_notes(f"报告已生成 {len(paths) - 1} 份 / {len(paths) - 1} reports written.\n{out / 'reports'}", notes)
+    template = check_template_file(template, HTML_TEMPLATE, "templates/") if template.exists() else None
+    c, master, staged, notes = _consolidate(book, "reports")
+    with staged as tmp:
+        paths = write_reports(c, tmp, template=template, progress=book.progress())
+    return _with_notes(f"报告已生成 {len(paths) - 1} 份 / {len(paths) - 1} reports written.\n{staged.target}", notes)
 
 
 def statements(book: Book) -> str:
     """考核确认单 Statements: one page per rep for the period, HTML and PDF, for signing."""
     from .documents.statements import write_statements
 
-    c, master, out, notes = _consolidate(book)
     template = book.folder / "templates" / "statement.html.j2"
-    book.status("salesbook: writing the appraisal statements …")
-    written = write_statements(c, master.settings, out / "statements",
-                               template=template if template.exists() else None)
+    template = check_template_file(template, HTML_TEMPLATE, "templates/") if template.exists() else None
+    c, master, staged, notes = _consolidate(book, "statements")
+    with staged as tmp:
+        book.progress().phase("writing statements")
+        written = write_statements(c, master.settings, tmp, template=template)
+    written.out = staged.target  # the message names where they are now
     return _with_notes(written.message(), notes)
 
 
 ACTIONS = {"validate": validate, "consolidate": consolidate, "contracts": contracts, "reports": reports,
            "export-hr": export_hr, "statements": statements}
+ALIASES = {"report": "reports"}  # the CLI command is `report`; both names run the same action
 
 
 def run_action(name: str, book: Book) -> str:
-    """Run action `name` on `book`; returns the message for the user."""
+    """Run action `name` on `book`; returns the message for the user.
+
+    Interrupted (Ctrl-C) before it saved, the workbook is left as it was and the exception says so.
+    """
+    name = ALIASES.get(name, name)
     if name not in ACTIONS:
-        raise ActionError(f"Unknown action {name!r}; choose one of: {', '.join(sorted(ACTIONS))}.")
-    return ACTIONS[name](book)
+        raise ActionError(f"Unknown action {name!r}; choose one of: {', '.join(sorted([*ACTIONS, *ALIASES]))}.")
+    progress = book.progress()
+    try:
+        return ACTIONS[name](book)
+    except KeyboardInterrupt as exc:
+        if not any("written in full" in n for n in getattr(exc, "__notes__", [])):
+            exc.add_note(f"{book.fullname.name} is unchanged.")
+        raise
+    finally:
+        progress.close()
 
 
 def _expected_errors() -> tuple[type[Exception], ...]:
     from .core.periods import PeriodError
     from .documents.env import DocumentError
     from .io.book import BookError, WorkbookLocked
+    from .io.staging import OutputPathError
     from .pipeline import NothingToRead
 
     return (ActionError, MasterError, SettingsError, PeriodError, NothingToRead, DocumentError, BookError,
-            WorkbookLocked, FolderError)
+            WorkbookLocked, OutputPathError, FolderError)
 
 
-EXPECTED_ERRORS = _expected_errors()
+EXPECTED_ERRORS = _expected_errors()  # errors.describe() is the full list (OSError and library errors too)
 
-__all__ = ["ACTIONS", "EXPECTED_ERRORS", "ActionError", "MasterError", "run_action"]
+__all__ = ["ACTIONS", "ALIASES", "EXPECTED_ERRORS", "ActionError", "MasterError", "run_action"]

@@ -1,7 +1,19 @@
-"""The `salesbook` command: parses arguments, calls the library, turns its errors into messages."""
+"""The `salesbook` command: checks the arguments, calls the library, turns every failure into a sentence.
+
+Structure, for whoever adds a command:
+- `@command(...)` (below) registers a command on `main` with a short help line that fits the
+  command list, an example and the exit codes in its --help.
+- The `check_*` helpers refuse bad arguments before any work (an output path that is a file, a
+  template that is not one, a master that is a team workbook, a period that is not one).
+- Output folders are written through `OutputFolder` (salesbook.io.staging): all at once or not at all.
+- `SalesbookGroup.invoke` is the one place failures are translated (salesbook.errors): a message and
+  exit 2/3 for what the user can fix, 130 for Ctrl-C, 70 and a log file for a fault of the program.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 import sys
 from collections import Counter
 from datetime import date
@@ -10,11 +22,21 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .core.periods import PeriodError
-from .core.settings import SettingsError
-from .pipeline import FolderError, MasterError, NothingToRead, check_output_folder
+from .errors import (
+    EXIT_CODES_HELP,
+    EXIT_FAULT,
+    EXIT_FINDINGS,
+    EXIT_INTERRUPTED,
+    EXIT_NOTHING,
+    EXIT_OK,
+    EXIT_USAGE,
+    describe,
+    fault_message,
+    interrupted_message,
+    write_fault_log,
+)
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_NOTHING = 0, 1, 2, 3
+__all__ = ["EXIT_FINDINGS", "EXIT_NOTHING", "EXIT_OK", "EXIT_USAGE", "Fail", "command", "init_workspace", "main"]
 
 
 class Fail(click.ClickException):
@@ -25,7 +47,59 @@ class Fail(click.ClickException):
         self.exit_code = code
 
 
-def _as_of(value: str | None) -> date | None:
+OUTPUTS = "salesbook.outputs"  # click context key: the output folders the command will write
+
+
+class SalesbookGroup(click.Group):
+    """The command group whose commands never end in a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt as exc:
+            for folder in ctx.meta.get(OUTPUTS, []):  # output folders the command had not reached yet
+                if not folder.committed and folder.untouched_note not in getattr(exc, "__notes__", []):
+                    exc.add_note(folder.untouched_note)
+            raise Fail(interrupted_message(exc), EXIT_INTERRUPTED) from None
+        except Exception as exc:  # noqa: BLE001 - the last line of defence: a message, never a traceback
+            described = describe(exc)
+            if described is not None:
+                raise Fail(*described) from None
+            log = write_fault_log("salesbook " + " ".join(sys.argv[1:]))
+            raise Fail(fault_message(exc, log), EXIT_FAULT) from None
+
+
+@click.group(cls=SalesbookGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+             epilog=EXIT_CODES_HELP)
+@click.version_option(__version__, prog_name="salesbook")
+def main() -> None:
+    """salesbook: validate team workbooks, score reps, write contracts, reports and the HR export.
+
+    \b
+    Start here:
+      salesbook demo demo-workspace      a workspace with sample data, every action run on it
+      salesbook init my-office           an empty workspace: SalesBook.xlsm, team/, templates/, out/
+    """
+
+
+def command(name: str | None = None, *, short: str, example: str, group: click.Group | None = None):
+    """Register a command: `short` is its line in the command list (kept short, never cut with "…"),
+    `example` goes into its --help with the exit codes."""
+
+    def register(fn):
+        doc = inspect.cleandoc(fn.__doc__ or "")
+        fn.__doc__ = doc + "\n\n\b\nExample:\n" + "\n".join("  " + line for line in example.strip().splitlines())
+        return (group or main).command(name, short_help=short, epilog=EXIT_CODES_HELP)(fn)
+
+    return register
+
+
+# ------------------------------------------------------------------ shared argument checks
+
+
+def check_as_of(value: str | None) -> date | None:
     if not value:
         return None
     try:
@@ -34,52 +108,96 @@ def _as_of(value: str | None) -> date | None:
         raise Fail(f"--as-of {value!r} is not a date; write it as 2026-11-30.") from None
 
 
-def _progress():
-    """A progress callback drawing a bar on stderr when it is a terminal."""
-    if not sys.stderr.isatty():
+def check_period(value: str | None, option: str = "--period") -> str | None:
+    """A period such as 2026-11, 2026-Q4 or 2026-W48, refused before anything is read."""
+    from .core.periods import PeriodError, parse_period
+
+    if value:
+        try:
+            parse_period(value)
+        except PeriodError as exc:
+            raise Fail(f"{option} {value!r}: {exc}") from None
+    return value
+
+
+def check_master(path: Path | None, option: str = "--master") -> Path | None:
+    """The master workbook must be an existing file; what is inside is checked when it is read."""
+    if path is None:
         return None
+    path = Path(path)
+    if not path.exists():
+        raise Fail(f"{option} {path} does not exist. Give the master workbook SalesBook.xlsm "
+                   "(`salesbook init DIR` creates one).")
+    if path.is_dir():
+        hint = f" (did you mean {path / 'SalesBook.xlsm'}?)" if (path / "SalesBook.xlsm").is_file() else ""
+        raise Fail(f"{option} {path} is a folder; give the master workbook file{hint}.")
+    return path
 
-    def show(done: int, total: int) -> None:
-        if total <= 3:
-            return
-        width = 30
-        filled = int(width * done / total)
-        sys.stderr.write(f"\rreading [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
-        if done == total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
 
-    return show
+def check_out(path: Path, option: str = "--out", *, team: list[Path] | None = None):
+    """The output folder, written all at once: an existing file there is refused before any work, and
+    so is a folder inside a team folder (its files would be read as team files on the next run)."""
+    from .io.staging import OutputFolder
+    from .pipeline import check_outside_team
+
+    if team:
+        check_outside_team(path, team)
+    folder = OutputFolder(path, option=option)
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:  # so that a Ctrl-C before the writing says this folder was left as it was
+        ctx.find_root().meta.setdefault(OUTPUTS, []).append(folder)
+    return folder
+
+
+def check_out_file(path: Path, option: str = "OUT") -> Path:
+    from .io.staging import check_output_file
+
+    return check_output_file(path, option=option)
+
+
+def check_template(path: Path | None, kind: str) -> Path | None:
+    from .documents.env import check_template_file
+
+    return None if path is None else check_template_file(path, kind, "--template")
+
+
+@contextlib.contextmanager
+def progress_display():
+    """Bars with the time left on stderr when it is a terminal; nothing otherwise (logs, pipes)."""
+    from .progress import Progress, TerminalProgress
+
+    shown = TerminalProgress() if sys.stderr.isatty() else Progress()
+    try:
+        yield shown
+    finally:
+        shown.close()
 
 
 def _guard(fn):
-    """Turn library errors into exit codes 2 (usage/settings) and 3 (nothing readable)."""
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except (SettingsError, MasterError, PeriodError, FolderError) as exc:
-            raise Fail(str(exc), EXIT_USAGE) from None
-        except NothingToRead as exc:
-            raise Fail(str(exc), EXIT_NOTHING) from None
-
-    return wrapper
+    """Kept for commands written before `SalesbookGroup`: every command's errors are translated there."""
+    return fn
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="salesbook")
-def main() -> None:
-    """salesbook: validate team workbooks, score reps, write contracts, reports and the HR export."""
+_as_of = check_as_of  # the older name
+
+
+def _progress():
+    """The older way to ask for progress: a terminal display, or None (prefer `with progress_display()`)."""
+    from .progress import TerminalProgress
+
+    return TerminalProgress() if sys.stderr.isatty() else None
+
+
+# ------------------------------------------------------------------ summaries
 
 
 def print_summary(run, *, first: int = 15) -> None:
-    files_ok = sum(1 for f in run.files if f.status == "accepted")
-    rejected = [f for f in run.files if f.status == "rejected"]
-    click.echo(f"Files: {files_ok} accepted, {len(rejected)} rejected")
-    for f in rejected:
-        click.echo(f"  rejected {f.label}: {f.reason}")
+    status = Counter(f.status for f in run.files)
+    line = f"Files: {status.get('accepted', 0)} accepted, {status.get('rejected', 0)} rejected"
+    click.echo(line + (f", {status['skipped']} skipped" if status.get("skipped") else ""))
+    for f in run.files:
+        if f.status in ("rejected", "skipped"):
+            click.echo(f"  {f.status} {f.label}: {f.reason}")
     sev = Counter(f.severity for f in run.findings)
     click.echo(f"Findings: {sev.get('error', 0)} errors, {sev.get('warning', 0)} warnings, {sev.get('info', 0)} info")
     if run.as_of is None:
@@ -97,37 +215,6 @@ def print_summary(run, *, first: int = 15) -> None:
         click.echo(f"First {len(shown)} findings:")
         for f in shown:
             click.echo(f"  {f.where}: {f.code}: {f.message}")
-
-
-@main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--master", "master", type=click.Path(path_type=Path), help="SalesBook.xlsm (roster, settings)")
-@click.option("--period", help="2026-11 or 2026-Q4; its last day is the as-of date")
-@click.option("--as-of", "as_of", help="as-of date for overdue checks, e.g. 2026-11-30")
-@click.option("--out", "out", type=click.Path(path_type=Path), help="write findings.csv, files.csv and findings.xlsx here")
-@click.option("--workers", type=int, default=None, help="worker processes (default from settings)")
-@_guard
-def validate(paths, master, period, as_of, out, workers):
-    """Check team workbooks; exit 1 when error-level findings exist."""
-    from .io.writers import write_csv, write_xlsx
-    from .outputs import files_frame, findings_frame
-    from .pipeline import all_rejected
-    from .pipeline import validate as run_validate
-
-    if out:
-        check_output_folder(out, list(paths))
-    run = run_validate(list(paths), master=master, period=period, as_of=_as_of(as_of), workers=workers,
-                       progress=_progress())
-    print_summary(run)
-    if out:
-        ff, files = findings_frame(run.findings), files_frame(run.files)
-        write_csv(out / "findings.csv", ff)
-        write_csv(out / "files.csv", files)
-        write_xlsx(out / "findings.xlsx", [("校验结果", ff), ("文件状态", files)])
-        click.echo(f"Wrote findings.csv, files.csv and findings.xlsx to {out}")
-    if all_rejected(run):
-        sys.exit(EXIT_NOTHING)
-    sys.exit(EXIT_FINDINGS if run.error_count else EXIT_OK)
 
 
 def print_scorecards(cards) -> None:
@@ -159,73 +246,131 @@ def print_commissions(paid) -> None:
     click.echo(f"  total {paid['commission'].sum():,.2f}")
 
 
-@main.command()
+# ------------------------------------------------------------------ commands
+
+MASTER_HELP = "the master workbook SalesBook.xlsm (roster, targets, settings)"
+PERIOD_HELP = "2026-11 or 2026-Q4; its last day is the as-of date"
+
+
+@command(short="Check team workbooks (exit 1 on errors).", example="""
+salesbook validate team/ --master SalesBook.xlsm --period 2026-11 --out out/check
+salesbook validate team/张伟.xlsx""")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--master", "master", type=click.Path(path_type=Path), help=MASTER_HELP)
+@click.option("--period", help=PERIOD_HELP)
+@click.option("--as-of", "as_of", help="as-of date for overdue checks, e.g. 2026-11-30")
+@click.option("--out", "out", type=click.Path(path_type=Path),
+              help="write findings.csv, files.csv and findings.xlsx into this folder")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="worker processes (default from settings)")
+def validate(paths, master, period, as_of, out, workers):
+    """Check team workbooks (files or folders); exit 1 when error-level findings exist."""
+    from .io.writers import write_csv, write_xlsx
+    from .outputs import files_frame, findings_frame
+    from .pipeline import all_rejected
+    from .pipeline import validate as run_validate
+
+    staged = check_out(out, team=list(paths)) if out else None
+    as_of_date, master = check_as_of(as_of), check_master(master)
+    check_period(period)
+    with progress_display() as p:
+        run = run_validate(list(paths), master=master, period=period, as_of=as_of_date, workers=workers, progress=p)
+        if staged is not None:
+            with staged as tmp:
+                p.phase("writing outputs", 3, "files")
+                ff = findings_frame(run.findings)
+                write_csv(tmp / "findings.csv", ff)
+                p.update(1)
+                write_csv(tmp / "files.csv", files_frame(run.files))
+                p.update(2)
+                write_xlsx(tmp / "findings.xlsx", [("校验结果", ff), ("文件状态", files_frame(run.files))])
+                p.update(3)
+    print_summary(run)
+    if staged is not None:
+        click.echo(f"Wrote findings.csv, files.csv and findings.xlsx to {out}")
+    if all_rejected(run):
+        sys.exit(EXIT_NOTHING)
+    sys.exit(EXIT_FINDINGS if run.error_count else EXIT_OK)
+
+
+@command(short="Grade, evaluate and score a period.", example="""
+salesbook consolidate team/ --master SalesBook.xlsm --period 2026-11 --out out/2026-11""")
 @click.argument("team_dir", type=click.Path(path_type=Path))
-@click.option("--master", "master", required=True, type=click.Path(path_type=Path), help="SalesBook.xlsm")
+@click.option("--master", "master", required=True, type=click.Path(path_type=Path), help=MASTER_HELP)
 @click.option("--period", required=True, help="2026-11 or 2026-Q4")
 @click.option("--as-of", "as_of", help="as-of date (default: the period's last day)")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="output folder")
 @click.option("--full", is_flag=True, help="also put the row-level data into consolidated.xlsx")
-@click.option("--workers", type=int, default=None, help="worker processes (default from settings)")
-@_guard
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="worker processes (default from settings)")
 def consolidate(team_dir, master, period, as_of, out, full, workers):
-    """Validate, grade customers, evaluate the pipeline and score every rep for a period."""
+    """Validate, grade customers, evaluate the pipeline and score every rep for a period.
+
+    Writes findings.csv, files.csv, customer_grades.csv, pipeline.csv, scorecards.csv, evidence.csv,
+    consolidated.xlsx and consolidated.parquet into --out, all at once: an interrupted or failed
+    run leaves --out as it was.
+    """
     from .exports import write_consolidation
     from .pipeline import all_rejected
     from .pipeline import consolidate as run_consolidate
 
-    check_output_folder(out, [team_dir])
-    c = run_consolidate(team_dir, master=master, period=period, as_of=_as_of(as_of), workers=workers,
-                        progress=_progress())
+    staged = check_out(out, team=[team_dir])
+    as_of_date, master = check_as_of(as_of), check_master(master)
+    check_period(period)
+    with progress_display() as p:
+        c = run_consolidate(team_dir, master=master, period=period, as_of=as_of_date, workers=workers, progress=p)
+        with staged as tmp:
+            write_consolidation(c, tmp, full=full, progress=p)
     print_summary(c.run, first=10)
     print_scorecards(c.scorecards)
     print_commissions(c.commissions)
-    write_consolidation(c, out, full=full)
     click.echo(f"Wrote findings.csv, files.csv, customer_grades.csv, pipeline.csv, scorecards.csv, evidence.csv, "
                f"commissions.csv, consolidated.xlsx and consolidated.parquet to {out}")
     if all_rejected(c.run):
         sys.exit(EXIT_NOTHING)
 
 
-@main.command("export-hr")
+@command("export-hr", short="Write the period's scorecards for payroll.", example="""
+salesbook export-hr team/ --master SalesBook.xlsm --period 2026-11 --out out/hr""")
 @click.argument("team_dir", type=click.Path(path_type=Path))
-@click.option("--master", "master", required=True, type=click.Path(path_type=Path), help="SalesBook.xlsm")
+@click.option("--master", "master", required=True, type=click.Path(path_type=Path), help=MASTER_HELP)
 @click.option("--period", required=True, help="2026-11 or 2026-Q4")
 @click.option("--as-of", "as_of", help="as-of date (default: the period's last day)")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="output folder")
-@click.option("--workers", type=int, default=None)
-@_guard
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="worker processes (default from settings)")
 def export_hr(team_dir, master, period, as_of, out, workers):
     """Write the period's scorecards for payroll (CSV with BOM, xlsx, manifest.json); no customer data."""
     from .exports import write_hr_export
     from .pipeline import all_rejected
     from .pipeline import consolidate as run_consolidate
 
-    check_output_folder(out, [team_dir])
-    c = run_consolidate(team_dir, master=master, period=period, as_of=_as_of(as_of), workers=workers,
-                        progress=_progress())
-    if all_rejected(c.run):
-        raise Fail("No team file could be read; nothing to export.", EXIT_NOTHING)
-    paths = write_hr_export(c, out)
+    staged = check_out(out, team=[team_dir])
+    as_of_date, master = check_as_of(as_of), check_master(master)
+    check_period(period)
+    with progress_display() as p:
+        c = run_consolidate(team_dir, master=master, period=period, as_of=as_of_date, workers=workers, progress=p)
+        if all_rejected(c.run):
+            raise Fail("No team file could be read; nothing to export.", EXIT_NOTHING)
+        with staged as tmp:
+            paths = [staged.target / q.relative_to(tmp) for q in write_hr_export(c, tmp, progress=p)]
     click.echo(f"HR export for {c.run.period.label}: {len(c.scorecards)} scorecards")
-    for p in paths:
-        click.echo(f"  {p}")
+    for q in paths:
+        click.echo(f"  {q}")
 
 
-@main.group()
+@main.group(short_help="Blank workbooks made from the schemas.", epilog=EXIT_CODES_HELP)
 def template() -> None:
     """Blank workbooks made from the schemas."""
 
 
-@template.command("team")
+@command("team", group=template, short="A blank team workbook with drop-downs.", example="""
+salesbook template team team/张伟.xlsx --master SalesBook.xlsm""")
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option("--master", "master", type=click.Path(path_type=Path), help="SalesBook.xlsm: rep id drop-downs")
-@_guard
 def template_team(out, master):
     """A blank team workbook with drop-downs, date rules and header notes."""
     from .io.team_template import write_team_template
     from .pipeline import read_master
 
+    out, master = check_out_file(out), check_master(master)
     rep_ids = None
     if master:
         m = read_master(master)
@@ -234,22 +379,15 @@ def template_team(out, master):
     click.echo(f"Wrote {out}")
 
 
-def _book_error(exc: Exception) -> Fail:
-    return Fail(str(exc), EXIT_USAGE)
-
-
-@main.command("build-workbook")
+@command("build-workbook", short="Write the master workbook SalesBook.xlsm.", example="""
+salesbook build-workbook my-office/SalesBook.xlsm""")
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option("--interpreter", help="Python the buttons run (default: this Python)")
-@_guard
 def build_workbook_cmd(out, interpreter):
     """Write the master workbook SalesBook.xlsm (sheets, buttons, VBA project)."""
-    from .xlsm.builder import LayoutError, build_workbook
+    from .xlsm.builder import build_workbook
 
-    try:
-        build_workbook(out, interpreter=interpreter)
-    except LayoutError as exc:
-        raise Fail(str(exc)) from None
+    build_workbook(check_out_file(out), interpreter=interpreter)
     click.echo(f"Wrote {out}")
 
 
@@ -272,36 +410,46 @@ def init_workspace(root: Path, *, roster_rows=(), targets_rows=(), plan_rows=(),
     return book
 
 
-@main.command()
+@command(short="Create an empty workspace.", example="""
+salesbook init my-office""")
 @click.argument("directory", type=click.Path(path_type=Path))
-@click.option("--force", is_flag=True, help="overwrite an existing SalesBook.xlsm")
-@_guard
+@click.option("--force", is_flag=True, help="overwrite an existing SalesBook.xlsm (its data is lost)")
 def init(directory, force):
     """Create a workspace: SalesBook.xlsm, team/, templates/, out/."""
+    if directory.exists() and not directory.is_dir():
+        raise Fail(f"{directory} is a file; give a folder for the workspace.")
     if (directory / "SalesBook.xlsm").exists() and not force:
         raise Fail(f"{directory / 'SalesBook.xlsm'} already exists; use --force to replace it (its data is lost).")
-    book = init_workspace(directory)
+    try:
+        book = init_workspace(directory)
+    except KeyboardInterrupt as exc:
+        exc.add_note(f"{directory} may be incomplete: run `salesbook init {directory} --force` again.")
+        raise
     click.echo(f"Workspace ready: {book}")
     click.echo(f"  put the team workbooks in {directory / 'team'} (a blank one: salesbook template team OUT.xlsx)")
     click.echo("  fill 花名册 (roster), 目标 (targets) and the period in 设置 (settings), then click the buttons")
 
 
-@main.command("run")
-@click.argument("action", type=click.Choice(["validate", "consolidate", "contracts", "reports", "export-hr",
-                                             "statements"]))
-@click.option("--book", "book_path", required=True, type=click.Path(path_type=Path), help="SalesBook.xlsm")
-@_guard
-def run_cmd(action, book_path):
-    """Run a button's action on the workbook file, headless."""
-    from .actions import EXPECTED_ERRORS, run_action
-    from .io.book import FileBook
-    from .pipeline import NothingToRead
+RUN_ACTIONS = ["validate", "consolidate", "contracts", "reports", "report", "export-hr", "statements"]
 
-    try:
+
+@command("run", short="Run a button's action on the workbook.", example="""
+salesbook run consolidate --book my-office/SalesBook.xlsm""")
+@click.argument("action", type=click.Choice(RUN_ACTIONS))
+@click.option("--book", "book_path", required=True, type=click.Path(path_type=Path), help="SalesBook.xlsm")
+def run_cmd(action, book_path):
+    """Run a button's action on the workbook file, headless (report and reports are the same action).
+
+    The workbook is saved atomically with a .bak backup and keeps its permissions and owner.
+    """
+    from .actions import run_action
+    from .io.book import FileBook
+
+    book_path = check_master(book_path, "--book")
+    with progress_display() as p:
         book = FileBook(book_path)
+        book.show_progress(p)
         message = run_action(action, book)
-    except EXPECTED_ERRORS as exc:
-        raise Fail(str(exc), EXIT_NOTHING if isinstance(exc, NothingToRead) else EXIT_USAGE) from None
     click.echo(message)
 
 
@@ -334,57 +482,89 @@ def init_demo_workspace(directory: Path, *, period: str = "2026-11"):
     return data, book
 
 
-@main.command()
+@command(short="A demo workspace, every action run on it.", example="""
+salesbook demo demo-workspace
+salesbook demo --force demo-workspace      run it again over an earlier demo""")
 @click.argument("directory", type=click.Path(path_type=Path), default=Path("demo-workspace"), required=False)
 @click.option("--period", default="2026-11", show_default=True)
-@_guard
-def demo(directory, period):
-    """A demo workspace with sample team workbooks, then every action on it."""
-    import shutil
+@click.option("--force", is_flag=True,
+              help="use a folder that is not empty; files the demo did not make are never replaced or deleted")
+def demo(directory, period, force):
+    """A demo workspace with sample team workbooks, then every action on it.
 
+    The folder must be new or empty, unless --force: then the demo goes beside what is there,
+    replacing only the files an earlier demo made, and stops (changing nothing) when a file of
+    yours is in the way.
+    """
     from .actions import ACTIONS, run_action
     from .io.book import FileBook
+    from .workspace import check_demo_target, check_no_conflict, remove_stale, write_manifest
 
-    if directory.exists():
-        shutil.rmtree(directory)
-    data, book_path = init_demo_workspace(directory, period=period)
-    click.echo(f"Demo workspace: {directory.resolve()}")
-    click.echo(f"  {len(list((directory / 'team').iterdir()))} files in team/ with {len(data.defects)} injected defects"
-               " (defects.json)")
-    for action in DEMO_ACTIONS:
-        if action not in ACTIONS:
-            click.echo(f"[{action}] not available yet")
-            continue
-        book = FileBook(book_path)
-        click.echo(f"[{action}] " + run_action(action, book).replace("\n", "\n    "))
-    click.echo(f"The workbook with findings, scorecards, commissions and the dashboard: {book_path}")
+    check_period(period)
+    ours = check_demo_target(directory, force)
+    staged = check_out(directory, "DIR")
+    messages = []
+    with progress_display() as p, staged as tmp:
+        data, book_path = init_demo_workspace(tmp, period=period)
+        team_files = len(list((tmp / "team").iterdir()))
+        for action in DEMO_ACTIONS:
+            if action not in ACTIONS:
+                messages.append(f"[{action}] not available yet")
+                continue
+            book = FileBook(book_path)
+            book.show_progress(p)
+            messages.append(f"[{action}] " + run_action(action, book).replace("\n", "\n    "))
+        files = check_no_conflict(tmp, directory, ours)
+        write_manifest(tmp, files)
+        staged_names = (str(tmp.resolve()), str(tmp))
+    remove_stale(directory, ours, files)
+    final = str(directory.resolve())
+    click.echo(f"Demo workspace: {final}")
+    click.echo(f"  {team_files} files in team/ with {len(data.defects)} injected defects (defects.json)")
+    for m in messages:
+        for name in staged_names:
+            m = m.replace(name, final)
+        click.echo(m)
+    click.echo(f"The workbook with findings, scorecards, commissions and the dashboard: {directory / 'SalesBook.xlsm'}")
     click.echo(f"Outputs: {directory / 'out'}")
 
 
-@main.command()
+@command(short="One Word contract per contract.", example="""
+salesbook contracts team/ --master SalesBook.xlsm --out out/contracts --pdf""")
 @click.argument("team_dir", type=click.Path(path_type=Path))
-@click.option("--master", "master", required=True, type=click.Path(path_type=Path), help="SalesBook.xlsm")
+@click.option("--master", "master", required=True, type=click.Path(path_type=Path), help=MASTER_HELP)
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="output folder")
 @click.option("--pdf", is_flag=True, help="also convert each contract to PDF with LibreOffice")
 @click.option("--only", multiple=True, help="only this contract id (repeatable)")
 @click.option("--template", type=click.Path(path_type=Path), help="a .docx template (default: the shipped one)")
-@_guard
 def contracts(team_dir, master, out, pdf, only, template):
-    """One Word contract per contract; drafts for contracts not approved by legal and finance."""
-    from .documents.env import DocumentError
+    """One Word contract per contract, and contracts.csv.
+
+    A contract is only a draft (草稿 / DRAFT, saying why) unless legal and finance both approved it
+    and its row has no error (an unauthorised discount, signed without a date, …); a terminated
+    one is marked 已终止 / TERMINATED.
+    """
+    from .documents.env import WORD_TEMPLATE
     from .documents.from_run import write_contracts
     from .pipeline import read_master
     from .pipeline import validate as run_validate
 
-    check_output_folder(out, [team_dir])
-    m = read_master(master)
-    run = run_validate([team_dir], master=m, progress=_progress())
-    try:
-        docs, notes = write_contracts(run, m.settings, out, template=template, pdf=pdf, only=list(only) or None)
-    except DocumentError as exc:
-        raise Fail(str(exc)) from None
-    drafts = sum(1 for d in docs if d.is_draft)
-    click.echo(f"Wrote {len(docs)} contracts to {out} ({drafts} drafts: reviews not both approved) and contracts.csv")
+    staged = check_out(out, team=[team_dir])
+    template, master = check_template(template, WORD_TEMPLATE), check_master(master)
+    if pdf:
+        from .documents.contracts import pdf_converter
+
+        pdf_converter()  # no LibreOffice: said before anything is read
+    with progress_display() as p:
+        m = read_master(master)
+        run = run_validate([team_dir], master=m, progress=p)
+        with staged as tmp:
+            docs, notes = write_contracts(run, m.settings, tmp, template=template, pdf=pdf, only=list(only) or None,
+                                          progress=p)
+    marks = Counter(d.mark for d in docs)
+    click.echo(f"Wrote {len(docs)} contracts to {out} and contracts.csv: {marks['final']} final, "
+               f"{marks['draft']} drafts (not both reviews approved, or an error on the row), "
+               f"{marks['terminated']} terminated")
     for n in notes:
         click.echo(f"  skipped {n}")
     no_pdf = [d for d in docs if pdf and d.pdf is None]
@@ -395,56 +575,76 @@ def contracts(team_dir, master, out, pdf, only, template):
         sys.exit(EXIT_FINDINGS)
 
 
-@main.command()
-@click.argument("team_dir", type=click.Path(path_type=Path))
-@click.option("--master", "master", required=True, type=click.Path(path_type=Path), help="SalesBook.xlsm")
-@click.option("--period", help="2026-11 or 2026-Q4 (monthly/quarterly report)")
-@click.option("--weekly", "week", help="an ISO week such as 2026-W48 (weekly report)")
-@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="output folder")
-@click.option("--template", type=click.Path(path_type=Path), help="an HTML Jinja template")
-@_guard
-def report(team_dir, master, period, week, out, template):
-    """Sales reports per rep and per team: HTML pages and report_<period>.xlsx."""
-    from .documents.env import DocumentError
+def _report(team_dir, master, period, week, out, template):
+    from .documents.env import HTML_TEMPLATE
     from .documents.from_run import write_reports
     from .pipeline import consolidate as run_consolidate
 
     if bool(period) == bool(week):
         raise Fail("Give exactly one of --period (e.g. 2026-11) or --weekly (e.g. 2026-W48).")
-    check_output_folder(out, [team_dir])
-    c = run_consolidate(team_dir, master=master, period=period or week, progress=_progress())
-    try:
-        paths = write_reports(c, out, template=template)
-    except DocumentError as exc:
-        raise Fail(str(exc)) from None
+    staged = check_out(out, team=[team_dir])
+    template, master = check_template(template, HTML_TEMPLATE), check_master(master)
+    check_period(period or week, "--period" if period else "--weekly")
+    with progress_display() as p:
+        c = run_consolidate(team_dir, master=master, period=period or week, progress=p)
+        with staged as tmp:
+            paths = write_reports(c, tmp, template=template, progress=p)
     click.echo(f"Wrote {len(paths) - 1} HTML reports and {paths[-1].name} to {out}")
 
 
-@main.command()
+@command(short="Appraisal statements per rep (HTML, PDF).", example="""
+salesbook statements team/ --master SalesBook.xlsm --period 2026-11 --out out/statements""")
 @click.argument("team_dir", type=click.Path(path_type=Path))
-@click.option("--master", "master", required=True, type=click.Path(path_type=Path), help="SalesBook.xlsm")
+@click.option("--master", "master", required=True, type=click.Path(path_type=Path), help=MASTER_HELP)
 @click.option("--period", required=True, help="2026-11 or 2026-Q4")
 @click.option("--as-of", "as_of", help="as-of date (default: the period's last day)")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="output folder")
 @click.option("--no-pdf", "no_pdf", is_flag=True, help="write the HTML pages only")
 @click.option("--template", type=click.Path(path_type=Path), help="an HTML Jinja template")
-@_guard
 def statements(team_dir, master, period, as_of, out, no_pdf, template):
     """Appraisal statements (考核确认单): one page per rep, HTML and PDF, with signature lines."""
-    from .documents.env import DocumentError
+    from .documents.env import HTML_TEMPLATE
     from .documents.statements import write_statements
     from .pipeline import all_rejected
     from .pipeline import consolidate as run_consolidate
 
-    check_output_folder(out, [team_dir])
-    c = run_consolidate(team_dir, master=master, period=period, as_of=_as_of(as_of), progress=_progress())
-    if all_rejected(c.run):
-        raise Fail("No team file could be read; no statements written.", EXIT_NOTHING)
-    try:
-        written = write_statements(c, c.run.master.settings, out, template=template, pdf=not no_pdf)
-    except DocumentError as exc:
-        raise Fail(str(exc)) from None
+    staged = check_out(out, team=[team_dir])
+    template, master = check_template(template, HTML_TEMPLATE), check_master(master)
+    as_of_date = check_as_of(as_of)
+    check_period(period)
+    with progress_display() as p:
+        c = run_consolidate(team_dir, master=master, period=period, as_of=as_of_date, progress=p)
+        if all_rejected(c.run):
+            raise Fail("No team file could be read; no statements written.", EXIT_NOTHING)
+        with staged as tmp:
+            p.phase("writing statements")
+            written = write_statements(c, c.run.master.settings, tmp, template=template, pdf=not no_pdf)
+    written.out = staged.target  # the message names where they are now
     click.echo(written.message())
+
+
+REPORT_EXAMPLE = """
+salesbook report team/ --master SalesBook.xlsm --period 2026-11 --out out/reports
+salesbook report team/ --master SalesBook.xlsm --weekly 2026-W48 --out out/week48"""
+
+
+def _report_command(name: str, short: str):
+    @command(name, short=short, example=REPORT_EXAMPLE.replace("salesbook report ", f"salesbook {name} "))
+    @click.argument("team_dir", type=click.Path(path_type=Path))
+    @click.option("--master", "master", required=True, type=click.Path(path_type=Path), help=MASTER_HELP)
+    @click.option("--period", help="2026-11 or 2026-Q4 (monthly/quarterly report)")
+    @click.option("--weekly", "week", help="an ISO week such as 2026-W48 (weekly report)")
+    @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="output folder")
+    @click.option("--template", type=click.Path(path_type=Path), help="an HTML Jinja template")
+    def report_cmd(team_dir, master, period, week, out, template):
+        """Sales reports per rep and per team: HTML pages and report_<period>.xlsx."""
+        _report(team_dir, master, period, week, out, template)
+
+    return report_cmd
+
+
+report = _report_command("report", "Sales reports per rep and team.")
+reports = _report_command("reports", "Same as report.")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -683,8 +683,9 @@ class _Builder:
         dup = self.customer_without_children(N, rep_of[N][0])
         self.defect(dup, "customer_id", "duplicate-key", first["customer_id"])
 
-        # customer conflicts: same company filed again under another id by another rep
+        # customer conflicts: same company filed again under another id by another rep (both rows warn)
         a = self.pick(E, "customers")
+        self.defect(a, "customer_name", "customer-conflict")
         conflict = self.customer(rep_of[N][1])  # a clean customer with activities, renamed below
         conflict["customer_name"] = " " + a["customer_name"].replace(
             a["customer_name"][2:4], a["customer_name"][2:4] + " ", 1
@@ -698,6 +699,7 @@ class _Builder:
                 r["customer_name"].endswith("有限公司") and not r["customer_name"].endswith("股份有限公司")
             ),
         )
+        self.defect(b, "customer_name", "customer-conflict")
         conflict = self.customer([r for r in rep_of[S] if r != b["owner"]][0])
         conflict["customer_name"] = normalise_company(b["customer_name"])  # same company, no suffix
         self.defect(conflict, "customer_name", "customer-conflict")
@@ -1089,7 +1091,7 @@ class _WorkbookWriter:
                 self.cell(ws, r, j, value, col["type"] if col else "text")
             for key, code in row["_d"]:
                 header = next(text for k, text, _ in spec if k == key)
-                self.note(layout.name, r + 1, header, code)
+                self.note(layout.name, r + 1, header.strip(), code)  # findings name the header trimmed
         if layout.totals:
             r = head + 1 + len(rows)
             ws.write_string(r, 0, "合计", self.f_total)
@@ -1294,8 +1296,10 @@ def generate_demo(root: Path, *, seed: int = 2026, period: str = "2026-11") -> D
         ws.write_row(i, 0, row)
     prices.close()
     defects.append({"file": "价目表.xlsx", "sheet": "", "row": 0, "column": "", "code": "no-team-sheet"})
-    # skipped silently: Excel's lock file and a hidden copy (which would raise duplicates if read)
+    # skipped: Excel's lock file (noted: someone has team_east.xlsx open) and a hidden copy (which
+    # would raise duplicates if read)
     (team_dir / "~$team_east.xlsx").write_bytes(b"\x05demo " + b"\x20" * 48 + b"\x00" * 110)
+    defects.append({"file": "team_east.xlsx", "sheet": "", "row": 0, "column": "", "code": "file-open-elsewhere"})
     (team_dir / ".team_east_backup.xlsx").write_bytes((team_dir / "team_east.xlsx").read_bytes())
 
     settings_rows = demo_settings_rows()

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import traceback
-
 from . import actions
+from .errors import describe, write_fault_log
 from .io.book import XlwingsBook
 
 
@@ -14,15 +13,13 @@ def _run(name: str) -> None:
         with book.properties():
             message = actions.run_action(name, book)
     except Exception as exc:  # noqa: BLE001 - the user sees a message box, never a traceback
-        message = f"salesbook: {exc}"
-        if not isinstance(exc, actions.EXPECTED_ERRORS):  # a program fault: keep the details for support
-            log = book.folder / "salesbook-error.log"
-            try:
-                with open(log, "a", encoding="utf-8") as fh:
-                    fh.write(f"--- {name}\n{traceback.format_exc()}\n")
-                message += f"\n(details: {log})"
-            except OSError:
-                pass
+        described = describe(exc)
+        if described is not None:
+            message = f"salesbook: {described[0]}"
+        else:  # a program fault: keep the details for support
+            log = write_fault_log(f"button {name} in {book.fullname}", folder=book.folder)
+            message = (f"salesbook: {exc}\n(an internal error of salesbook, not of your data; "
+                       + (f"details: {log})" if log else "no log could be written)"))
     book.finish(message)
 
 

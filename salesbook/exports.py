@@ -9,10 +9,12 @@ import pandas as pd
 
 from .core.dataset import Dataset
 from .core.schema import load_schemas
+from .core.table import TYPED
 from .io.atomic import atomic_output
 from .io.writers import atomic_write_bytes, sha256_file, write_csv, write_xlsx
 from .outputs import files_frame, findings_frame
 from .pipeline import Consolidation
+from .progress import Progress, as_progress
 
 HR_COLUMNS = [
     "employee_id", "name", "team", "period", "score", "rating", "coefficient", "commission",
@@ -22,6 +24,11 @@ HR_COLUMNS = [
 
 
 SOURCE_RENAMES = {"_file": "file", "_sheet": "sheet", "_row": "row", "_valid": "valid"}
+
+
+def source_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A team sheet kind's rows for the outputs: file, sheet, row, valid named plainly; internal columns dropped."""
+    return frame.drop(columns=[c for c in frame.columns if str(c).startswith(TYPED)]).rename(columns=SOURCE_RENAMES)
 
 
 def write_parquet(path: Path, ds: Dataset) -> Path:
@@ -37,7 +44,7 @@ def write_parquet(path: Path, ds: Dataset) -> Path:
     for name, frame in ds.frames.items():
         if frame.empty:
             continue
-        f = frame.rename(columns=SOURCE_RENAMES)
+        f = source_frame(frame)
         f.insert(0, "table", name)
         for c in f.columns:
             if str(c).startswith("extra:"):
@@ -81,8 +88,10 @@ SHEET_NAMES = {"scorecards": "考核表", "findings": "校验结果", "files": "
                "pipeline": "商机评估", "evidence": "依据", "commissions": "提成"}
 
 
-def write_consolidation(c: Consolidation, out: Path, *, full: bool = False) -> list[Path]:
+def write_consolidation(c: Consolidation, out: Path, *, full: bool = False, progress: Progress | None = None) -> list[Path]:
     """findings.csv … evidence.csv, consolidated.xlsx and consolidated.parquet in `out`."""
+    p = as_progress(progress)
+    p.phase("writing outputs", 3, "parts")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tables = output_tables(c)
@@ -92,17 +101,26 @@ def write_consolidation(c: Consolidation, out: Path, *, full: bool = False) -> l
     if full:
         schemas = load_schemas()
         for name, frame in c.run.dataset.frames.items():
-            sheets.append((f"数据-{schemas[name].zh}", frame.rename(columns=SOURCE_RENAMES)))
+            sheets.append((f"数据-{schemas[name].zh}", source_frame(frame)))
     # The formatted workbook is for reading: a sheet over XLSX_ROWS rows shows its first rows and
     # points to the CSV (an xlsx writer needs ~3 µs a cell); --full writes everything.
     # The xlsx and the CSVs are written in forked processes while this one writes the parquet.
     xlsx = out / "consolidated.xlsx"
-    xlsx_job = _in_background(write_xlsx, xlsx, sheets, constant_memory=full,
-                              max_rows=None if full else XLSX_ROWS)
-    csv_job = _in_background(_write_csvs, csvs, list(tables.values()))
-    parquet = write_parquet(out / "consolidated.parquet", c.run.dataset)
-    csv_job()
-    xlsx_job()
+    jobs = []
+    try:
+        jobs.append(_in_background(write_xlsx, xlsx, sheets, constant_memory=full,
+                                   max_rows=None if full else XLSX_ROWS))
+        jobs.append(_in_background(_write_csvs, csvs, list(tables.values())))
+        parquet = write_parquet(out / "consolidated.parquet", c.run.dataset)
+        p.update(1)
+        jobs[1]()
+        p.update(2)
+        jobs[0]()
+        p.update(3)
+    except BaseException:  # an error or Ctrl-C: stop the writers before the caller removes their folder
+        for job in jobs:
+            job.cancel()
+        raise
     return [*csvs, xlsx, parquet]
 
 
@@ -121,7 +139,9 @@ def _in_background(fn, *args, **kwargs):
 
     if not sys.platform.startswith("linux"):
         fn(*args, **kwargs)
-        return lambda: None
+        done = lambda: None  # noqa: E731 - a waiter with nothing to wait for
+        done.cancel = lambda: None
+        return done
     ctx = mp.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
 
@@ -145,6 +165,12 @@ def _in_background(fn, *args, **kwargs):
         if error:
             raise OSError(f"writing {args[0]} failed: {error}")
 
+    def cancel() -> None:
+        if proc.is_alive():
+            proc.kill()
+        proc.join(timeout=5)
+
+    wait.cancel = cancel
     return wait
 
 
@@ -159,8 +185,9 @@ def hr_frame(scorecards: pd.DataFrame, commissions: pd.DataFrame | None = None) 
     return frame[HR_COLUMNS]
 
 
-def write_hr_export(c: Consolidation, out: Path) -> list[Path]:
+def write_hr_export(c: Consolidation, out: Path, *, progress: Progress | None = None) -> list[Path]:
     """scorecards_<period>.csv (UTF-8 with BOM) and .xlsx, and manifest.json with SHA-256 of each."""
+    as_progress(progress).phase("writing outputs")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     period = c.run.period.label if c.run.period else "period"

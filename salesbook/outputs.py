@@ -7,11 +7,14 @@ import pandas as pd
 from .core.findings import FINDING_COLUMNS, Finding
 from .io.team_reader import FileResult
 
-FILES_COLUMNS = ["file", "status", "reason", "sha256", "rows"]
+FILES_COLUMNS = ["file", "status", "reason", "sha256", "rows"]  # status: accepted | rejected | skipped (lock files)
 
 
 def findings_frame(findings: list[Finding]) -> pd.DataFrame:
-    return pd.DataFrame([f.as_dict() for f in findings], columns=FINDING_COLUMNS)
+    """Findings as rows; a file- or sheet-level finding has no row and shows a blank cell, not 0."""
+    frame = pd.DataFrame([f.as_dict() for f in findings], columns=FINDING_COLUMNS)
+    frame["row"] = pd.Series([r if r else None for r in frame["row"].tolist()], index=frame.index, dtype=object)
+    return frame
 
 
 def files_frame(files: list[FileResult]) -> pd.DataFrame:

@@ -18,13 +18,15 @@ import pandas as pd
 from .core import rules
 from .core.activities import effective_activities
 from .core.dataset import Dataset, combine
-from .core.findings import ERROR, Bilingual, Finding, echo, make_finding, sort_key
+from .core.findings import ERROR, Bilingual, Finding, echo, make_finding, sort_key, workbook_order
 from .core.periods import Period, parse_period
+from .core.schema import match_sheet, team_schemas
 from .core.settings import Settings, SettingsError, load_settings
 from .core.table import SheetTable
 from .io.pool import Job, run_jobs
 from .io.precheck import READ_EXTENSIONS, Limits
 from .io.team_reader import FileResult, failure_reason, read_team_file, reject
+from .progress import Progress, as_progress
 
 
 class NothingToRead(Exception):
@@ -39,7 +41,7 @@ class FolderError(Exception):
     """An output folder inside a team folder: its outputs would be read as team files next time."""
 
 
-def check_output_folder(out: Path, team_paths: list[Path]) -> None:
+def check_outside_team(out: Path, team_paths: list[Path]) -> None:
     """Refuse an output folder that is (or is inside) one of the team folders."""
     out_real = Path(out).resolve()
     for team in team_paths:
@@ -62,6 +64,7 @@ class Master:
     findings: list[Finding] = field(default_factory=list)
     plans: dict = field(default_factory=dict)  # normalised plan name -> core.commission.Plan
     plan_of: dict[str, str] = field(default_factory=dict)  # rep id -> the plan name it is on
+    sheets: list[str] = field(default_factory=list)  # its sheets in workbook order (findings follow it)
 
     @property
     def roster_ids(self) -> set[str] | None:
@@ -82,6 +85,12 @@ class Run:
     as_of: date | None
     grades: pd.DataFrame | None = None
     pipeline: pd.DataFrame | None = None
+    sheet_positions: dict[tuple[str, str], int] = field(default_factory=dict)  # (file, sheet) -> index in file
+
+    def sorted(self, findings: list[Finding]) -> list[Finding]:
+        """Findings in reading order: file by file, sheets as they stand in each workbook, then row and cell."""
+        rank = {s.zh: i for i, s in enumerate(team_schemas())}
+        return sorted(findings, key=workbook_order(self.sheet_positions, rank))
 
     @property
     def error_count(self) -> int:
@@ -158,6 +167,46 @@ def _outside_link(link: Path) -> Bilingual:
                      "itself into the team folder")
 
 
+def lock_files(paths: list[Path]) -> list[tuple[str, str, bool]]:
+    """(lock label, workbook label, workbook exists) of every Excel (~$x.xlsx) and LibreOffice
+    (.~lock.x.xlsx#) lock file in the team folders: someone has that workbook open. Only names are
+    looked at; lock files are never read."""
+    out: list[tuple[str, str, bool]] = []
+    for base in map(Path, paths):
+        if not base.is_dir():
+            continue
+        for root, dirs, files in os.walk(base):
+            dirs[:] = sorted(d for d in dirs if not d.startswith((".", "~$", "__")))
+            names = set(files)
+            for name in sorted(files):
+                if name.startswith("~$"):
+                    target = name[2:]
+                    if target not in names:  # Word-style owner file: ~$ replaces the first two letters
+                        target = next((n for n in sorted(names) if len(n) == len(name) and n.endswith(name[2:])
+                                       and not n.startswith("~$")), target)
+                elif name.startswith(".~lock.") and name.endswith("#"):
+                    target = name[len(".~lock."):-1]
+                else:
+                    continue
+                rel = Path(root).relative_to(base)
+                out.append(((rel / name).as_posix(), (rel / target).as_posix(), target in names))
+    return out
+
+
+def _lock_results(locks: list[tuple[str, str, bool]], read: set[str]) -> tuple[list[FileResult], list[Finding]]:
+    """Lock files as skipped entries of the file list, and a note on each workbook someone has open."""
+    results, findings = [], []
+    for lock, target, exists in locks:
+        if exists:
+            reason = f"lock file: someone has {target} open; its last saved version was read"
+            if target in read:
+                findings.append(make_finding("file-open-elsewhere", file=target, lock=Path(lock).name))
+        else:
+            reason = f"lock file left behind ({target} is not in the folder); skipped"
+        results.append(FileResult(label=lock, path="", status="skipped", reason=reason))
+    return results, findings
+
+
 def limits_from(settings: Settings) -> Limits:
     return Limits(
         max_file_bytes=int(settings["reader.max_file_mb"]) * 2**20,
@@ -194,16 +243,28 @@ def read_master(path: Path | None) -> Master:
     [res] = read_files([(path.name, path)], min_date=date(2000, 1, 1), max_date=None, limits=limits,
                        workers=1, scope="master")
     if res.status == "rejected" and not res.tables:
+        _refuse_team_workbook(path, res.sheets)
         raise MasterError(f"Master workbook {path} cannot be read: {res.reason or res.findings[0].message}")
-    master = master_from_tables(res.tables, path)
+    master = master_from_tables(res.tables, path, sheet_names=res.sheets)
     master.findings = [f for f in res.findings if f.code not in ("missing-sheet", "unknown-column")] + master.findings
     return master
 
 
-def master_from_tables(tables_list: list[SheetTable], path: Path) -> Master:
-    """Settings, roster and targets from the master's checked sheet tables."""
+def _refuse_team_workbook(path: Path, sheet_names: list[str]) -> None:
+    """A team workbook given where the master belongs: say exactly that."""
+    team = [n for n in sheet_names if match_sheet(n, "team") is not None]
+    if team:
+        raise MasterError(
+            f"{Path(path).name} is a team workbook (it has the sheets {', '.join(team[:4])}), not the master "
+            "workbook. Give the master SalesBook.xlsm, the one with 设置 Settings, 花名册 Roster and 目标 Targets "
+            "(`salesbook init DIR` creates one); team workbooks go in the team folder."
+        )
+
+
+def master_from_tables(tables_list: list[SheetTable], path: Path, sheet_names: list[str] | None = None) -> Master:
+    """Settings, roster and targets from the master's checked sheet tables (`sheet_names`: all its sheets, in order)."""
     tables = {t.schema: t for t in tables_list}
-    master = Master(path=str(path))
+    master = Master(path=str(path), sheets=list(sheet_names or [t.sheet for t in tables_list]))
     settings_rows = []
     st = tables.get("settings")
     if st is not None and st.usable and st.frame is not None:
@@ -217,6 +278,7 @@ def master_from_tables(tables_list: list[SheetTable], path: Path) -> Master:
         t = tables.get(name)
         if t is None or not t.usable or t.frame is None:
             if name == "roster":
+                _refuse_team_workbook(path, master.sheets)
                 raise MasterError(
                     f"{path.name} has no usable 花名册 / Roster sheet (rep id, name, employee id). "
                     "Add it (see `salesbook init`) and fill in the reps."
@@ -289,9 +351,8 @@ def _check_targets(frame: pd.DataFrame, t: SheetTable, roster: pd.DataFrame | No
     return out
 
 
-def master_from_sheets(sheets: dict[str, list[list]], path: Path) -> Master:
+def master_from_sheets(sheets: dict[str, list[list]], path: Path, sheet_names: list[str] | None = None) -> Master:
     """The master's inputs from sheet values already in memory (the workbook open in Excel)."""
-    from .core.schema import match_sheet
     from .core.table import CheckContext, build_table
 
     ctx = CheckContext(file=Path(path).name)
@@ -303,9 +364,22 @@ def master_from_sheets(sheets: dict[str, list[list]], path: Path) -> Master:
         t = build_table(schema, name, rows, ctx)
         tables.append(t)
         findings += [f for f in t.findings if f.code != "unknown-column"]
-    master = master_from_tables(tables, Path(path))
+    master = master_from_tables(tables, Path(path), sheet_names=sheet_names or list(sheets))
     master.findings = findings + master.findings
     return master
+
+
+def check_roster(m: Master) -> None:
+    """A run against a master needs reps in its roster: an empty one would make every row an error."""
+    if m.roster is None or not m.roster.empty:
+        return
+    name = Path(m.path).name if m.path else "the master workbook"
+    problems = [f"{f.where}: {f.message}" for f in m.findings if f.sheet in ("花名册", "Roster")][:3]
+    detail = (" None of its rows can be used: " + "; ".join(problems)) if problems else ""
+    raise MasterError(
+        f"{name} [花名册 Roster] has no reps.{detail} Fill in one row per rep (rep id, name, employee id) "
+        "and run again."
+    )
 
 
 def _fill_rep_ids(findings: list[Finding], ds: Dataset) -> list[Finding]:
@@ -352,9 +426,13 @@ def _fill_rep_ids(findings: list[Finding], ds: Dataset) -> list[Finding]:
 
 def validate(paths: list[Path], *, master: Path | Master | None = None, period: str | None = None,
              as_of: date | None = None, workers: int | None = None,
-             progress: Callable[[int, int], None] | None = None) -> Run:
-    """Read and check every team file under `paths`; all findings of SPEC §4."""
+             progress: Progress | Callable[[int, int], None] | None = None) -> Run:
+    """Read and check every team file under `paths`; all findings of SPEC §4.
+
+    `progress` hears of each phase (reading the files, checking the rules) with its steps."""
+    p = as_progress(progress)
     m = master if isinstance(master, Master) else read_master(master)
+    check_roster(m)
     st = m.settings
     per = parse_period(period) if period else None
     if as_of is None and per is not None:
@@ -365,33 +443,54 @@ def validate(paths: list[Path], *, master: Path | Master | None = None, period: 
         raise NothingToRead("No team workbooks (.xlsx, .xlsm, .xlsb, .xls, .ods, .csv, .txt) were found at "
                             + ", ".join(str(p) for p in paths))
     max_date = None if as_of is None else as_of + timedelta(days=int(st["max_future_days"]))
+    p.phase("reading team files", len(files), "files")
     results = read_files(files, min_date=st["min_date"], max_date=max_date, limits=limits_from(st),
-                         workers=workers or int(st["reader.workers"]), progress=progress)
+                         workers=workers or int(st["reader.workers"]), progress=lambda done, _total: p.update(done))
     if skipped:
-        results = sorted(results + [reject(label, str(p), "file-unsupported", why) for label, p, why in skipped],
+        results = sorted(results + [reject(label, str(path), "file-unsupported", why) for label, path, why in skipped],
                          key=lambda r: r.label)
+    locked, lock_notes = _lock_results(lock_files(paths), {label for label, _ in files})
+    steps = iter(range(1, 9))
+    p.phase("checking rules", 8, "steps")
     tables: list[SheetTable] = [t for r in results for t in r.tables]
-    findings: list[Finding] = [f for r in results for f in r.findings] + list(m.findings)
+    findings: list[Finding] = [f for r in results for f in r.findings] + list(m.findings) + lock_notes
     ds = combine(tables)
     for t in tables:  # the frames hold the values now; the per-file lists would double the memory
         t.data = None
+    p.update(next(steps))
     # Keys and references first; domain rules then see only rows without errors so far.
     findings += rules.check_keys_and_references(ds, m.roster_ids)
     ds.mark_errors(findings)
+    p.update(next(steps))
     grades, f_grades = rules.grade_customers(ds, st, as_of)
+    p.update(next(steps))
     pipeline, f_pipe = rules.evaluate_pipeline(ds, st, as_of)
-    domain = (f_grades + f_pipe + effective_activities(ds, st) + rules.check_contracts(ds, st)
-              + rules.check_orders_and_collections(ds, as_of) + rules.check_complaints(ds, st, as_of)
-              + rules.check_expenses(ds, st))
+    p.update(next(steps))
+    domain = f_grades + f_pipe + effective_activities(ds, st)
+    for check in (lambda: rules.check_contracts(ds, st), lambda: rules.check_orders_and_collections(ds, as_of),
+                  lambda: rules.check_complaints(ds, st, as_of), lambda: rules.check_expenses(ds, st)):
+        domain += check()
+        p.update(next(steps))
     findings += domain
     ds.mark_errors(findings)
-    findings = sorted(_fill_rep_ids(findings, ds), key=sort_key)
-    return Run(files=results, dataset=ds, findings=findings, master=m, period=per, as_of=as_of,
-               grades=grades, pipeline=pipeline)
+    run = Run(files=results + locked, dataset=ds, findings=[], master=m, period=per, as_of=as_of,
+              grades=grades, pipeline=pipeline, sheet_positions=_sheet_positions(results, m))
+    run.findings = run.sorted(_fill_rep_ids(findings, ds))
+    return run
+
+
+def _sheet_positions(results: list[FileResult], m: Master) -> dict[tuple[str, str], int]:
+    """Where each sheet stands in its workbook, for reading-order findings."""
+    out = {(r.label, name): i for r in results for i, name in enumerate(r.sheets)}
+    if m.path:
+        out.update({(Path(m.path).name, name): i for i, name in enumerate(m.sheets)})
+    return out
 
 
 def all_rejected(run: Run) -> bool:
-    return bool(run.files) and all(f.status == "rejected" for f in run.files)
+    """True when files were found and not one could be read (lock files left aside)."""
+    read = [f for f in run.files if f.status != "skipped"]
+    return bool(read) and all(f.status == "rejected" for f in read)
 
 
 @dataclass
@@ -407,20 +506,24 @@ class Consolidation:
 
 
 def consolidate(team_dir: Path | list[Path], *, master: Path | Master, period: str, as_of: date | None = None,
-                workers: int | None = None, progress: Callable[[int, int], None] | None = None) -> Consolidation:
+                workers: int | None = None,
+                progress: Progress | Callable[[int, int], None] | None = None) -> Consolidation:
     """Validate every team file, then grade, evaluate the pipeline and score each rep for `period`."""
     from .core.commission import score_commissions
     from .core.scoring import score_reps
 
+    p = as_progress(progress)
     m = master if isinstance(master, Master) else read_master(master)
     if m.roster is None:
         raise MasterError("Scoring needs the master workbook's 花名册 / Roster sheet; give --master.")
     paths = team_dir if isinstance(team_dir, list) else [team_dir]
-    run = validate(paths, master=m, period=period, as_of=as_of, workers=workers, progress=progress)
+    run = validate(paths, master=m, period=period, as_of=as_of, workers=workers, progress=p)
     assert run.period is not None
+    p.phase("scoring", 2, "steps")
     master_file = Path(m.path).name if m.path else ""
     scoring = score_reps(run.dataset, run.findings, run.period, m.settings, m.roster, m.targets,
                          master_file=master_file)
+    p.update(1)
     roster_rows = dict(zip(m.roster["rep_id"], m.roster["_row"].astype(int), strict=True)) \
         if "_row" in m.roster.columns else {}
     roster_sheet = str(m.roster["_sheet"].iloc[0]) if "_sheet" in m.roster.columns and len(m.roster) else "花名册"
@@ -430,10 +533,12 @@ def consolidate(team_dir: Path | list[Path], *, master: Path | Master, period: s
     evidence = scoring.evidence
     if paid.evidence:
         evidence = pd.concat([evidence, pd.DataFrame(paid.evidence, columns=evidence.columns)], ignore_index=True)
-    run.findings = sorted(run.findings + scoring.findings + paid.findings, key=sort_key)
+    run.findings = run.sorted(run.findings + scoring.findings + paid.findings)
+    p.update(2)
     return Consolidation(run=run, scorecards=scoring.scorecards, evidence=evidence, commissions=paid.frame,
                          commission_results=paid.results, details=scoring.details)
 
 
-__all__ = ["Consolidation", "FolderError", "Master", "MasterError", "NothingToRead", "Run", "SettingsError", "all_rejected",
-           "check_output_folder", "consolidate", "make_finding", "read_master", "team_files", "validate"]
+__all__ = ["Consolidation", "FolderError", "Master", "MasterError", "NothingToRead", "Run", "SettingsError",
+           "all_rejected", "check_outside_team", "check_roster", "consolidate", "lock_files", "make_finding",
+           "read_master", "sort_key", "team_files", "validate"]

@@ -27,8 +27,9 @@ DRAFT_RED = RGBColor(0xC0, 0x00, 0x00)
 ZH = {
     "font": "Times New Roman",
     "east_asia": "宋体",
-    "title": "销售合同{% if is_draft %}（草稿）{% endif %}",
-    "draft_line": "草稿 DRAFT —— 本合同尚未通过法务审核与财务审核，仅供内部讨论，不得签署或盖章。",
+    "title": "销售合同{% if is_terminated %}（已终止）{% elif is_draft %}（草稿）{% endif %}",
+    "draft_line": "{% if is_terminated %}已终止 TERMINATED —— 本合同已终止，不得签署或履行。"
+    "{% else %}草稿 DRAFT —— 本合同不得签署或盖章，仅供内部讨论。{% endif %}原因：{{ mark_reason }}",
     "number": "合同编号：{{ contract_id }}",
     "seller": "甲方（卖方）：{{ seller.name }}",
     "seller_rows": [
@@ -68,15 +69,17 @@ ZH = {
         "联系人：{{ customer.contact }}",
     ],
     "date": "签订日期：{% if signed %}{{ signed | cn_date }}{% else %}____年__月__日{% endif %}",
-    "footer": "合同编号 {{ contract_id }}{% if is_draft %}  ·  草稿，不得签署{% endif %}",
+    "footer": "合同编号 {{ contract_id }}{% if is_terminated %}  ·  已终止，不得签署：{{ mark_reason }}"
+    "{% elif is_draft %}  ·  草稿，不得签署：{{ mark_reason }}{% endif %}",
     "core_title": "销售合同 {{ contract_id }}",
 }
 
 EN = {
     "font": "Calibri",
     "east_asia": "宋体",
-    "title": "SALES CONTRACT{% if is_draft %} (DRAFT){% endif %}",
-    "draft_line": "DRAFT 草稿 — legal and finance reviews are not both approved; for internal discussion only, do not sign or stamp.",
+    "title": "SALES CONTRACT{% if is_terminated %} (TERMINATED){% elif is_draft %} (DRAFT){% endif %}",
+    "draft_line": "{% if is_terminated %}TERMINATED 已终止 — this contract is terminated; do not sign or perform it."
+    "{% else %}DRAFT 草稿 — for internal discussion only, do not sign or stamp.{% endif %} Why: {{ mark_reason }}",
     "number": "Contract No.: {{ contract_id }}",
     "seller": "Seller: {{ seller.name }}",
     "seller_rows": [
@@ -126,7 +129,8 @@ EN = {
         "Contact: {{ customer.contact }}",
     ],
     "date": "Date signed: {% if signed %}{{ signed | en_date }}{% else %}______________{% endif %}",
-    "footer": "Contract No. {{ contract_id }}{% if is_draft %}  ·  DRAFT, do not sign{% endif %}",
+    "footer": "Contract No. {{ contract_id }}{% if is_terminated %}  ·  TERMINATED, do not sign: {{ mark_reason }}"
+    "{% elif is_draft %}  ·  DRAFT, do not sign: {{ mark_reason }}{% endif %}",
     "core_title": "Sales contract {{ contract_id }}",
 }
 
@@ -208,7 +212,8 @@ def build_contract(labels: dict, out: Path) -> None:
     run.bold = True
     run.font.size = Pt(20)
 
-    # The draft line exists only in drafts: {%p if %} removes the whole paragraph otherwise.
+    # The draft line (and why) exists only in drafts and terminated contracts: {%p if %} removes
+    # the whole paragraph otherwise. The footer repeats the mark on every page.
     doc.add_paragraph("{%p if is_draft %}")
     draft = doc.add_paragraph()
     draft.alignment = WD_ALIGN_PARAGRAPH.CENTER

@@ -43,8 +43,11 @@ def test_demo_consolidates_with_scorecards_for_every_active_rep(demo) -> None:
 
 
 def test_demo_skips_lock_and_hidden_files(demo) -> None:
-    """Lock files and hidden files are not read at all."""
+    """Lock files and hidden files are not read; a lock file is listed as skipped, naming who has what open."""
     run = validate([demo.team_dir], master=demo.master_path, period=demo.period)
-    names = {f.label for f in run.files}
-    assert not any(n.startswith(("~$", ".")) for n in names)
-    assert any(Path(demo.team_dir, n).exists() for n in ("~$team_east.xlsx",))
+    read = {f.label for f in run.files if f.status != "skipped"}
+    assert not any(n.startswith(("~$", ".")) for n in read)
+    [lock] = [f for f in run.files if f.status == "skipped"]
+    assert (lock.label, lock.rows, lock.sha256) == ("~$team_east.xlsx", 0, "")
+    assert "someone has team_east.xlsx open" in lock.reason
+    assert Path(demo.team_dir, "~$team_east.xlsx").exists()

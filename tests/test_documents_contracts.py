@@ -127,14 +127,41 @@ def test_unreviewed_contract_is_only_a_draft(tmp_path):
     assert draft.path.name == "HT-2026-001_北京甲乙贸易有限公司_草稿.docx"
     document = docx.Document(str(draft.path))
     assert document.paragraphs[0].text == "销售合同（草稿）"
-    assert "尚未通过法务审核与财务审核" in document.paragraphs[1].text
-    assert "草稿" in document.sections[0].footer.paragraphs[0].text
+    assert "不得签署" in document.paragraphs[1].text and "财务审核" in document.paragraphs[1].text  # says why
+    assert "草稿，不得签署：财务审核" in document.sections[0].footer.paragraphs[0].text  # on every page
     rows = contracts_index(docs)
-    assert [(r["contract"], r["draft"], r["amount"], r["status"]) for r in rows] == [
-        ("HT-2026-001", "yes", "22804.74", "In Review"),
-        ("HT-2026-002", "no", "22804.74", "Signed"),
+    assert [(r["contract"], r["draft"], r["document"], r["amount"], r["status"]) for r in rows] == [
+        ("HT-2026-001", "yes", "draft", "22804.74", "In Review"),
+        ("HT-2026-002", "no", "final", "22804.74", "Signed"),
     ]
     assert rows[0]["file"] == draft.path.name and rows[0]["customer"] == "北京甲乙贸易有限公司"
+    assert "财务审核" in rows[0]["reason"] and rows[1]["reason"] == ""
+
+
+def test_terminated_and_flagged_contracts_are_marked_with_why(tmp_path):
+    """A terminated contract says 已终止 (not 草稿) on title and footer; a reviewed one with a reason is a draft saying it."""
+    terminated = {**make_context("HT-2026-003"), "is_terminated": True}
+    flagged = {**make_context("HT-2026-004"), "is_draft": True, "mark_reason": "折扣率 20% 超过 10%，未获主管授权"}
+    for template in (ZH, EN):
+        out = tmp_path / template.stem
+        docs = render_contracts([terminated, flagged, make_context("HT-2026-005")], out, template=template)
+        assert [(d.mark, d.path.name.endswith(s)) for d, s in zip(docs, ("_已终止.docx", "_草稿.docx", "司.docx"),
+                                                                  strict=True)] == [
+            ("terminated", True), ("draft", True), ("final", True)]
+        term, flag, final = (docx.Document(str(d.path)) for d in docs)
+        if template is ZH:
+            assert term.paragraphs[0].text == "销售合同（已终止）" and "已终止" in term.sections[0].footer.paragraphs[0].text
+            assert "草稿" not in term.paragraphs[0].text
+            assert flag.paragraphs[0].text == "销售合同（草稿）"
+            assert "未获主管授权" in flag.paragraphs[1].text and "未获主管授权" in flag.sections[0].footer.paragraphs[0].text
+            assert final.paragraphs[0].text == "销售合同" and "草稿" not in final.sections[0].footer.paragraphs[0].text
+        else:
+            assert term.paragraphs[0].text == "SALES CONTRACT (TERMINATED)"
+            assert "TERMINATED" in term.sections[0].footer.paragraphs[0].text
+            assert flag.paragraphs[0].text == "SALES CONTRACT (DRAFT)" and "主管授权" in flag.paragraphs[1].text
+        rows = contracts_index(docs)
+        assert [(r["document"], r["draft"]) for r in rows] == [("terminated", "no"), ("draft", "yes"), ("final", "no")]
+        assert "终止" in rows[0]["reason"] and "主管授权" in rows[1]["reason"]
 
 
 def test_draft_flag_cannot_be_cleared_by_the_context():

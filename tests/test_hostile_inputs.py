@@ -317,7 +317,8 @@ def test_macros_are_read_as_data_and_csv_encodings_and_skipped_names(tmp_path):
     before = _digests(team)
     run = validate([team], workers=2)
     status = {f.label: (f.status, f.reason, f.rows) for f in run.files}
-    assert sorted(status) == ["good.xlsx", "macro.xlsm", "sub/Customers.csv", "客户.csv"]
+    assert sorted(status) == ["good.xlsx", "macro.xlsm", "sub/Customers.csv", "~$good.xlsx", "客户.csv"]
+    assert status["~$good.xlsx"][0] == "skipped" and "someone has good.xlsx open" in status["~$good.xlsx"][1]
     assert status["macro.xlsm"] == ("accepted", "含宏（未运行） / contains macros (not run)", 1)
     assert status["客户.csv"] == ("accepted", "", 1) and status["sub/Customers.csv"] == ("accepted", "", 1)
     assert _customers(run) == {"C001": "上海某某有限公司", "C900": "某公司", "C777": "北京龍飛科技有限公司",
@@ -378,7 +379,7 @@ def test_cli_on_a_folder_of_hostile_files(tmp_path, zip_bomb):
     assert f"Files: 2 accepted, {len(CASES) + 1} rejected" in proc.stdout
     files = {r[0]: r[1:3] for r in openpyxl.load_workbook(out / "findings.xlsx", read_only=True)["文件状态"]
              .iter_rows(min_row=2, values_only=True)}
-    assert set(files) == {"good.xlsx", "客户.csv", "bomb.xlsx", *CASES}
+    assert set(files) == {"good.xlsx", "客户.csv", "bomb.xlsx", "~$good.xlsx", *CASES}
     assert files["good.xlsx"][0] == "accepted" and files["客户.csv"][0] == "accepted"
     for name, (_, _, words) in CASES.items():
         assert files[name][0] == "rejected" and words in files[name][1], (name, files[name])

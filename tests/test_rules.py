@@ -70,11 +70,14 @@ def team(customers=None, **sheets) -> dict[str, list[list]]:
     return out
 
 
-def run(tmp_path: Path, master: Path, files: dict[str, dict], **kw) -> list[Finding]:
-    """Write `files` into a team folder, validate it, check every message is bilingual."""
+def run(tmp_path: Path, master: Path, files: dict[str, dict], *, other_files: dict[str, bytes] | None = None,
+        **kw) -> list[Finding]:
+    """Write `files` (and `other_files` as bytes) into a team folder, validate it, check every message is bilingual."""
     folder = tmp_path / "team"
     for name, sheets in files.items():
         write_workbook(folder / name, sheets)
+    for name, data in (other_files or {}).items():
+        (folder / name).write_bytes(data)
     kw.setdefault("period", "2026-11")
     findings = validate([folder], master=master, **kw).findings
     for f in findings:
@@ -116,7 +119,7 @@ def test_an_empty_sheet_is_like_a_missing_sheet(tmp_path, master):
     """A 活动 sheet with nothing in it (not even a header) is a `missing-sheet` info, not missing columns."""
     findings = run(tmp_path, master, {"a.xlsx": {**team(), "活动": [], "商机": [[None], [""]]}})
     assert [h for h in hits(findings, "missing-sheet") if h[1] in ("活动", "商机")] == [
-        ("a.xlsx", "商机", 0, "", "", "missing-sheet"), ("a.xlsx", "活动", 0, "", "", "missing-sheet")]
+        ("a.xlsx", "活动", 0, "", "", "missing-sheet"), ("a.xlsx", "商机", 0, "", "", "missing-sheet")]
     assert hits(findings, "missing-column") == []
 
 
@@ -150,8 +153,8 @@ def test_two_sheets_of_one_kind_are_both_refused(tmp_path, master):
     findings = run(tmp_path, master, {"a.xlsx": {"客户": [CUSTOMER_HEADER, customer()],
                                                  "Customers": [CUSTOMER_HEADER, customer("C002", "乙")],
                                                  "活动": [ACTIVITY_HEADER, activity(d(25))]}})
-    assert hits(findings, "ambiguous-sheet") == [("a.xlsx", "Customers", 0, "", "", "ambiguous-sheet"),
-                                                 ("a.xlsx", "客户", 0, "", "", "ambiguous-sheet")]
+    assert hits(findings, "ambiguous-sheet") == [("a.xlsx", "客户", 0, "", "", "ambiguous-sheet"),
+                                                 ("a.xlsx", "Customers", 0, "", "", "ambiguous-sheet")]
     assert "missing-sheet" not in {f.code for f in findings if f.sheet in ("客户", "Customers")}
     assert hits(findings, "unknown-reference") == [("a.xlsx", "活动", 2, "客户编号", "C2", "unknown-reference")]
 
@@ -408,17 +411,52 @@ def test_unknown_reference_for_contracts_and_optional_refs(tmp_path, master):
 # ------------------------------------------------------------------ customers
 
 def test_customer_conflict_across_owners_ignoring_suffixes(tmp_path, master):
-    """The same company filed by S001 and S002 (有限公司 / Co., Ltd. ignored) warns at the later name."""
+    """The same company filed by S001 and S002 (有限公司 / Co., Ltd. ignored) warns on every row involved."""
     files = {
         "a.xlsx": team([customer("C001", "上海甲科技有限公司"), customer("C002", "Acme Co., Ltd.")]),
         "b.xlsx": team([customer("C101", "上海甲科技", owner="S002"), customer("C102", "ACME", owner="S002")]),
     }
     findings = run(tmp_path, master, files)
-    assert hits(findings, "customer-conflict") == [("b.xlsx", "客户", 2, "客户名称", "B2", "customer-conflict"),
+    assert hits(findings, "customer-conflict") == [("a.xlsx", "客户", 2, "客户名称", "B2", "customer-conflict"),
+                                                   ("a.xlsx", "客户", 3, "客户名称", "B3", "customer-conflict"),
+                                                   ("b.xlsx", "客户", 2, "客户名称", "B2", "customer-conflict"),
                                                    ("b.xlsx", "客户", 3, "客户名称", "B3", "customer-conflict")]
-    f = next(f for f in findings if f.code == "customer-conflict")
-    assert f.severity == "warning" and f.rep_id == "S002"
-    assert "S001" in f.message and "S002" in f.message
+    by_place = {(f.file, f.row): f for f in findings if f.code == "customer-conflict"}
+    assert by_place[("a.xlsx", 2)].severity == "warning" and by_place[("a.xlsx", 2)].rep_id == "S001"
+    assert by_place[("b.xlsx", 2)].rep_id == "S002"
+    # each names the other owner and file; same Created date: the sorted file (a.xlsx) filed first
+    assert "also filed by S002 (b.xlsx [客户] B2" in by_place[("a.xlsx", 2)].message
+    assert "also filed by S001 (a.xlsx [客户] B2" in by_place[("b.xlsx", 2)].message
+    assert all("first filed by S001 (a.xlsx [客户] B" in f.message for f in by_place.values())
+
+
+def test_customer_conflict_first_filer_is_decided_by_created_date(tmp_path, master):
+    """The later file's row filed on an earlier 建档日期 owns the customer; ties go to the sorted file, then row."""
+    files = {
+        "a.xlsx": team([customer("C001", "甲公司", created=d(15)), customer("C002", "乙公司", created=d(5))]),
+        "b.xlsx": team([customer("C101", "甲公司有限公司", owner="S002", created=d(3)),
+                        customer("C102", "乙公司", owner="S002", created=d(5))]),
+    }
+    findings = run(tmp_path, master, files)
+    msgs = {(f.file, f.row): f.message for f in findings if f.code == "customer-conflict"}
+    assert len(msgs) == 4
+    assert "first filed by S002 (b.xlsx [客户] B2, 2026-11-03)" in msgs[("a.xlsx", 2)]
+    assert "first filed by S002 (b.xlsx [客户] B2, 2026-11-03)" in msgs[("b.xlsx", 2)]
+    assert "first filed by S001 (a.xlsx [客户] B3, 2026-11-05)" in msgs[("b.xlsx", 3)]  # tie: a.xlsx sorts first
+    assert "最先建档的是 S002" in msgs[("a.xlsx", 2)]
+
+
+def test_customer_conflict_names_every_other_owner_not_the_same_owners_copy(tmp_path, master):
+    """One owner filing a company twice is no conflict; with a second owner every row names only the others."""
+    same = {"a.xlsx": team([customer("C001", "甲公司"), customer("C002", "甲公司有限公司")])}
+    assert hits(run(tmp_path / "1", master, same), "customer-conflict") == []
+    three = {"a.xlsx": team([customer("C001", "甲公司"), customer("C002", "甲公司")]),
+             "b.xlsx": team([customer("C101", "甲公司", owner="S002")])}
+    found = {(f.file, f.row): f.message for f in run(tmp_path / "2", master, three) if f.code == "customer-conflict"}
+    assert set(found) == {("a.xlsx", 2), ("a.xlsx", 3), ("b.xlsx", 2)}
+    assert "also filed by S002 (b.xlsx [客户] B2, 2026-11-20); first filed by S001 (a.xlsx [客户] B2" in found[("a.xlsx", 3)]
+    english = found[("b.xlsx", 2)].split(" / ", 1)[1]
+    assert english.count("S001 (a.xlsx") == 3  # both rows of S001 named, and S001 filed first
 
 
 def test_customer_conflict_not_for_different_companies(tmp_path, master):
@@ -725,7 +763,7 @@ def test_an_echoed_value_is_cut_to_200_characters(tmp_path, master):
 COVERED = {
     "missing-sheet", "missing-column", "ambiguous-column", "ambiguous-sheet", "unknown-column", "required-missing", "bad-type",
     "bad-enum", "bad-pattern", "out-of-range", "duplicate-key", "unknown-reference", "date-order",
-    "totals-row-skipped", "customer-conflict", "grade-mismatch", "follow-up-overdue", "opportunity-overdue",
+    "totals-row-skipped", "file-open-elsewhere", "customer-conflict", "grade-mismatch", "follow-up-overdue", "opportunity-overdue",
     "opportunity-stale", "contract-unreviewed", "discount-unauthorized", "signed-without-date",
     "contract-amount-mismatch", "order-overdue", "complaint-overdue", "expense-over-limit",
     "expense-duplicate-receipt", "expense-missing-customer", "collection-exceeds-contract", "text-too-long",
@@ -756,7 +794,8 @@ def test_every_covered_code_fires_in_one_workbook_with_bilingual_messages(tmp_pa
         投诉=[["T1", "C003", d(1), None, None]],
         费用=[expense("E1", 9000, category="招待费", receipt="R1"), expense("E2", receipt="R 1")],
     )
-    findings = run(tmp_path, master, {"bad.xlsx": bad, "good.xlsx": good})
+    lock = {"~$good.xlsx": b"\x05excel owner file"}  # someone has good.xlsx open
+    findings = run(tmp_path, master, {"bad.xlsx": bad, "good.xlsx": good}, other_files=lock)
     assert {f.code for f in findings} == COVERED
     for code in COVERED:
         assert [f.severity for f in findings if f.code == code][0] == CODES[code][0]

@@ -8,7 +8,7 @@ import pandas as pd
 
 from .findings import ERROR, Finding, make_finding
 from .schema import load_schemas, team_schemas
-from .table import ColumnPlace, SheetTable
+from .table import TYPED, ColumnPlace, SheetTable
 
 SOURCE_COLUMNS = ["_file", "_sheet", "_row"]
 
@@ -40,7 +40,7 @@ class Dataset:
         header = place.header if place else self._column_name(file, sheet, key)
         cell = f"{place.letter}{n}" if place else ""
         if value is None:
-            v = row.get(key) if hasattr(row, "get") else None
+            v = typed(row, key)
             value = "" if v is None or (isinstance(v, float) and v != v) else v
         return make_finding(code, file=file, sheet=sheet, row=n, column=header, cell=cell,
                             value=_show(value), rep_id=rep_id or "", **fmt)
@@ -69,6 +69,14 @@ class Dataset:
                 start, stop = self.spans[key]
                 valid[start:stop] &= ~pd.Series(rows[start:stop]).isin(bad[key]).to_numpy()
             frame["_valid"] = valid
+
+
+def typed(row: pd.Series | dict, key: str) -> object:
+    """The cell of `key` as the rep typed it where that is kept (enum columns: 待审), else its parsed value."""
+    if not hasattr(row, "get"):
+        return None
+    raw = row.get(TYPED + key)
+    return raw if raw is not None else row.get(key)
 
 
 def records(frame: pd.DataFrame, columns: list[str] | None = None) -> list[dict]:
@@ -105,7 +113,7 @@ def combine(tables: list[SheetTable]) -> Dataset:
         types = {c.key: "float64" if c.type in ("money", "number", "int", "pct") else "object" for c in s.columns}
         cols = [c.key for c in s.columns]
         for t in parts:  # unknown columns kept as text, in the order first seen
-            cols += [k for k in t.data if k.startswith("extra:") and k not in cols]
+            cols += [k for k in t.data if k.startswith(("extra:", TYPED)) and k not in cols]
         data: dict[str, list] = {"_file": [], "_sheet": [], "_row": []}
         data.update({c: [] for c in cols})
         valid: list[bool] = []

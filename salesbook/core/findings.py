@@ -27,13 +27,14 @@ CODES: dict[str, tuple[str, str, str]] = {
     "bad-pattern": (ERROR, "「{column}」格式不正确：{value}（{hint_zh}）", "'{column}' has the wrong format: {value} ({hint_en})"),
     "out-of-range": (ERROR, "「{column}」超出范围：{value}（{limit}）", "'{column}' out of range: {value} ({limit})"),
     "duplicate-key": (ERROR, "「{column}」重复：{value}（首次出现于 {first}），请改用新编号或删除重复行", "Duplicate '{column}': {value} (first at {first}); give it a new id or remove the copy"),
-    "unknown-reference": (ERROR, "「{column}」引用的{target_zh}不存在：{value}，请更正编号或先登记", "'{column}' refers to an unknown {target_en}: {value}; correct the id or file it first"),
+    "unknown-reference": (ERROR, "「{column}」引用的{target_zh}不存在：{value}{hint_zh}，请更正编号或先登记", "'{column}' refers to an unknown {target_en}: {value}{hint_en}; correct the id or file it first"),
     "date-order": (ERROR, "「{column}」{value} 早于「{other}」，请检查日期", "'{column}' {value} is before '{other}'; check the dates"),
     "text-too-long": (ERROR, "「{column}」文字超过 {limit} 个字符，本格未使用，请缩短", "'{column}' holds more than {limit} characters; the cell is not used — shorten it"),
     "totals-row-skipped": (INFO, "合计行已跳过", "Totals row skipped"),
+    "file-open-elsewhere": (INFO, "有人正在打开 {file}（存在锁文件 {lock}），读取的是它最后一次保存的内容；锁文件已跳过", "Someone has {file} open ({lock} exists); its last saved version was read and the lock file skipped"),
     "missing-target": (WARNING, "{rep_id} 在 {period} 没有「{kpi_zh}」目标，该项不计分", "{rep_id} has no {kpi} target for {period}; that KPI is left out"),
     # domain
-    "customer-conflict": (WARNING, "客户「{value}」已由 {first_owner} 建档（{first}），现又由 {owner} 建档", "Customer '{value}' is already filed by {first_owner} ({first}); filed again by {owner}"),
+    "customer-conflict": (WARNING, "客户「{value}」也由 {others} 建档；按建档日期最先建档的是 {first_owner}（{first}），客户归其所有", "Customer '{value}' is also filed by {others}; first filed by {first_owner} ({first}), who owns it under the filing rule"),
     "grade-mismatch": (WARNING, "填写的等级 {value} 与计算等级 {computed} 不符", "Grade {value} differs from the computed grade {computed}"),
     "follow-up-overdue": (WARNING, "{days} 天未跟进（{grade} 级客户应每 {cadence} 天跟进）", "{days} days since the last follow-up (grade {grade}: every {cadence} days)"),
     "opportunity-overdue": (WARNING, "预计签约日期 {value} 已过，商机仍未关闭", "Expected close {value} has passed and the opportunity is still open"),
@@ -85,6 +86,10 @@ def echo(value: object, limit: int = ECHO_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# Fields every template may use and that are empty unless given (a hint such as "did you mean S001?").
+_OPTIONAL_FIELDS = {"hint_zh": "", "hint_en": ""}
+
+
 class _SafeDict(dict):
     def __missing__(self, key: str) -> str:  # a template field we were not given stays visible
         return "{" + key + "}"
@@ -92,7 +97,8 @@ class _SafeDict(dict):
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One problem at one place. `row` is the Excel row number (1-based); 0 for file/sheet level."""
+    """One problem at one place. `row` is the Excel row number (1-based); 0 for file/sheet level
+    (written as a blank cell in every output, see `outputs.findings_frame`)."""
 
     file: str
     sheet: str
@@ -142,7 +148,8 @@ def make_finding(
     severity, zh, en = CODES[code]
     column, value = echo(column), echo(value)
     fields_ = {k: v if isinstance(v, int | float) else echo(v) for k, v in fmt.items()}
-    values = _SafeDict(column=column, value=value, sheet=sheet, rep_id=rep_id, **fields_)
+    values = _SafeDict(_OPTIONAL_FIELDS, column=column, value=value, sheet=sheet, file=file, rep_id=rep_id,
+                       **fields_)
     message = zh.format_map(values) + " / " + en.format_map(values)
     return Finding(
         file=file,
@@ -159,8 +166,28 @@ def make_finding(
 
 
 def sort_key(f: Finding) -> tuple:
-    """Stable output order: file, sheet, row, column, code."""
+    """Stable output order without sheet positions: file, sheet name, row, cell, code."""
     return (f.file, f.sheet, f.row, f.cell, f.code, f.message)
+
+
+def workbook_order(sheet_positions: dict[tuple[str, str], int], sheet_rank: dict[str, int] | None = None):
+    """A sort key putting findings in the order a manager reads the files: file by file, the
+    file's own findings first, then its sheets in the order they stand in the workbook, then row and
+    column. Sheets the file lacks (missing-sheet) follow in `sheet_rank` order (the schema order),
+    then by name — so the order never depends on how the findings were collected."""
+    rank = sheet_rank or {}
+    unknown = len(rank) + 1
+
+    def key(f: Finding) -> tuple:
+        if not f.sheet:
+            where = (0, 0, 0, "")
+        elif (f.file, f.sheet) in sheet_positions:
+            where = (1, sheet_positions[(f.file, f.sheet)], 0, "")
+        else:
+            where = (2, 0, rank.get(f.sheet, unknown), f.sheet)
+        return (f.file, where, f.row, len(f.cell), f.cell, f.code, f.message)
+
+    return key
 
 
 def column_letter(index: int) -> str:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
 
-from .dataset import Dataset, records
-from .findings import Finding
-from .schema import team_schemas
+from .dataset import Dataset, records, typed
+from .findings import ERROR, Finding
+from .schema import normalize_name, team_schemas
 from .settings import Settings
 
 _SUFFIXES = ["股份有限公司", "有限责任公司", "有限公司", "集团公司", "公司"]
@@ -82,6 +83,7 @@ def check_keys_and_references(ds: Dataset, roster: set[str] | None) -> list[Find
     labels = {"customers.customer_id": ("客户", "customer"), "contracts.contract_id": ("合同", "contract"),
               "opportunities.opportunity_id": ("商机", "opportunity")}
     roster_label = {"target_zh": "花名册中的销售代表", "target_en": "rep (not in the roster)"}
+    hints: dict[str, Suggest] = {}
     for s in team_schemas():
         f = ds.frame(s.name)
         if f.empty:
@@ -91,15 +93,34 @@ def check_keys_and_references(ds: Dataset, roster: set[str] | None) -> list[Find
                 continue
             values = f[col.key]
             has = present(values)
-            if col.ref:
-                bad = has & ~values.isin(known.get(col.ref, set()))
-                zh, en = labels.get(col.ref, (col.ref, col.ref))
-                out += [ds.finding("unknown-reference", r, col.key, target_zh=zh, target_en=en)
-                        for r in records(f[bad])]
-            else:
-                bad = has & ~values.isin(roster)
-                out += [ds.finding("unknown-reference", r, col.key, **roster_label) for r in records(f[bad])]
+            target = col.ref or "roster"
+            ids = known.get(col.ref, set()) if col.ref else roster
+            bad = has & ~values.isin(ids)
+            if not bad.any():
+                continue
+            suggest = hints.get(target) or hints.setdefault(target, Suggest(ids))
+            zh, en = labels.get(col.ref, (col.ref, col.ref))
+            label = {"target_zh": zh, "target_en": en} if col.ref else roster_label
+            out += [ds.finding("unknown-reference", r, col.key, **label, **suggest.hint(r[col.key]))
+                    for r in records(f[bad])]
     return out
+
+
+class Suggest:
+    """Known ids by their normalised spelling, to say "did you mean S001?" for s001, Ｓ００１ or "S 001"."""
+
+    def __init__(self, ids: set[str]):
+        self._by: dict[str, str | None] = {}
+        for i in sorted(ids):  # two ids that normalise alike suggest neither: no guessing
+            n = normalize_name(i)
+            self._by[n] = i if n not in self._by else None
+
+    def hint(self, value: object) -> dict[str, str]:
+        """Message fields for an unknown `value`: the hint when one known id differs only in case, width or spaces."""
+        match = self._by.get(normalize_name(value))
+        if not match or match == value:
+            return {}
+        return {"hint_zh": f"（是否为 {match}？）", "hint_en": f" (did you mean {match}?)"}
 
 
 # ------------------------------------------------------------------ customers
@@ -157,7 +178,7 @@ def grade_customers(ds: Dataset, st: Settings, as_of: date | None) -> tuple[pd.D
             last_activity[cid] = d
     cadence = st.grouped("cadence")
     rows = []
-    seen_names: dict[str, dict] = {}
+    seen_names: dict[str, list[dict]] = {}
     gs = grade_settings(st)
     for r in _records(cust):
         pts = grade_points(r, st, gs)
@@ -165,15 +186,7 @@ def grade_customers(ds: Dataset, st: Settings, as_of: date | None) -> tuple[pd.D
         given = r.get("grade")
         if not blank(given) and given != g:
             out.append(ds.finding("grade-mismatch", r, "grade", rep_id=r["owner"], computed=g))
-        name = normalize_company(r["customer_name"])
-        first = seen_names.get(name)
-        if first is None:
-            seen_names[name] = r
-        elif first["owner"] != r["owner"] and first["customer_id"] != r["customer_id"]:
-            place = ds.place(first["_file"], first["_sheet"], "customer_name")
-            out.append(ds.finding("customer-conflict", r, "customer_name", rep_id=r["owner"],
-                                  first_owner=first["owner"], owner=r["owner"],
-                                  first=f"{first['_file']} [{first['_sheet']}] {place.letter if place else ''}{first['_row']}"))
+        seen_names.setdefault(normalize_company(r["customer_name"]), []).append(r)
         last = last_activity.get(r["customer_id"])
         since = last if last is not None else r["created"]
         days = None
@@ -191,9 +204,40 @@ def grade_customers(ds: Dataset, st: Settings, as_of: date | None) -> tuple[pd.D
             "last_activity": last, "days_since_follow_up": days, "cadence_days": int(cadence[g]),
             "follow_up_overdue": overdue, "file": r["_file"], "sheet": r["_sheet"], "row": r["_row"],
         })
+    out += customer_conflicts(ds, seen_names.values())
     cols = ["customer_id", "customer_name", "owner", "industry", "region", "points", "grade", "grade_given",
             "last_activity", "days_since_follow_up", "cadence_days", "follow_up_overdue", "file", "sheet", "row"]
     return pd.DataFrame(rows, columns=cols), out
+
+
+def customer_conflicts(ds: Dataset, groups) -> list[Finding]:
+    """`customer-conflict` on every row of a company filed by more than one owner (SPEC §3.1).
+
+    `groups` are the valid customer rows by normalised company name. Who filed first is decided
+    by 建档日期 (Created), ties by sorted file then row — the 客户报备 rule of who owns the
+    customer. Each row names the other owners' rows; one owner filing a company twice is no
+    conflict (and the same id twice is a duplicate-key, not this).
+    """
+    out: list[Finding] = []
+    for rows in groups:
+        if len(rows) < 2 or len({r["owner"] for r in rows}) < 2:
+            continue
+        rows = sorted(rows, key=lambda r: (r["created"], r["_file"], r["_row"]))
+        first = rows[0]
+        for r in rows:
+            others = [o for o in rows if o["owner"] != r["owner"]]
+            shown = "; ".join(f"{o['owner']} ({_where(ds, o)}, {o['created'].isoformat()})" for o in others[:5])
+            if len(others) > 5:
+                shown += f"; … {len(others) - 5} more"
+            out.append(ds.finding("customer-conflict", r, "customer_name", rep_id=r["owner"], others=shown,
+                                  first_owner=first["owner"],
+                                  first=f"{_where(ds, first)}, {first['created'].isoformat()}"))
+    return out
+
+
+def _where(ds: Dataset, r: dict, key: str = "customer_name") -> str:
+    place = ds.place(r["_file"], r["_sheet"], key)
+    return f"{r['_file']} [{r['_sheet']}] {place.letter if place else 'row '}{r['_row']}"
 
 
 # ------------------------------------------------------------------ opportunities
@@ -270,6 +314,61 @@ def check_contracts(ds: Dataset, st: Settings) -> list[Finding]:
             if abs(total - float(r["amount"])) > tol:
                 out.append(ds.finding("contract-amount-mismatch", r, "amount", rep_id=rep,
                                       lines_total=f"{total:,.2f}"))
+    return out
+
+
+@dataclass(frozen=True)
+class ContractMark:
+    """How a contract's document must be marked (SPEC §6): final, draft (with why) or terminated."""
+
+    kind: str  # final | draft | terminated
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def reason(self) -> str:
+        return "；".join(self.reasons)
+
+
+_REVIEWS = (("legal_review", "法务审核", "legal review"), ("finance_review", "财务审核", "finance review"))
+
+
+def contract_marks(ds: Dataset, findings: list[Finding]) -> dict[str, ContractMark]:
+    """The mark of every contract id, judged on the row its document is made from (the first of the id).
+
+    Terminated (已终止) wins; otherwise a contract is a draft when its reviews are not both
+    Approved, or when its row — or one of its line items — carries an error-level finding
+    (unauthorised discount, signed without a date, a line that could not be read, …): such a
+    contract must not be signed as it stands. Each reason names what to fix.
+    """
+    errors: dict[tuple[str, str, int], list[Finding]] = {}
+    for f in findings:
+        if f.severity == ERROR and f.row:
+            errors.setdefault((f.file, f.sheet, f.row), []).append(f)
+    line_errors: dict[str, list[Finding]] = {}
+    lines = ds.frame("contract_lines")
+    if errors and not lines.empty:
+        for cid, fl, sh, r in zip(lines["contract_id"].tolist(), lines["_file"].tolist(), lines["_sheet"].tolist(),
+                                  lines["_row"].tolist(), strict=True):
+            for f in errors.get((fl, sh, int(r)), ()):
+                if not blank(cid):
+                    line_errors.setdefault(cid, []).append(f)
+    out: dict[str, ContractMark] = {}
+    for r in _records(ds.frame("contracts")):
+        cid = r["contract_id"]
+        if blank(cid) or cid in out:
+            continue
+        if r.get("status") == "Terminated":
+            out[cid] = ContractMark("terminated", ("合同已终止 / the contract is terminated",))
+            continue
+        reasons = []
+        for key, zh, en in _REVIEWS:
+            if r.get(key) != "Approved":
+                shown = typed(r, key) or "空 blank"
+                reasons.append(f"{zh}未通过（{shown}） / {en} not approved ({shown})")
+        row_findings = errors.get((r["_file"], r["_sheet"], int(r["_row"])), [])
+        reasons += [f.message for f in row_findings if f.code != "contract-unreviewed"]  # said just above
+        reasons += [f"合同明细 {f.file} [{f.sheet}] {f.cell or f.row}：{f.message}" for f in line_errors.get(cid, [])]
+        out[cid] = ContractMark("draft", tuple(dict.fromkeys(reasons))) if reasons else ContractMark("final")
     return out
 
 

@@ -205,6 +205,10 @@ def build_table(
         raw_values = columns[j] if j < width else ("",) * len(body)
         parsed[col.key] = data[col.key] = _parse_column(col, raw_values, row_numbers, place, ctx, table, errors)
         table.types[col.key] = "float64" if col.type in NUMERIC_TYPES else "object"
+        if col.enum is not None and schema.scope == "team":
+            typed = typed_column(col, raw_values)
+            if typed is not None:
+                data[TYPED + col.key] = typed
     for col in schema.columns:  # date order needs both columns parsed
         if col.not_before and col.key in parsed and col.not_before in parsed:
             other = schema.column(col.not_before)
@@ -241,6 +245,24 @@ def _shared(values: list) -> list:
 
 
 NUMERIC_TYPES = {"money", "number", "int", "pct"}
+TYPED = "_typed:"  # prefix of the columns holding an enum cell as the rep typed it (待审, not Pending)
+
+
+def typed_column(col: ColumnSpec, raw_values) -> list[str] | None:
+    """An enum column's cells as typed ("" when blank), or None when every cell reads as its canonical value.
+
+    Findings echo what the rep wrote; the canonical English value is only for the rules. Decided
+    per distinct value, so a sheet typed in English (or from our drop-downs in English) costs nothing.
+    """
+    lookup, default = col.enum.lookup, col.default or ""
+    shown: dict[object, str] = {}
+    differs = False
+    for v in set(raw_values):
+        text = "" if is_blank(v) else _fmt_value(v).strip()
+        shown[v] = text
+        if text != (lookup.get(normalize_name(v), text) if text else default):
+            differs = True
+    return [shown.get(v, "") for v in raw_values] if differs else None
 PATTERN_HINTS = {
     "phone": {"hint_zh": "应为手机号如 13812345678 或座机如 021-12345678",
               "hint_en": "write a mobile like 13812345678 or a landline like 021-12345678"},

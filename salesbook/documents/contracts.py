@@ -23,7 +23,14 @@ Context shape (a plain dict per contract; see ``ContractContext``)::
       "status": str,                   # e.g. "Signed" / "已签订"; listed in contracts.csv
       "legal_review": str, "finance_review": str,   # "Approved"/"通过"; anything else = not approved
       "is_draft": bool (optional),     # can only add the draft mark, never remove it
+      "is_terminated": bool (optional),  # 已终止: marked TERMINATED instead of DRAFT
+      "mark_reason": str (optional),   # why it is a draft (or terminated), shown with the mark
     }
+
+``is_draft`` is True for every document that must not be signed — drafts and terminated
+contracts — so a template that knows only ``is_draft`` never renders those as final; the
+shipped templates show 已终止 / TERMINATED when ``is_terminated`` is set and 草稿 / DRAFT otherwise,
+each with ``mark_reason``.
 
 Numbers may be Decimal, int, float or text ("1,234.50"). ``build_contract_context`` builds this
 dict from contract, line, customer and seller records and does the arithmetic.
@@ -87,6 +94,7 @@ __all__ = [
     "default_contract_template",
     "docx_template_source",
     "is_draft",
+    "mark_of",
     "pdf_converter",
     "render_contract_plain",
     "render_contracts",
@@ -136,6 +144,8 @@ class ContractContext(TypedDict):
     legal_review: str
     finance_review: str
     is_draft: NotRequired[bool]
+    is_terminated: NotRequired[bool]
+    mark_reason: NotRequired[str]
 
 
 class PdfConverterMissing(DocumentError):
@@ -167,6 +177,8 @@ class ContractDoc:
     path: Path
     pdf: Path | None = None
     pdf_error: str = ""  # why the PDF asked for is missing
+    mark: str = "final"  # final | draft | terminated
+    reason: str = ""
 
 
 def default_contract_template(language: str = "zh") -> Path:
@@ -240,9 +252,25 @@ def build_contract_context(
         "status": contract.get("status") or "",
         "legal_review": contract.get("legal_review") or "",
         "finance_review": contract.get("finance_review") or "",
+        "is_terminated": bool(contract.get("is_terminated")),
+        "mark_reason": contract.get("mark_reason") or "",
     }
     context["is_draft"] = is_draft({**context, "is_draft": contract.get("is_draft")})
     return context
+
+
+def mark_of(context: Mapping[str, Any]) -> str:
+    """final, draft or terminated: how the document for `context` is marked."""
+    if context.get("is_terminated"):
+        return "terminated"
+    return "draft" if is_draft(context) else "final"
+
+
+def _default_reason(context: Mapping[str, Any]) -> str:
+    """Why a draft is a draft when the caller did not say: the reviews that are not approved."""
+    missing = [label for key, label in (("legal_review", "法务审核 legal review"), ("finance_review", "财务审核 finance review"))
+               if str(context.get(key) or "").strip().casefold() not in APPROVED]
+    return "、".join(missing) + " 未通过 / not approved" if missing else ""
 
 
 # --------------------------------------------------------------------------- zip writing
@@ -542,14 +570,20 @@ def render_contracts(
     env: jinja2.Environment | None = None,
     pdf: bool = False,
     draft_suffix: str = "_草稿",
+    terminated_suffix: str = "_已终止",
     taken: set[str] | None = None,
     render_timeout: float = DEFAULT_TIMEOUT,
+    on_done=None,
 ) -> list[ContractDoc]:
     """Render one .docx per contract context into out_dir (and a PDF of each when ``pdf``).
 
     A contract whose legal and finance reviews are not both Approved is rendered as a draft:
     ``is_draft`` is set in the context it is rendered with (title and footer carry 草稿/DRAFT,
-    a red draft line follows the title) and its file name ends with ``draft_suffix``.
+    a red draft line follows the title) and its file name ends with ``draft_suffix``; so is one
+    whose context asks for it (an error on its row). A terminated one (``is_terminated``) is
+    marked 已终止 / TERMINATED instead and its name ends with ``terminated_suffix``. The mark
+    carries ``mark_reason`` (by default: which review is not approved). ``on_done(n, total)``
+    hears of each contract written.
     Every context is checked against the template's fields before anything is written, so a
     missing field fails fast with TemplateFieldMissing. File names are
     "<contract_id>_<customer name>[_草稿].docx", made safe and unique (``taken`` shares the
@@ -572,15 +606,23 @@ def render_contracts(
         prepared_contexts = []
         for context in contexts:
             ctx = dict(context)
-            ctx["is_draft"] = is_draft(ctx)
+            ctx["is_terminated"] = bool(ctx.get("is_terminated"))
+            ctx["is_draft"] = ctx["is_terminated"] or is_draft(ctx)
+            if ctx["is_draft"] and not ctx.get("mark_reason"):
+                ctx["mark_reason"] = ("合同已终止 / the contract is terminated" if ctx["is_terminated"]
+                                      else _default_reason(ctx))
+            ctx.setdefault("mark_reason", "")
             check_context(required, ctx, template)
             prepared_contexts.append(ctx)
         taken = taken if taken is not None else {p.name.casefold() for p in out.iterdir()}
         docs = []
-        for ctx, data in zip(prepared_contexts, worker.render_all(prepared_contexts), strict=True):
+        suffixes = {"final": "", "draft": draft_suffix, "terminated": terminated_suffix}
+        for n, (ctx, data) in enumerate(zip(prepared_contexts, worker.render_all(prepared_contexts), strict=True),
+                                        start=1):
             customer = ctx.get("customer") or {}
             customer_name = str(customer.get("name", "")) if isinstance(customer, Mapping) else str(customer)
-            stem = f"{ctx.get('contract_id', '')}_{customer_name}" + (draft_suffix if ctx["is_draft"] else "")
+            mark = mark_of(ctx)
+            stem = f"{ctx.get('contract_id', '')}_{customer_name}" + suffixes[mark]
             path = inside(out, safe_filename(stem, "docx", taken))
             atomic_write_bytes(path, data)
             docs.append(
@@ -591,8 +633,12 @@ def render_contracts(
                     status=str(ctx.get("status", "")),
                     is_draft=ctx["is_draft"],
                     path=path,
+                    mark=mark,
+                    reason=str(ctx["mark_reason"]) if mark != "final" else "",
                 )
             )
+            if on_done is not None:
+                on_done(n, len(prepared_contexts))
     if pdf and docs:
         results = convert_to_pdf([doc.path for doc in docs], out)
         docs = [replace(doc, pdf=r.pdf, pdf_error=r.reason) for doc, r in zip(docs, results, strict=True)]
@@ -600,8 +646,9 @@ def render_contracts(
 
 
 def contracts_index(docs: Iterable[ContractDoc], out_dir: str | Path | None = None) -> list[dict[str, str]]:
-    """Rows for contracts.csv: contract, customer, amount, status, draft ("yes"/"no"), file, pdf,
-    pdf_error (why a PDF asked for is missing).
+    """Rows for contracts.csv: contract, customer, amount, status, draft ("yes"/"no"), document
+    (final / draft / terminated), reason (why it is not final), file, pdf, pdf_error (why a PDF
+    asked for is missing).
 
     ``file`` and ``pdf`` are relative to out_dir when given (default: the file name).
     """
@@ -616,7 +663,9 @@ def contracts_index(docs: Iterable[ContractDoc], out_dir: str | Path | None = No
                 "customer": doc.customer,
                 "amount": f"{doc.amount:.2f}" if doc.amount is not None else "",
                 "status": doc.status,
-                "draft": "yes" if doc.is_draft else "no",
+                "draft": "yes" if doc.mark == "draft" else "no",
+                "document": doc.mark,
+                "reason": doc.reason,
                 "file": str(file),
                 "pdf": str(pdf),
                 "pdf_error": doc.pdf_error,

@@ -34,7 +34,9 @@ __all__ = [
     "TemplateSecurityError",
     "TemplateTooCostly",
     "TemplateUnsupported",
+    "TemplateUnusable",
     "check_context",
+    "check_template_file",
     "clean_data",
     "check_template_safety",
     "checked_env",
@@ -96,6 +98,61 @@ class TemplateUnsupported(DocumentError):
 
 class TemplateTooCostly(DocumentError):
     """Template {template} {what}. Hint: look for loops over range(), large repetitions ('x' * n) or powers (10 ** n) in the template."""
+
+
+class TemplateUnusable(DocumentError):
+    """{option} {template}: {detail}. Hint: {hint}"""
+
+
+WORD_TEMPLATE = "word"
+HTML_TEMPLATE = "html"
+_TEMPLATE_HINTS = {
+    WORD_TEMPLATE: "give a Word .docx contract template (the shipped one is templates/contract_zh.docx; "
+                   "`salesbook init` copies it into the workspace to edit)",
+    HTML_TEMPLATE: "give an HTML Jinja template such as templates/report.html.j2 (UTF-8 text)",
+}
+
+
+def check_template_file(path: str | Path, kind: str, option: str = "--template") -> Path:
+    """Refuse, before any work, a template that is missing, a folder, or not the kind of file asked for.
+
+    A Word template must be a .docx (a zip with word/document.xml: a .doc, a renamed text file or a
+    damaged download is not); an HTML template must be UTF-8 text. Returns the path.
+    """
+    import zipfile
+
+    path = Path(path)
+    hint = _TEMPLATE_HINTS[kind]
+
+    def refuse(detail: str) -> None:
+        raise TemplateUnusable(option=option, template=path, detail=detail, hint=hint)
+
+    if not path.exists():
+        refuse("the file does not exist")
+    if path.is_dir():
+        refuse("it is a folder, not a template file")
+    try:
+        if kind == WORD_TEMPLATE:
+            if path.suffix.lower() != ".docx":
+                refuse(f"a Word template must be a .docx file, not {path.suffix or 'a file without extension'}")
+            if not zipfile.is_zipfile(path):
+                refuse("it is not a .docx document (not a zip package: damaged, or another format renamed)")
+            with zipfile.ZipFile(path) as archive:
+                if "word/document.xml" not in archive.namelist():
+                    refuse("it is a zip file but not a Word document (no word/document.xml)")
+        else:
+            data = path.read_bytes()
+            if b"\x00" in data[:4096]:
+                refuse("it is a binary file, not an HTML template")
+            try:
+                data.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                refuse("it is not UTF-8 text; save it as UTF-8")
+    except OSError as exc:
+        refuse(f"it cannot be read ({exc.strerror or exc})")
+    except zipfile.BadZipFile as exc:
+        refuse(f"it is a damaged .docx ({exc})")
+    return path
 
 
 class _MissingField(UndefinedError):

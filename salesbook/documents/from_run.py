@@ -37,9 +37,11 @@ def contract_contexts(run, settings, *, only: list[str] | None = None) -> tuple[
     Contracts with errors are rendered too — but never as a clean copy unless both reviews are
     Approved (the renderer marks every other contract as a draft).
     """
+    from ..core.rules import ContractMark, contract_marks
     from .contracts import build_contract_context
 
     ds = run.dataset
+    marks = contract_marks(ds, run.findings)
     names = {} if run.master.roster is None else dict(zip(run.master.roster["rep_id"], run.master.roster["name"],
                                                           strict=True))
     customers = _first_by(ds.frame("customers"), "customer_id")
@@ -65,13 +67,16 @@ def contract_contexts(run, settings, *, only: list[str] | None = None) -> tuple[
         lines = [{"product": _clean(ln["product"]), "spec": _clean(ln.get("spec")), "quantity": ln["quantity"],
                   "unit": _clean(ln.get("unit")), "unit_price": ln["unit_price"]} for ln in lines_by.get(cid, [])]
         status = r.get("status")
+        mark = marks.get(cid, ContractMark("final"))
         ctx = build_contract_context(
             {"contract_id": cid, "payment_terms": _clean(r.get("payment_terms")),
              "signed": None if blank(r.get("signed")) else r["signed"],
              "owner_name": names.get(r["owner"], r["owner"]),
              "status": enum_zh["status"].zh(status) if not blank(status) else "",
              "legal_review": _clean(r.get("legal_review")), "finance_review": _clean(r.get("finance_review")),
-             "discount_rate": 0 if blank(r.get("discount")) else r["discount"], "amount": r["amount"]},
+             "discount_rate": 0 if blank(r.get("discount")) else r["discount"], "amount": r["amount"],
+             "is_draft": mark.kind == "draft", "is_terminated": mark.kind == "terminated",
+             "mark_reason": mark.reason},
             lines,
             {"name": cust["customer_name"], "contact": _clean(cust.get("contact")), "phone": _clean(cust.get("phone")),
              "address": ""},  # the customer sheet has no address column
@@ -83,30 +88,36 @@ def contract_contexts(run, settings, *, only: list[str] | None = None) -> tuple[
     return contexts, notes
 
 
-CONTRACTS_CSV_COLUMNS = ["contract", "customer", "amount", "status", "draft", "file", "pdf", "pdf_error"]
+CONTRACTS_CSV_COLUMNS = ["contract", "customer", "amount", "status", "draft", "document", "reason", "file", "pdf",
+                         "pdf_error"]
 
 
 def write_contracts(run, settings, out: Path, *, template: Path | None = None, pdf: bool = False,
-                    only: list[str] | None = None) -> tuple[list, list[str]]:
+                    only: list[str] | None = None, progress=None) -> tuple[list, list[str]]:
     """One .docx per contract in `out` (and PDFs with `pdf`), plus contracts.csv; returns (docs, notes).
 
     contracts.csv is written as soon as the .docx files are, before any PDF: a conversion that
     fails or is interrupted never costs the index. A PDF that fails is noted in its row and on
     its doc (pdf_error); the other contracts still get theirs.
     """
+    from ..progress import as_progress
     from .contracts import contracts_index, convert_to_pdf, pdf_converter, render_contracts
 
     contexts, notes = contract_contexts(run, settings, only=only)
     out = Path(out)
     if pdf:
         pdf_converter()  # no LibreOffice: say so before writing anything
-    docs = render_contracts(contexts, out, template=template, pdf=False, taken=set())
+    shown = as_progress(progress)
+    shown.phase("writing contracts", len(contexts), "contracts")
+    docs = render_contracts(contexts, out, template=template, pdf=False, taken=set(),
+                            on_done=lambda n, _total: shown.update(n))
 
     def write_index() -> None:
         write_csv(out / "contracts.csv", pd.DataFrame(contracts_index(docs, out), columns=CONTRACTS_CSV_COLUMNS))
 
     write_index()
     if pdf and docs:
+        shown.phase("converting contracts to PDF")
         results = convert_to_pdf([d.path for d in docs], out)
         docs = [dataclasses.replace(d, pdf=r.pdf, pdf_error=r.reason) for d, r in zip(docs, results, strict=True)]
         write_index()
@@ -258,12 +269,13 @@ def _sum_targets(values) -> float | None:
     return sum(vals) if vals else None
 
 
-def write_reports(c, out: Path, *, template: Path | None = None) -> list[Path]:
+def write_reports(c, out: Path, *, template: Path | None = None, progress=None) -> list[Path]:
     """report_<scope>_<name>.html per rep and team, and report_<period>.xlsx with the same tables.
 
     The HTML template is compiled and rendered in a worker process with time and memory limits
     (an edited template may loop without end); every file is written atomically.
     """
+    from ..progress import as_progress
     from .filenames import inside, safe_filename
     from .reports import default_report_template, report_renderer, write_report_xlsx
     from .worker import RenderWorker
@@ -271,17 +283,21 @@ def write_reports(c, out: Path, *, template: Path | None = None) -> list[Path]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     contexts = report_contexts(c, c.run.findings)
+    shown = as_progress(progress)
+    shown.phase("writing reports", len(contexts) + 1, "files")
     taken: set[str] = set()
     written = []
     path = Path(template) if template is not None else default_report_template()
     with RenderWorker(report_renderer, (str(path), None), template=str(path)) as worker:
         pages = worker.render_all([{k: v for k, v in ctx.items() if not k.startswith("_")} for ctx in contexts])
-        for ctx, html in zip(contexts, pages, strict=True):
+        for n, (ctx, html) in enumerate(zip(contexts, pages, strict=True), start=1):
             label = ctx["_rep_id"] + "_" + ctx["name"] if ctx["scope"] == "rep" else "team_" + ctx["name"]
             p = inside(out, safe_filename(f"report_{ctx['period']}_{label}", ".html", taken))
             atomic_write_bytes(p, html.encode("utf-8"))
             written.append(p)
+            shown.update(n)
     xlsx = write_report_xlsx([{k: v for k, v in ctx.items() if not k.startswith("_")} for ctx in contexts],
                              out / f"report_{c.run.period.label}.xlsx")
     written.append(Path(xlsx))
+    shown.update(len(contexts) + 1)
     return written

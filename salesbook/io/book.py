@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from ..progress import Progress, StatusProgress
 from .atomic import atomic_copy, remove_stale_temporaries
+from .staging import keep_mode_and_owner, keep_owner
 from .writers import xlsx_text
 
 
@@ -111,6 +113,16 @@ class Book:
 
     def status(self, text: str) -> None:
         """Progress for the user (Excel's status bar)."""
+
+    def progress(self) -> Progress:
+        """How an action shows its phases: in the status bar, unless a display was given (`show_progress`)."""
+        if getattr(self, "_progress", None) is None:
+            self._progress = StatusProgress(self.status)
+        return self._progress
+
+    def show_progress(self, progress: Progress | None) -> None:
+        """Show the actions' phases with `progress` (the command line's bar on a terminal)."""
+        self._progress = progress
 
     def finish(self, message: str) -> None:
         """Tell the user the action is done (a message box in Excel)."""
@@ -259,12 +271,14 @@ class FileBook(Book):
         backup = self.fullname.with_name(self.fullname.name + ".bak")
         # First: whatever happens next, the last good copy exists. Through a temporary file and a
         # rename, so a link planted at <name>.bak is replaced, never written through.
-        atomic_copy(self.fullname, backup)
+        atomic_copy(self.fullname, backup)  # with the workbook's mode
+        keep_owner(self.fullname, backup)
         fd, tmp = tempfile.mkstemp(prefix=".~sb-", suffix=self.fullname.suffix, dir=self.fullname.parent)
         os.close(fd)
         tmp_path = Path(tmp)
         try:
             self.wb.save(tmp_path)
+            keep_mode_and_owner(self.fullname, tmp_path)  # colleagues on a shared folder keep their access
             try:
                 os.replace(tmp_path, self.fullname)
             except PermissionError:

@@ -28,6 +28,7 @@ class FileResult:
     rows: int = 0
     tables: list[SheetTable] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    sheets: list[str] = field(default_factory=list)  # the sheets read, in the order they stand in the file
 
 
 class Refused(Exception):
@@ -80,7 +81,8 @@ def read_team_file(path: str, label: str, min_date: date, max_date: date | None,
         if isinstance(exc, MemoryError):
             return reject(label, path, "file-unreadable", _out_of_memory(""), digest)
         return reject(label, path, "file-unreadable", DAMAGED, digest)
-    res = FileResult(label=label, path=path, sha256=digest, reason=str(verdict.note or ""))
+    res = FileResult(label=label, path=path, sha256=digest, reason=str(verdict.note or ""),
+                     sheets=[s[0] for s in sheets])
     schemas = team_schemas() if scope == "team" else None
     seen: set[str] = set()
     alone = len(sheets) == 1
@@ -128,7 +130,7 @@ def _cannot_open(exc: OSError) -> Bilingual:
     if exc.errno == errno.ENOENT:
         return Bilingual("文件在读取前已被移走或删除", "the file was moved or deleted before it could be read")
     return Bilingual("无法打开文件：请检查文件是否完好、磁盘是否可用",
-                     f"cannot open the file ({exc.strerror or type(exc).__name__}): check the file and the disk")  # an export of one table: matched by file name or header
+                     f"cannot open the file ({exc.strerror or type(exc).__name__}): check the file and the disk")
 
 
 def _no_team_sheet(res: FileResult, scope: str, single: bool, names: list[str]) -> FileResult:
