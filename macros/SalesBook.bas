@@ -34,3 +34,8 @@ End Sub
 Public Sub Statements()
     RunPython "import salesbook.excel as x; x.statements()"
 End Sub
+
+' Close the period: consolidate, export for HR and keep those figures as paid.
+Public Sub ClosePeriod()
+    RunPython "import salesbook.excel as x; x.close_period()"
+End Sub

@@ -230,37 +230,90 @@ def _untouched_if_interrupted(staged: OutputFolder):
         raise
 
 
-def _consolidate(book: Book, sub: str) -> tuple[Consolidation, Master, OutputFolder, list[str]]:
+_OPENED: list = []  # ledgers an action opened: closed when it ends (the workspace may move, or Excel stay open)
+
+
+def _consolidate(book: Book, sub: str, *, payroll: str = "", ledger: str | None = None):
+    """The period's consolidation, its staged output folder, the folder notes and (for `payroll`
+    actions, which refuse a week and record their run) the master's ledger."""
+    from .closing import existing_ledger, open_master_ledger
+    from .payroll import refuse_week
     from .pipeline import consolidate as run_consolidate
 
     master = _master(book)
     period, as_of = _period(master)
+    if payroll:
+        refuse_week(period, payroll)
+    master.sha256 = _file_sha256(book.fullname)
     team, _out, notes = _folders(book, master)
     staged = _staged(book, master, sub)
+    lg = existing_ledger(master, ledger) if payroll else None  # checked before the long read
     with _untouched_if_interrupted(staged):
         c = run_consolidate(team, master=master, period=period, as_of=as_of, progress=book.progress())
-    return c, master, staged, notes
+    if payroll and lg is None:
+        lg = open_master_ledger(master, ledger)  # a first run: the ledger is made now
+    if lg is not None:
+        _OPENED.append(lg)
+    return c, master, staged, notes, lg
 
 
-def consolidate(book: Book) -> str:
+def _file_sha256(path: Path) -> str:
+    """The master as saved on disk (Excel may hold unsaved edits; those are in the figures, not here)."""
+    from .io.writers import sha256_file
+
+    try:
+        return sha256_file(path)
+    except OSError:
+        return ""
+
+
+def _scorecards_sheet(c: Consolidation, view, changes) -> SheetData:
+    """考核表: this run's scorecards, or for a closed period the closed figures with closed and 变动."""
+    from .closing import closed_scorecards
+
+    if view is None:
+        return frame_sheet(SHEETS["scorecards"], c.scorecards)
+    return frame_sheet(SHEETS["scorecards"], closed_scorecards(view, c, changes))
+
+
+def _write_consolidation_sheets(book: Book, c: Consolidation, view, changes) -> None:
+    from .exports import commissions_frame
+
+    for sheet in _findings_sheets(c.run):
+        book.write(sheet)
+    book.write(frame_sheet(SHEETS["customer_grades"], c.run.grades))
+    book.write(frame_sheet(SHEETS["pipeline"], c.run.pipeline))
+    book.write(_scorecards_sheet(c, view, changes))
+    book.write(frame_sheet(SHEETS["evidence"], c.evidence))
+    book.write(frame_sheet(SHEETS["commissions"], commissions_frame(c)))
+    _dashboard(book, c)
+
+
+def consolidate(book: Book, *, ledger: str | None = None) -> str:
     """汇总考核 Consolidate & score: grades, pipeline, scorecards, evidence and the dashboard."""
-    from .exports import commissions_frame, write_consolidation
+    from .closing import changes_since_close, closed_view, record
+    from .exports import write_consolidation
+    from .io.writers import write_csv
 
-    c, _master_, staged, notes = _consolidate(book, "consolidation")
+    c, master, staged, notes, lg = _consolidate(book, "consolidation", payroll="consolidate (scorecards)",
+                                                ledger=ledger)
+    closed_note = ""
     with staged as tmp:
         write_consolidation(c, tmp, progress=book.progress())
-        for sheet in _findings_sheets(c.run):
-            book.write(sheet)
-        book.write(frame_sheet(SHEETS["customer_grades"], c.run.grades))
-        book.write(frame_sheet(SHEETS["pipeline"], c.run.pipeline))
-        book.write(frame_sheet(SHEETS["scorecards"], c.scorecards))
-        book.write(frame_sheet(SHEETS["evidence"], c.evidence))
-        book.write(frame_sheet(SHEETS["commissions"], commissions_frame(c)))
-        _dashboard(book, c)
+        run_id = record(lg, c)
+        view = closed_view(lg, master.settings, c.run.period)
+        changes = changes_since_close(view, c) if view is not None else None
+        if view is not None:
+            write_csv(tmp / "changes_since_close.csv", changes)
+            closed_note = (f"\n{c.run.period.label} 已结账 / is closed ({view.close.who_when}); 考核表 shows the "
+                           f"closed figures, {changes['rep_id'].nunique()} reps changed since (变动, "
+                           "changes_since_close.csv).")
+        _write_consolidation_sheets(book, c, view, changes)
         _save_with(book, staged)
     ratings = Counter(c.scorecards["rating"])
     return _with_notes("汇总考核完成 / Consolidation done.\n" + _summary(c.run) + "\n"
                        + f"{len(c.scorecards)} scorecards: " + ", ".join(f"{k} {ratings.get(k, 0)}" for k in "SABCD")
+                       + f" (run {run_id}){closed_note}"
                        + f"\n{_commission_total(c)}"
                        + f"\n{staged.target}", notes)
 
@@ -272,19 +325,58 @@ def _commission_total(c: Consolidation) -> str:
     return f"提成合计 {total:,.2f} 元（{n} 人） / Commissions: {total:,.2f} CNY for {n} reps"
 
 
-def export_hr(book: Book) -> str:
-    """导出人事 Export for HR: the period's scorecards for payroll, with a manifest."""
-    from .exports import commissions_frame, write_hr_export
+def export_hr(book: Book, *, ledger: str | None = None) -> str:
+    """导出人事 Export for HR: the period's scorecards for payroll, with a manifest (closed: as at the close)."""
+    from .closing import changes_since_close, export_for_hr, remove_stale
+    from .exports import commissions_frame
 
-    c, _master_, staged, notes = _consolidate(book, "hr")
-    with staged as tmp:
-        paths = write_hr_export(c, tmp, progress=book.progress())
-        book.write(frame_sheet(SHEETS["scorecards"], c.scorecards))
+    c, _master_, staged, notes, lg = _consolidate(book, "hr", payroll="the HR export", ledger=ledger)
+    with staged as tmp:  # the payroll guards refuse inside: the folder and the workbook stay as they were
+        book.progress().phase("writing outputs")
+        report = export_for_hr(c, lg, tmp)
+        changes = changes_since_close(report.closed, c) if report.closed is not None else None
+        book.write(_scorecards_sheet(c, report.closed, changes))
         book.write(frame_sheet(SHEETS["commissions"], commissions_frame(c)))
         _save_with(book, staged)
-    paths = [staged.target / p.relative_to(tmp) for p in paths]
-    return _with_notes(f"人事导出完成 / HR export written: {len(c.scorecards)} scorecards.\n"
-                       + "\n".join(str(p) for p in paths), notes)
+    remove_stale(staged.target, report)
+    paths = [staged.target / p.relative_to(tmp) for p in report.paths]
+    return _with_notes(f"人事导出完成 / {report.message}.\n" + "\n".join(str(p) for p in paths), notes)
+
+
+def close(book: Book, *, ledger: str | None = None, accept_errors: bool = False, note: str = "") -> str:
+    """结账 Close period: consolidate, export for HR and keep those figures as closed, in one transaction."""
+    from .closing import CHANGES_COLUMNS, book_name, close_period, closed_view, error_summary
+    from .exports import hr_files, write_consolidation, write_files
+    from .payroll import check_payroll, data_quality
+
+    c, master, staged, notes, lg = _consolidate(book, "consolidation", payroll="closing", ledger=ledger)
+    staged_hr = _staged(book, master, "hr")
+    period = c.run.period.label
+    live = lg.live_close(book_name(master.settings), period)
+    if live is not None:
+        raise lg.closed_error(live)
+    check_payroll(c)
+    errors = c.run.error_count
+    if errors and not accept_errors:
+        accept_errors = book.confirm(
+            f"{period}: {errors} 个错误（{error_summary(c)}），这些行不计入考核。仍要结账吗？\n"
+            f"{errors} error findings ({error_summary(c)}); those rows are left out of the figures. "
+            "Close the period anyway?")
+    book.progress().phase(f"closing {period}")
+    info, files = close_period(c, lg, note=note or "结账按钮 / Close period button", accept_errors=accept_errors,
+                               hr_files=lambda run_id: hr_files(c, data_quality=data_quality(c, run_id=run_id,
+                                                                                             closed=True)))
+    view = closed_view(lg, master.settings, c.run.period)
+    with staged as tmp, staged_hr as tmp_hr:
+        write_consolidation(c, tmp, progress=book.progress())
+        paths = write_files(tmp_hr, files)
+        _write_consolidation_sheets(book, c, view, pd.DataFrame(columns=CHANGES_COLUMNS, dtype=object))
+        _save_with(book, staged)
+        staged_hr.commit()
+    paths = [staged_hr.target / p.relative_to(tmp_hr) for p in paths]
+    accepted = f"，接受 {info.accepted_errors} 个错误 / {info.accepted_errors} errors accepted" if info.accepted_errors else ""
+    return _with_notes(f"结账完成 / {period} closed (run {info.run_id}{accepted}): {len(c.scorecards)} scorecards "
+                       "as paid.\n" + "\n".join(str(p) for p in paths), notes)
 
 
 def contracts(book: Book) -> str:
@@ -310,15 +402,16 @@ def contracts(book: Book) -> str:
     return _with_notes(msg, folder_notes)
 
 
-def reports(book: Book) -> str:
-    """生成报告 Reports: the period's report per rep and per team (HTML and xlsx)."""
+def reports(book: Book, *, ledger: str | None = None) -> str:
+    """生成报告 Reports: the period's report per rep and per team (HTML and xlsx), with each rep's trend."""
+    from .closing import report_trends
     from .documents.from_run import write_reports
 
     template = book.folder / "templates" / "report.html.j2"
     template = check_template_file(template, HTML_TEMPLATE, "templates/") if template.exists() else None
-    c, master, staged, notes = _consolidate(book, "reports")
+    c, master, staged, notes, _lg = _consolidate(book, "reports")
     with staged as tmp:
-        paths = write_reports(c, tmp, template=template, progress=book.progress())
+        paths = write_reports(c, tmp, template=template, progress=book.progress(), trends=report_trends(c, ledger))
     return _with_notes(f"报告已生成 {len(paths) - 1} 份 / {len(paths) - 1} reports written.\n{staged.target}", notes)
 
 
@@ -328,7 +421,7 @@ def statements(book: Book) -> str:
 
     template = book.folder / "templates" / "statement.html.j2"
     template = check_template_file(template, HTML_TEMPLATE, "templates/") if template.exists() else None
-    c, master, staged, notes = _consolidate(book, "statements")
+    c, master, staged, notes, _lg = _consolidate(book, "statements")
     with staged as tmp:
         book.progress().phase("writing statements")
         written = write_statements(c, master.settings, tmp, template=template)
@@ -337,11 +430,14 @@ def statements(book: Book) -> str:
 
 
 ACTIONS = {"validate": validate, "consolidate": consolidate, "contracts": contracts, "reports": reports,
-           "export-hr": export_hr, "statements": statements}
+           "export-hr": export_hr, "statements": statements, "close": close}
 ALIASES = {"report": "reports"}  # the CLI command is `report`; both names run the same action
+# Options of `salesbook run` that an action takes (the buttons give none: they ask or use the settings).
+ACTION_OPTIONS = {"consolidate": {"ledger"}, "reports": {"ledger"}, "export-hr": {"ledger"},
+                  "close": {"ledger", "accept_errors", "note"}}
 
 
-def run_action(name: str, book: Book) -> str:
+def run_action(name: str, book: Book, **options) -> str:
     """Run action `name` on `book`; returns the message for the user.
 
     Interrupted (Ctrl-C) before it saved, the workbook is left as it was and the exception says so.
@@ -349,28 +445,38 @@ def run_action(name: str, book: Book) -> str:
     name = ALIASES.get(name, name)
     if name not in ACTIONS:
         raise ActionError(f"Unknown action {name!r}; choose one of: {', '.join(sorted([*ACTIONS, *ALIASES]))}.")
+    given = {k: v for k, v in options.items() if v not in (None, False, "")}
+    unknown = set(given) - ACTION_OPTIONS.get(name, set())
+    if unknown:
+        flags = ", ".join("--" + k.replace("_", "-") for k in sorted(unknown))
+        raise ActionError(f"{flags} does not apply to the {name} action.")
     progress = book.progress()
     try:
-        return ACTIONS[name](book)
+        return ACTIONS[name](book, **given)
     except KeyboardInterrupt as exc:
         if not any("written in full" in n for n in getattr(exc, "__notes__", [])):
             exc.add_note(f"{book.fullname.name} is unchanged.")
         raise
     finally:
         progress.close()
+        while _OPENED:
+            _OPENED.pop().dispose()
 
 
 def _expected_errors() -> tuple[type[Exception], ...]:
+    from .closing import CloseRefused
     from .core.periods import PeriodError
     from .documents.env import DocumentError
     from .io.book import BookError, WorkbookLocked
     from .io.staging import OutputPathError
+    from .ledger import LedgerError
+    from .payroll import PayrollRefused
     from .pipeline import NothingToRead
 
     return (ActionError, MasterError, SettingsError, PeriodError, NothingToRead, DocumentError, BookError,
-            WorkbookLocked, OutputPathError, FolderError)
+            WorkbookLocked, OutputPathError, FolderError, LedgerError, PayrollRefused, CloseRefused)
 
 
 EXPECTED_ERRORS = _expected_errors()  # errors.describe() is the full list (OSError and library errors too)
 
-__all__ = ["ACTIONS", "ALIASES", "EXPECTED_ERRORS", "ActionError", "MasterError", "run_action"]
+__all__ = ["ACTIONS", "ACTION_OPTIONS", "ALIASES", "EXPECTED_ERRORS", "ActionError", "MasterError", "run_action"]

@@ -250,6 +250,15 @@ def print_commissions(paid) -> None:
 
 MASTER_HELP = "the master workbook SalesBook.xlsm (roster, targets, settings)"
 PERIOD_HELP = "2026-11 or 2026-Q4; its last day is the as-of date"
+LEDGER_HELP = ("ledger database URL (default: $SALESBOOK_LEDGER, else the ledger_url setting, else salesbook.db "
+               "beside the master)")
+
+
+def open_ledger_of(master, url: str | None):
+    """The master's ledger (created or migrated on first use), opened before any long work."""
+    from .closing import open_master_ledger
+
+    return open_master_ledger(master, url)
 
 
 @command(short="Check team workbooks (exit 1 on errors).", example="""
@@ -301,29 +310,46 @@ salesbook consolidate team/ --master SalesBook.xlsm --period 2026-11 --out out/2
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="output folder")
 @click.option("--full", is_flag=True, help="also put the row-level data into consolidated.xlsx")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="worker processes (default from settings)")
-def consolidate(team_dir, master, period, as_of, out, full, workers):
+@click.option("--ledger", "ledger_url", help=LEDGER_HELP)
+def consolidate(team_dir, master, period, as_of, out, full, workers, ledger_url):
     """Validate, grade customers, evaluate the pipeline and score every rep for a period.
 
     Writes findings.csv, files.csv, customer_grades.csv, pipeline.csv, scorecards.csv, evidence.csv,
     consolidated.xlsx and consolidated.parquet into --out, all at once: an interrupted or failed
-    run leaves --out as it was.
+    run leaves --out as it was. The run is recorded in the ledger; for a closed period
+    changes_since_close.csv says what changed since the close.
     """
+    from .closing import changes_since_close, closed_view, record
     from .exports import write_consolidation
-    from .pipeline import all_rejected
+    from .io.writers import write_csv
+    from .payroll import refuse_week
+    from .pipeline import all_rejected, read_master
     from .pipeline import consolidate as run_consolidate
 
     staged = check_out(out, team=[team_dir])
     as_of_date, master = check_as_of(as_of), check_master(master)
     check_period(period)
+    refuse_week(period, "consolidate (scorecards)")
     with progress_display() as p:
-        c = run_consolidate(team_dir, master=master, period=period, as_of=as_of_date, workers=workers, progress=p)
+        m = read_master(master)
+        ledger = open_ledger_of(m, ledger_url)
+        c = run_consolidate(team_dir, master=m, period=period, as_of=as_of_date, workers=workers, progress=p)
         with staged as tmp:
             write_consolidation(c, tmp, full=full, progress=p)
+            run_id = record(ledger, c)
+            view = closed_view(ledger, m.settings, c.run.period)
+            if view is not None:
+                changes = changes_since_close(view, c)
+                write_csv(tmp / "changes_since_close.csv", changes)
     print_summary(c.run, first=10)
     print_scorecards(c.scorecards)
     print_commissions(c.commissions)
     click.echo(f"Wrote findings.csv, files.csv, customer_grades.csv, pipeline.csv, scorecards.csv, evidence.csv, "
                f"commissions.csv, consolidated.xlsx and consolidated.parquet to {out}")
+    if view is not None:
+        click.echo(f"{c.run.period.label} is closed ({view.close.who_when}): {len(changes)} changes for "
+                   f"{changes['rep_id'].nunique()} reps since the close in {out / 'changes_since_close.csv'}")
+    click.echo(f"Recorded as run {run_id} in the ledger {ledger.shown}")
     if all_rejected(c.run):
         sys.exit(EXIT_NOTHING)
 
@@ -336,24 +362,134 @@ salesbook export-hr team/ --master SalesBook.xlsm --period 2026-11 --out out/hr"
 @click.option("--as-of", "as_of", help="as-of date (default: the period's last day)")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="output folder")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="worker processes (default from settings)")
-def export_hr(team_dir, master, period, as_of, out, workers):
-    """Write the period's scorecards for payroll (CSV with BOM, xlsx, manifest.json); no customer data."""
-    from .exports import write_hr_export
-    from .pipeline import all_rejected
+@click.option("--ledger", "ledger_url", help=LEDGER_HELP)
+def export_hr(team_dir, master, period, as_of, out, workers, ledger_url):
+    """Write the period's scorecards for payroll (CSV with BOM, xlsx, manifest.json); no customer data.
+
+    A closed period gives the files exactly as at its close, and adjustments_<P>.csv when anything
+    changed since. Refused (exit 2, nothing written) when the figures must not reach payroll.
+    """
+    from .closing import export_for_hr, remove_stale
+    from .payroll import check_payroll, refuse_week
     from .pipeline import consolidate as run_consolidate
+    from .pipeline import read_master
 
     staged = check_out(out, team=[team_dir])
     as_of_date, master = check_as_of(as_of), check_master(master)
     check_period(period)
+    refuse_week(period, "the HR export")
     with progress_display() as p:
-        c = run_consolidate(team_dir, master=master, period=period, as_of=as_of_date, workers=workers, progress=p)
-        if all_rejected(c.run):
-            raise Fail("No team file could be read; nothing to export.", EXIT_NOTHING)
+        m = read_master(master)
+        ledger = open_ledger_of(m, ledger_url)
+        c = run_consolidate(team_dir, master=m, period=period, as_of=as_of_date, workers=workers, progress=p)
+        check_payroll(c)
         with staged as tmp:
-            paths = [staged.target / q.relative_to(tmp) for q in write_hr_export(c, tmp, progress=p)]
-    click.echo(f"HR export for {c.run.period.label}: {len(c.scorecards)} scorecards")
+            p.phase("writing outputs")
+            report = export_for_hr(c, ledger, tmp)
+    remove_stale(staged.target, report)
+    click.echo(report.message)
+    for q in report.paths:
+        click.echo(f"  {staged.target / q.relative_to(tmp)}")
+
+
+@command(short="Close a period: its figures stay as paid.", example="""
+salesbook close team/ --master SalesBook.xlsm --period 2026-11 --out out/close-2026-11 --note "paid 12-05"
+""")
+@click.argument("team_dir", type=click.Path(path_type=Path))
+@click.option("--master", "master", required=True, type=click.Path(path_type=Path), help=MASTER_HELP)
+@click.option("--period", required=True, help="2026-11 or 2026-Q4")
+@click.option("--as-of", "as_of", help="as-of date (default: the period's last day)")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="output folder")
+@click.option("--accept-errors", is_flag=True, help="close even though error-level findings exist")
+@click.option("--note", default="", help="a note kept with the close")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="worker processes (default from settings)")
+@click.option("--ledger", "ledger_url", help=LEDGER_HELP)
+def close(team_dir, master, period, as_of, out, accept_errors, note, workers, ledger_url):
+    """Close a period: consolidate, export for HR and keep those figures in the ledger, in one transaction.
+
+    Writes the consolidation's outputs and the HR export into --out. Refused (exit 2, nothing closed,
+    nothing written) when the period is already closed, when error-level findings exist (unless
+    --accept-errors) or when the figures must not reach payroll.
+    """
+    from .closing import book_name, close_period
+    from .core.periods import parse_period
+    from .exports import hr_files, write_consolidation, write_files
+    from .payroll import check_payroll, data_quality, refuse_week
+    from .pipeline import consolidate as run_consolidate
+    from .pipeline import read_master
+
+    staged = check_out(out)
+    as_of_date, master = check_as_of(as_of), check_master(master)
+    check_period(period)
+    refuse_week(period, "closing")
+    with progress_display() as p:
+        m = read_master(master)
+        ledger = open_ledger_of(m, ledger_url)
+        live = ledger.live_close(book_name(m.settings), parse_period(period).label)
+        if live is not None:  # said before every team file is read
+            raise Fail(str(ledger.closed_error(live)))
+        c = run_consolidate(team_dir, master=m, period=period, as_of=as_of_date, workers=workers, progress=p)
+        check_payroll(c)
+        p.phase(f"closing {c.run.period.label}")
+        info, files = close_period(c, ledger, note=note, accept_errors=accept_errors,
+                                   hr_files=lambda run_id: hr_files(c, data_quality=data_quality(c, run_id=run_id,
+                                                                                                 closed=True)))
+        with staged as tmp:
+            write_consolidation(c, tmp, progress=p)
+            paths = [staged.target / q.relative_to(tmp) for q in write_files(tmp, files)]
+    print_summary(c.run, first=10)
+    print_scorecards(c.scorecards)
+    accepted = f", {info.accepted_errors} error findings accepted" if info.accepted_errors else ""
+    click.echo(f"Closed {info.period}: run {info.run_id}, {info.who_when}{accepted}. "
+               f"{len(c.scorecards)} scorecards as paid; outputs and the HR export in {out}:")
     for q in paths:
         click.echo(f"  {q}")
+
+
+@command(short="Reopen a closed period.", example="""
+salesbook reopen --master SalesBook.xlsm --period 2026-11 --reason "HT-0117 amount corrected"
+""")
+@click.option("--master", "master", required=True, type=click.Path(path_type=Path), help=MASTER_HELP)
+@click.option("--period", required=True, help="the closed period, e.g. 2026-11")
+@click.option("--reason", required=True, help="why it is reopened (kept in the ledger)")
+@click.option("--ledger", "ledger_url", help=LEDGER_HELP)
+def reopen(master, period, reason, ledger_url):
+    """Reopen a closed period so that it can be closed again; the close and the reason stay in the ledger."""
+    from .closing import reopen as reopen_period
+    from .pipeline import read_master
+
+    master = check_master(master)
+    check_period(period)
+    m = read_master(master)
+    info = reopen_period(open_ledger_of(m, ledger_url), m.settings, period, reason=reason)
+    click.echo(f"Reopened {info.period} (closed {info.who_when}, run {info.run_id}): {info.reopen_reason}")
+
+
+@command(short="history.csv: every rep's figures per period.", example="""
+salesbook history --master SalesBook.xlsm --from 2026-01 --to 2026-12 --out out/""")
+@click.option("--master", "master", required=True, type=click.Path(path_type=Path), help=MASTER_HELP)
+@click.option("--rep", help="only this rep id")
+@click.option("--from", "start", help="first period, e.g. 2026-01")
+@click.option("--to", "end", help="last period, e.g. 2026-12")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="output folder")
+@click.option("--ledger", "ledger_url", help=LEDGER_HELP)
+def history(master, rep, start, end, out, ledger_url):
+    """history.csv: one row per rep per period (closed periods as closed, open ones from their latest run)."""
+    from .closing import history_frame
+    from .io.writers import write_csv
+    from .pipeline import read_master
+
+    staged = check_out(out)
+    master = check_master(master)
+    check_period(start, "--from")
+    check_period(end, "--to")
+    m = read_master(master)
+    frame = history_frame(open_ledger_of(m, ledger_url), m.settings, rep=rep, start=start, end=end)
+    with staged as tmp:
+        write_csv(tmp / "history.csv", frame)
+    periods = frame["period"].nunique() if len(frame) else 0
+    closed = frame.loc[frame["closed"], "period"].nunique() if len(frame) else 0
+    click.echo(f"Wrote {staged.target / 'history.csv'}: {len(frame)} rows, {periods} periods ({closed} closed)")
 
 
 @main.group(short_help="Blank workbooks made from the schemas.", epilog=EXIT_CODES_HELP)
@@ -430,14 +566,17 @@ def init(directory, force):
     click.echo("  fill 花名册 (roster), 目标 (targets) and the period in 设置 (settings), then click the buttons")
 
 
-RUN_ACTIONS = ["validate", "consolidate", "contracts", "reports", "report", "export-hr", "statements"]
+RUN_ACTIONS = ["validate", "consolidate", "contracts", "reports", "report", "export-hr", "statements", "close"]
 
 
 @command("run", short="Run a button's action on the workbook.", example="""
 salesbook run consolidate --book my-office/SalesBook.xlsm""")
 @click.argument("action", type=click.Choice(RUN_ACTIONS))
 @click.option("--book", "book_path", required=True, type=click.Path(path_type=Path), help="SalesBook.xlsm")
-def run_cmd(action, book_path):
+@click.option("--accept-errors", is_flag=True, help="close: close even though error-level findings exist")
+@click.option("--note", default="", help="close: a note kept with the close")
+@click.option("--ledger", "ledger_url", help=LEDGER_HELP)
+def run_cmd(action, book_path, accept_errors, note, ledger_url):
     """Run a button's action on the workbook file, headless (report and reports are the same action).
 
     The workbook is saved atomically with a .bak backup and keeps its permissions and owner.
@@ -449,7 +588,7 @@ def run_cmd(action, book_path):
     with progress_display() as p:
         book = FileBook(book_path)
         book.show_progress(p)
-        message = run_action(action, book)
+        message = run_action(action, book, ledger=ledger_url, accept_errors=accept_errors, note=note)
     click.echo(message)
 
 
@@ -496,7 +635,7 @@ def demo(directory, period, force):
     replacing only the files an earlier demo made, and stops (changing nothing) when a file of
     yours is in the way.
     """
-    from .actions import ACTIONS, run_action
+    from .actions import ACTION_OPTIONS, ACTIONS, run_action
     from .io.book import FileBook
     from .workspace import check_demo_target, check_no_conflict, remove_stale, write_manifest
 
@@ -507,13 +646,23 @@ def demo(directory, period, force):
     with progress_display() as p, staged as tmp:
         data, book_path = init_demo_workspace(tmp, period=period)
         team_files = len(list((tmp / "team").iterdir()))
+        # The demo keeps its own ledger in the workspace, whatever $SALESBOOK_LEDGER says.
+        ledger = "sqlite:///" + (tmp.resolve() / "salesbook.db").as_posix()
         for action in DEMO_ACTIONS:
             if action not in ACTIONS:
                 messages.append(f"[{action}] not available yet")
                 continue
             book = FileBook(book_path)
             book.show_progress(p)
-            messages.append(f"[{action}] " + run_action(action, book).replace("\n", "\n    "))
+            options = {"ledger": ledger} if "ledger" in ACTION_OPTIONS.get(action, ()) else {}
+            messages.append(f"[{action}] " + run_action(action, book, **options).replace("\n", "\n    "))
+        # Close the month as a manager would once HR has the export (the demo's injected errors accepted).
+        book = FileBook(book_path)
+        book.show_progress(p)
+        messages.append("[close] " + run_action("close", book, ledger=ledger, accept_errors=True,
+                                                note="demo: closed with the injected errors accepted")
+                        .replace("\n", "\n    "))
+        messages.append(f"[history] {_demo_history(book_path, ledger, tmp / 'out')}")
         files = check_no_conflict(tmp, directory, ours)
         write_manifest(tmp, files)
         staged_names = (str(tmp.resolve()), str(tmp))
@@ -526,7 +675,21 @@ def demo(directory, period, force):
             m = m.replace(name, final)
         click.echo(m)
     click.echo(f"The workbook with findings, scorecards, commissions and the dashboard: {directory / 'SalesBook.xlsm'}")
-    click.echo(f"Outputs: {directory / 'out'}")
+    click.echo(f"Outputs: {directory / 'out'}; the ledger with the closed month: {directory / 'salesbook.db'}")
+
+
+def _demo_history(book_path: Path, ledger_url: str, out: Path) -> Path:
+    from .closing import history_frame
+    from .io.writers import write_csv
+    from .ledger import open_ledger
+    from .pipeline import read_master
+
+    ledger = open_ledger(ledger_url)
+    try:
+        frame = history_frame(ledger, read_master(book_path).settings)
+    finally:
+        ledger.dispose()  # the file moves into the workspace next: no connection may hold it
+    return write_csv(out / "history.csv", frame)
 
 
 @command(short="One Word contract per contract.", example="""
@@ -575,7 +738,8 @@ def contracts(team_dir, master, out, pdf, only, template):
         sys.exit(EXIT_FINDINGS)
 
 
-def _report(team_dir, master, period, week, out, template):
+def _report(team_dir, master, period, week, out, template, ledger_url=None):
+    from .closing import report_trends
     from .documents.env import HTML_TEMPLATE
     from .documents.from_run import write_reports
     from .pipeline import consolidate as run_consolidate
@@ -588,7 +752,7 @@ def _report(team_dir, master, period, week, out, template):
     with progress_display() as p:
         c = run_consolidate(team_dir, master=master, period=period or week, progress=p)
         with staged as tmp:
-            paths = write_reports(c, tmp, template=template, progress=p)
+            paths = write_reports(c, tmp, template=template, progress=p, trends=report_trends(c, ledger_url))
     click.echo(f"Wrote {len(paths) - 1} HTML reports and {paths[-1].name} to {out}")
 
 
@@ -636,9 +800,11 @@ def _report_command(name: str, short: str):
     @click.option("--weekly", "week", help="an ISO week such as 2026-W48 (weekly report)")
     @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="output folder")
     @click.option("--template", type=click.Path(path_type=Path), help="an HTML Jinja template")
-    def report_cmd(team_dir, master, period, week, out, template):
-        """Sales reports per rep and per team: HTML pages and report_<period>.xlsx."""
-        _report(team_dir, master, period, week, out, template)
+    @click.option("--ledger", "ledger_url", help=LEDGER_HELP + "; each rep's six-period trend comes from it")
+    def report_cmd(team_dir, master, period, week, out, template, ledger_url):
+        """Sales reports per rep and per team: HTML pages and report_<period>.xlsx (each rep's last six
+        periods from the ledger)."""
+        _report(team_dir, master, period, week, out, template, ledger_url)
 
     return report_cmd
 

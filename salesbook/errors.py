@@ -63,17 +63,21 @@ def describe_os_error(exc: OSError) -> str:
 def _expected() -> tuple[type[BaseException], ...]:
     """The exceptions whose message is for the user (imported late: this module sits below them all)."""
     from .actions import ActionError
+    from .closing import CloseRefused
     from .core.periods import PeriodError
     from .core.settings import SettingsError
     from .documents.env import DocumentError
     from .io.book import BookError, WorkbookLocked
     from .io.staging import OutputPathError
+    from .ledger import LedgerError
+    from .payroll import PayrollRefused
     from .pipeline import FolderError, MasterError, NothingToRead
     from .workspace import WorkspaceRefused
     from .xlsm.builder import LayoutError
 
     return (ActionError, PeriodError, SettingsError, DocumentError, BookError, WorkbookLocked, OutputPathError,
-            FolderError, MasterError, NothingToRead, LayoutError, WorkspaceRefused)
+            FolderError, MasterError, NothingToRead, LayoutError, WorkspaceRefused,
+            LedgerError, PayrollRefused, CloseRefused)
 
 
 def _library_errors() -> tuple[type[BaseException], ...]:

@@ -45,3 +45,7 @@ def export_hr() -> None:
 
 def statements() -> None:
     _run("statements")
+
+
+def close_period() -> None:
+    _run("close")

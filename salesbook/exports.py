@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -11,13 +12,13 @@ from .core.dataset import Dataset
 from .core.schema import load_schemas
 from .core.table import TYPED
 from .io.atomic import atomic_output
-from .io.writers import atomic_write_bytes, sha256_file, write_csv, write_xlsx
+from .io.writers import atomic_write_bytes, write_csv, write_xlsx
 from .outputs import files_frame, findings_frame
 from .pipeline import Consolidation
 from .progress import Progress, as_progress
 
 HR_COLUMNS = [
-    "employee_id", "name", "team", "period", "score", "rating", "coefficient", "commission",
+    "employee_id", "name", "team", "status", "period", "score", "rating", "coefficient", "commission",
     "revenue", "revenue_target", "volume", "volume_target", "collections", "collections_target",
     "new_customers", "new_customers_target", "activities", "activities_target",
 ]
@@ -174,32 +175,70 @@ def _in_background(fn, *args, **kwargs):
     return wait
 
 
-def hr_frame(scorecards: pd.DataFrame, commissions: pd.DataFrame | None = None) -> pd.DataFrame:
+COUNT_COLUMNS = ("new_customers", "new_customers_target", "activities", "activities_target", "violations")
+
+
+def hr_frame(scorecards: pd.DataFrame, commissions: pd.DataFrame | None = None,
+             roster: pd.DataFrame | None = None) -> pd.DataFrame:
     """Only what payroll needs: no customer data, no ids other than the employee id.
 
-    `commission` is each rep's commission of commissions.csv (0 without a plan).
+    `commission` is each rep's commission of commissions.csv (0 without a plan). Each rep's roster
+    status (Active, or Left for leavers with rows in the period) is exported, and counts are whole
+    numbers.
     """
     frame = scorecards.copy()
     paid = {} if commissions is None else dict(zip(commissions["rep_id"], commissions["commission"], strict=True))
     frame["commission"] = [float(paid.get(r, 0.0)) for r in frame["rep_id"]]
-    return frame[HR_COLUMNS]
+    status = {} if roster is None else dict(zip(roster["rep_id"], roster["status"], strict=True))
+    frame["status"] = [status.get(r) or "Active" for r in frame["rep_id"]]
+    frame = frame[[c for c in HR_COLUMNS if c in frame.columns]].copy()
+    for c in COUNT_COLUMNS:
+        if c in frame.columns:
+            # Python ints (None where blank): "3" in the CSV, a number in the xlsx, never "3.0"
+            frame[c] = pd.Series([None if v is None or v != v else int(round(v)) for v in frame[c].tolist()],
+                                 index=frame.index, dtype=object)
+    return frame
 
 
-def write_hr_export(c: Consolidation, out: Path, *, progress: Progress | None = None) -> list[Path]:
-    """scorecards_<period>.csv (UTF-8 with BOM) and .xlsx, and manifest.json with SHA-256 of each."""
-    as_progress(progress).phase("writing outputs")
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+def hr_files(c: Consolidation, *, data_quality: dict | None = None) -> dict[str, bytes]:
+    """The HR export as bytes: scorecards_<period>.csv (UTF-8 with BOM), .xlsx, and manifest.json.
+
+    Bytes, so that a close can store exactly what it exported and give the same files again.
+    """
+    import tempfile
+
     period = c.run.period.label if c.run.period else "period"
-    frame = hr_frame(c.scorecards, c.commissions)
-    csv_path = write_csv(out / f"scorecards_{period}.csv", frame)
-    xlsx_path = write_xlsx(out / f"scorecards_{period}.xlsx", [("考核表", frame)])
+    frame = hr_frame(c.scorecards, c.commissions, c.run.master.roster)
+    names = [f"scorecards_{period}.csv", f"scorecards_{period}.xlsx"]
+    with tempfile.TemporaryDirectory(prefix="salesbook-hr-") as tmp:
+        csv_path = write_csv(Path(tmp) / names[0], frame)
+        xlsx_path = write_xlsx(Path(tmp) / names[1], [("考核表", frame)])
+        files = {names[0]: csv_path.read_bytes(), names[1]: xlsx_path.read_bytes()}
     manifest = {
         "period": period,
-        "files": [{"file": p.name, "sha256": sha256_file(p), "bytes": p.stat().st_size} for p in (csv_path, xlsx_path)],
-        "columns": HR_COLUMNS,
+        "files": [{"file": n, "sha256": hashlib.sha256(b).hexdigest(), "bytes": len(b)} for n, b in files.items()],
+        "columns": list(frame.columns),
         "rows": len(frame),
     }
-    mpath = out / "manifest.json"
-    atomic_write_bytes(mpath, (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
-    return [csv_path, xlsx_path, mpath]
+    if data_quality is not None:
+        manifest["data_quality"] = data_quality
+    files["manifest.json"] = (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    return files
+
+
+def write_files(out: Path, files: dict[str, bytes]) -> list[Path]:
+    """Each file into `out`, atomically, in the given order."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, data in files.items():
+        atomic_write_bytes(out / name, data)
+        paths.append(out / name)
+    return paths
+
+
+def write_hr_export(c: Consolidation, out: Path, *, data_quality: dict | None = None,
+                    progress: Progress | None = None) -> list[Path]:
+    """scorecards_<period>.csv (UTF-8 with BOM) and .xlsx, and manifest.json with SHA-256 of each."""
+    as_progress(progress).phase("writing outputs")
+    return write_files(out, hr_files(c, data_quality=data_quality))

@@ -65,6 +65,9 @@ class Master:
     plans: dict = field(default_factory=dict)  # normalised plan name -> core.commission.Plan
     plan_of: dict[str, str] = field(default_factory=dict)  # rep id -> the plan name it is on
     sheets: list[str] = field(default_factory=list)  # its sheets in workbook order (findings follow it)
+    # Every roster row as read, those left out for errors too (payroll guards name them).
+    roster_rows: pd.DataFrame | None = None
+    sha256: str = ""
 
     @property
     def roster_ids(self) -> set[str] | None:
@@ -246,6 +249,7 @@ def read_master(path: Path | None) -> Master:
         _refuse_team_workbook(path, res.sheets)
         raise MasterError(f"Master workbook {path} cannot be read: {res.reason or res.findings[0].message}")
     master = master_from_tables(res.tables, path, sheet_names=res.sheets)
+    master.sha256 = res.sha256
     master.findings = [f for f in res.findings if f.code not in ("missing-sheet", "unknown-column")] + master.findings
     return master
 
@@ -285,6 +289,8 @@ def master_from_tables(tables_list: list[SheetTable], path: Path, sheet_names: l
                 )
             continue
         frame = t.frame.copy()
+        if name == "roster":
+            master.roster_rows = frame.assign(_file=path.name, _sheet=t.sheet)
         bad = set(t.error_rows)
         frame = frame[~frame["_row"].isin(bad)] if bad else frame
         frame["_file"], frame["_sheet"] = path.name, t.sheet

@@ -44,7 +44,7 @@ def test_save_keeps_vba_buttons_and_codenames(book: Path) -> None:
         vml = b"".join(z.read(n) for n in z.namelist() if n.endswith(".vml"))
     from salesbook.xlsm.builder import load_layout
 
-    assert vml.count(b'ObjectType="Button"') == len(load_layout().buttons) == 6
+    assert vml.count(b'ObjectType="Button"') == len(load_layout().buttons) == 7
     assert (book.with_name(book.name + ".bak")).exists()
 
 

@@ -76,6 +76,11 @@ def report_context(scope="rep", **extra):
                       {"kind": "tier", "label": "[50%, 100%)", "rate": Decimal("0.014"),
                        "portion": Decimal("150000"), "amount": Decimal("2100.00"), "amount_text": "2100.00"}],
         },
+        "trend": [
+            {"period": "2026-09", "score": None, "revenue_pct": None, "collections_pct": None, "closed": False},
+            {"period": "2026-10", "score": 88.5, "revenue_pct": 92.0, "collections_pct": 75.5, "closed": True},
+            {"period": "2026-11", "score": 101.25, "revenue_pct": 82.3, "collections_pct": None, "closed": False},
+        ] if scope == "rep" else [],
     }
     if scope == "team":
         context["members"] = [
@@ -93,9 +98,10 @@ def report_context(scope="rep", **extra):
 
 
 def test_report_html_has_every_section_and_masks_contacts():
-    """The HTML report shows KPIs, three charts and three tables, with phones and e-mails masked and text escaped."""
+    """The HTML report shows KPIs, four charts (the trend too) and its tables, with phones and e-mails masked and
+    text escaped."""
     page = render_report_html(report_context())
-    assert page.startswith("<!DOCTYPE html>") and page.count("<svg") == 3
+    assert page.startswith("<!DOCTYPE html>") and page.count("<svg") == 4
     for needle in [
         "张伟",
         "¥823,456.78",
@@ -243,3 +249,18 @@ def test_report_prints_in_headless_chromium(tmp_path):
     assert pdf.stat().st_size > 2000
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "张伟" in text and "138****5678" in text and "13812345678" not in text
+
+
+def test_rep_report_draws_the_six_period_trend():
+    """A rep's page has the trend chart: a point per period and figure that has a value, lines only between
+    neighbouring values, every period labelled, the closed one marked; a team page has none."""
+    import re
+
+    html = render_report_html(report_context())
+    svg = html[html.index('<svg class="chart trend"'):]
+    svg = svg[:svg.index("</svg>")]
+    assert len(re.findall(r"<circle ", svg)) == 5  # 2026-09 has no run; November has no collections target
+    assert len(re.findall(r'class="ln s\d"', svg)) == 2  # score and revenue from October to November
+    assert all(p in svg for p in ("2026-09", "2026-10", "2026-11")) and svg.count("已结账 closed") == 1
+    assert "近六期趋势" in html and "101.25" in html
+    assert '<svg class="chart trend"' not in render_report_html(report_context("team"))

@@ -36,7 +36,8 @@ PERIOD = "2026-11"
 OUTPUT_SHEETS = list(SHEETS.values())
 RUNPYTHON = re.compile(r'^\s*RunPython\s*\(?\s*"((?:[^"]|"")*)"', re.MULTILINE)
 ENTRY_ACTIONS = {"validate": "validate", "consolidate": "consolidate", "contracts": "contracts",
-                 "reports": "reports", "export_hr": "export-hr", "statements": "statements"}
+                 "reports": "reports", "export_hr": "export-hr", "statements": "statements",
+                 "close_period": "close"}
 
 
 # ----------------------------------------------------------------------------- the macros
@@ -99,10 +100,10 @@ def copies(source_workspace, tmp_path) -> tuple[Path, Path]:
     return a, b
 
 
-def run_cli(action: str, book: Path):
+def run_cli(action: str, book: Path, *options: str):
     from salesbook.cli import main
 
-    return CliRunner().invoke(main, ["run", action, "--book", str(book)], catch_exceptions=False)
+    return CliRunner().invoke(main, ["run", action, "--book", str(book), *options], catch_exceptions=False)
 
 
 # ----------------------------------------------------------------------------- normalising
@@ -253,8 +254,8 @@ def test_entry_point_through_xlwings_writes_what_the_cli_writes(copies, file, co
     roots = _roots(a, b)
     action = ENTRY_ACTIONS[entry]
 
-    # A: the headless command on the file
-    result = run_cli(action, a / "SalesBook.xlsm")
+    # A: the headless command on the file (closing the demo means accepting its errors: in Excel, the Yes below)
+    result = run_cli(action, a / "SalesBook.xlsm", *(["--accept-errors"] if action == "close" else []))
     assert result.exit_code == 0, result.output
     cli_message = result.stdout.rstrip("\n")
 
@@ -270,7 +271,11 @@ def test_entry_point_through_xlwings_writes_what_the_cli_writes(copies, file, co
         # every sheet equal, values and names
         assert_same_sheets(a / "SalesBook.xlsm", book, roots)
 
-        # the message box: the action's message (the CLI prints the same text), shown once, after everything
+        # the message box: the action's message (the CLI prints the same text), shown once, after everything;
+        # closing the demo's period first asks whether to accept its error findings (the engine answers Yes)
+        if action == "close":
+            question = app.alerts.pop(0)
+            assert question["buttons"] == "yes_no" and "error" in question["prompt"], question
         assert [x["title"] for x in app.alerts] == ["salesbook"], app.alerts
         alert = app.alerts[0]
         assert norm(alert["prompt"], roots) == norm(cli_message, roots)
@@ -299,9 +304,14 @@ def test_entry_point_through_xlwings_writes_what_the_cli_writes(copies, file, co
             assert {SHEETS["findings"], SHEETS["files"]} <= set(written), written
             check_findings_sheet(a / "SalesBook.xlsm", book)
             check_header_notes(a / "SalesBook.xlsm", book, written)
-        if action == "consolidate":
+        if action in ("consolidate", "close"):
             assert set(written) == set(OUTPUT_SHEETS), written
             check_dashboard(a / "SalesBook.xlsm", book)
+        if action == "close":
+            check_findings_sheet(a / "SalesBook.xlsm", book)
+            cards = model_of(book).sheet(SHEETS["scorecards"]).grid()
+            assert cards[0][-2:] == ["closed", "变动"], cards[0]
+            assert all(str(r[-2]).startswith("已结账 closed") and r[-1] == "无变动 / none" for r in cards[1:]), cards
         if action == "export-hr":
             assert written == [SHEETS["scorecards"], SHEETS["commissions"]], written
             check_header_notes(a / "SalesBook.xlsm", book, written)

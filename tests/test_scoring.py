@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import write_master, write_workbook
 from hypothesis import given, settings
@@ -278,3 +279,31 @@ def test_consolidate_twice_is_byte_identical_and_leaves_team_files(tmp_path: Pat
     write_consolidation(consolidate(team, master=master, period="2026-11"), tmp_path / "o2")
     assert _output_bytes(tmp_path / "o1") == _output_bytes(tmp_path / "o2")
     assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in team.iterdir()} == before
+
+
+def test_quarter_targets_are_the_sum_of_its_months(tmp_path: Path) -> None:
+    """A quarter without a target row of its own takes, KPI by KPI, the sum of its three months' targets where all
+    three have one (an info finding says so); a KPI missing in one month has no target; a quarter row wins."""
+    from conftest import write_master
+
+    team, _ = build_example(tmp_path)
+    roster = [["S001", "王芳", "E1001", "一组", "华东", "李强", "在职"],
+              ["S002", "陈明", "E1002", "一组", "华东", "李强", "在职"]]
+    targets = [["S001", "2026-10", 100000, 10, 80000, 2, 4], ["S001", "2026-11", 50000, 5, None, 1, 4],
+               ["S001", "2026-12", 150000, 5, 80000, 1, 4],
+               ["S002", "2026-Q4", 300000, None, None, None, None],
+               ["S002", "2026-10", 1, 1, 1, 1, 1], ["S002", "2026-11", 1, 1, 1, 1, 1], ["S002", "2026-12", 1, 1, 1, 1, 1]]
+    master = write_master(tmp_path / "q.xlsx", roster, targets)
+    c = consolidate(team, master=master, period="2026-Q4")
+    cards = c.scorecards.set_index("rep_id")
+    s1 = cards.loc["S001"]
+    assert (s1["revenue_target"], s1["volume_target"], s1["new_customers_target"], s1["activities_target"]) == (
+        300000.0, 20.0, 4.0, 12.0)
+    assert pd.isna(s1["collections_target"]), "November has no collections target"
+    notes = [f for f in c.run.findings if f.code == "targets-from-months"]
+    assert [(f.rep_id, f.severity) for f in notes] == [("S001", "info")]
+    assert "2026-10, 2026-11, 2026-12" in notes[0].message and "collections" not in notes[0].message
+    assert ("S001", "collections") in {(f.rep_id, f.message.split("no ")[1].split(" target")[0])
+                                       for f in c.run.findings if f.code == "missing-target"}
+    assert cards.loc["S002", "revenue_target"] == 300000.0, "the quarter's own row wins over its months"
+    assert pd.isna(cards.loc["S002", "volume_target"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import zipfile
@@ -24,7 +25,8 @@ def test_init_from_an_installed_wheel(tmp_path: Path) -> None:
     for shipped in ("salesbook/_shipped/templates/contract_zh.docx", "salesbook/_shipped/templates/report.html.j2",
                     "salesbook/_shipped/templates/statement.html.j2",
                     "salesbook/_shipped/macros/SalesBook.bas", "salesbook/_shipped/workbook/layout.toml",
-                    "salesbook/core/schemas.toml"):
+                    "salesbook/core/schemas.toml", "salesbook/ledger/migrations/env.py",
+                    "salesbook/ledger/migrations/versions/0001_initial.py"):
         assert shipped in names
     venv = tmp_path / "venv"
     # --system-site-packages gives the new venv this environment's dependencies without a network;
@@ -50,3 +52,9 @@ def test_init_from_an_installed_wheel(tmp_path: Path) -> None:
                                                                      "report.html.j2", "statement.html.j2"]
     for sub in ("team", "out"):
         assert (ws / sub).is_dir()
+    # The ledger's migrations run from the installed package: a first use creates salesbook.db.
+    hist = subprocess.run([str(venv / "bin" / "salesbook"), "history", "--master", str(ws / "SalesBook.xlsm"),
+                           "--out", str(ws / "out")], capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                          env={k: v for k, v in os.environ.items() if k != "SALESBOOK_LEDGER"})
+    assert hist.returncode == 0, hist.stdout + hist.stderr
+    assert (ws / "salesbook.db").stat().st_size > 0 and (ws / "out" / "history.csv").exists()

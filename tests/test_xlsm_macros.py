@@ -48,7 +48,7 @@ def test_every_button_names_a_sub_calling_its_function():
     subs = {sub: function for _, sub, function in _runpython_targets()}
     buttons = load_layout().buttons
     assert [b.macro for b in buttons] == ["Validate", "ConsolidateScore", "Contracts", "Reports", "ExportHR",
-                                                 "Statements"]
+                                                 "Statements", "ClosePeriod"]
     for button in buttons:
         assert subs.get(button.macro) == button.python, button
 

@@ -32,6 +32,7 @@ CODES: dict[str, tuple[str, str, str]] = {
     "text-too-long": (ERROR, "「{column}」文字超过 {limit} 个字符，本格未使用，请缩短", "'{column}' holds more than {limit} characters; the cell is not used — shorten it"),
     "totals-row-skipped": (INFO, "合计行已跳过", "Totals row skipped"),
     "file-open-elsewhere": (INFO, "有人正在打开 {file}（存在锁文件 {lock}），读取的是它最后一次保存的内容；锁文件已跳过", "Someone has {file} open ({lock} exists); its last saved version was read and the lock file skipped"),
+    "targets-from-months": (INFO, "{rep_id} 没有 {period} 的目标行，{kpis_zh} 目标按 {months} 三个月合计", "{rep_id} has no target row for {period}; its {kpis} targets are the sum of {months}"),
     "missing-target": (WARNING, "{rep_id} 在 {period} 没有「{kpi_zh}」目标，该项不计分", "{rep_id} has no {kpi} target for {period}; that KPI is left out"),
     # domain
     "customer-conflict": (WARNING, "客户「{value}」也由 {others} 建档；按建档日期最先建档的是 {first_owner}（{first}），客户归其所有", "Customer '{value}' is also filed by {others}; first filed by {first_owner} ({first}), who owns it under the filing rule"),
@@ -61,7 +62,7 @@ CODES: dict[str, tuple[str, str, str]] = {
 
 # Codes about the master workbook and the scoring stage rather than a team file's rows.
 MASTER_CODES = {"missing-target", "commission-plan-unknown", "commission-plan-mixed", "commission-tier-overlap",
-                "commission-tier-gap", "commission-no-target", "commission-held"}
+                "commission-tier-gap", "commission-no-target", "commission-held", "targets-from-months"}
 
 # Codes that count as violations for score deductions (SPEC §5).
 VIOLATIONS = {"contract-unreviewed", "discount-unauthorized", "expense-over-limit", "expense-duplicate-receipt"}

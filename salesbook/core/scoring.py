@@ -184,23 +184,66 @@ def compute_score(actuals: dict[str, Decimal], targets: dict[str, Decimal | None
     return ScoreResult(attain, w, base, ded, score, rating, dec(st[f"coefficient.{rating}"]))
 
 
+def quarter_months(period: Period) -> list[str] | None:
+    """The three month labels of a quarter (2026-Q4 -> 2026-10, 2026-11, 2026-12); None otherwise."""
+    if not period.label[5:6] == "Q":
+        return None
+    return [f"{period.start.year:04d}-{period.start.month + i:02d}" for i in range(3)]
+
+
+def period_targets(targets: pd.DataFrame | None, period: Period, *, master_file: str = ""
+                   ) -> tuple[dict[str, dict[str, Decimal | None]], list[Finding]]:
+    """rep -> kpi -> target for `period` (None: no target), and the findings about how it was found.
+
+    SPEC §5: the Targets row of the period itself; for a quarter without a row of its own, the sum
+    of its three months' targets KPI by KPI, when all three months have that KPI's target (an
+    `info` finding says so); otherwise the KPI has no target.
+    """
+    from .periods import PeriodError, parse_period
+
+    rows: dict[tuple[str, str], dict] = {}
+    for r in records(targets) if targets is not None else []:
+        try:
+            label = parse_period(r["period"]).label
+        except PeriodError:
+            continue
+        rows.setdefault((r["rep_id"], label), r)  # the first row of a rep and period counts
+
+    def values(r: dict) -> dict[str, Decimal | None]:
+        return {k: None if blank(r.get(f"{k}_target")) else dec(r[f"{k}_target"]) for k in KPIS}
+
+    out: dict[str, dict[str, Decimal | None]] = {}
+    findings: list[Finding] = []
+    months = quarter_months(period)
+    for rep in dict.fromkeys(rep for rep, _ in rows):
+        own = rows.get((rep, period.label))
+        if own is not None:
+            out[rep] = values(own)
+            continue
+        if months is None:
+            continue
+        monthly = [values(rows[(rep, m)]) for m in months if (rep, m) in rows]
+        if len(monthly) < 3:
+            continue
+        summed = {k: sum((m[k] for m in monthly), Decimal(0)) if all(m[k] is not None for m in monthly) else None
+                  for k in KPIS}
+        kpis = [k for k in KPIS if summed[k] is not None]
+        if not kpis:
+            continue
+        out[rep] = summed
+        findings.append(make_finding(
+            "targets-from-months", file=master_file, sheet="目标", rep_id=rep, value="", period=period.label,
+            months=", ".join(months), kpis=", ".join(kpis), kpis_zh="、".join(KPI_ZH[k] for k in kpis)))
+    return out, findings
+
+
 def score_reps(ds: Dataset, findings: list[Finding], period: Period, st: Settings,
                roster: pd.DataFrame, targets: pd.DataFrame | None, *, master_file: str = "") -> Scoring:
     """Scorecards for every rep in scope: active roster reps, and reps who left but have rows."""
     not_counted = not_counted_rows(findings)
     ev = collect_kpis(ds, period, not_counted)
     vio = violation_points(ds, findings, period, st)
-    target_of: dict[str, dict] = {}
-    if targets is not None:
-        from .periods import PeriodError, parse_period
-
-        for r in records(targets):
-            try:
-                label = parse_period(r["period"]).label
-            except PeriodError:
-                continue
-            if label == period.label and r["rep_id"] not in target_of:
-                target_of[r["rep_id"]] = r
+    target_of, target_notes = period_targets(targets, period, master_file=master_file)
     out_findings: list[Finding] = []
     rows, evidence = [], []
     details: dict[str, RepScore] = {}
@@ -216,8 +259,7 @@ def score_reps(ds: Dataset, findings: list[Finding], period: Period, st: Setting
         for k in KPIS:
             items = ev.get(rid, {}).get(k, [])
             actuals[k] = sum((item[3] for item in items), Decimal(0))
-            raw_t = t.get(f"{k}_target")
-            targets_k[k] = None if blank(raw_t) else dec(raw_t)
+            targets_k[k] = t.get(k)
             for fl, sh, rw, v, code in items:
                 evidence.append([rid, period.label, k, fl, sh, rw, float(v), code])
         points = vio.get(rid, [])
@@ -240,6 +282,8 @@ def score_reps(ds: Dataset, findings: list[Finding], period: Period, st: Setting
         })
         rows.append(card)
         details[rid] = RepScore(rid, actuals, targets_k, result, ev.get(rid, {}), points)
+    scored = {r["rep_id"] for r in rows}
+    out_findings = [f for f in target_notes if f.rep_id in scored] + out_findings
     cards = pd.DataFrame(rows, columns=SCORECARD_COLUMNS)
     ev_frame = pd.DataFrame(evidence, columns=EVIDENCE_COLUMNS)
     return Scoring(cards, ev_frame, out_findings, details)

@@ -36,6 +36,8 @@ _d("period", "", "period", "当前考核周期，如 2026-11 或 2026-Q4（按�
 _d("as_of", "", "text", "考核截止日（留空则为周期最后一天） / As-of date (blank: the period's last day)")
 _d("team_folder", "team", "text", "团队工作簿所在文件夹（相对本工作簿） / Folder of the team workbooks (relative to this workbook)")
 _d("output_folder", "out", "text", "输出文件夹（相对本工作簿） / Output folder (relative to this workbook)")
+_d("ledger_url", "", "text", "账簿数据库（留空则为本工作簿旁的 salesbook.db；共用时填 postgresql://用户@主机/库名） / Ledger database (blank: salesbook.db beside this workbook; shared: postgresql://user@host/dbname)")
+_d("ledger_book", "", "text", "共用账簿中本工作簿的名称（多个主管各管不同团队时各填一个） / Name of this workbook's books in a shared ledger (one per master when managers of different teams share it)")
 _d("contract_language", "zh", "text", "合同模板语言 zh 或 en / Contract template language: zh or en")
 _d("company_name", "示例科技有限公司", "text", "本公司名称（合同甲方/卖方） / Our company name (seller on contracts)")
 _d("company_address", "上海市浦东新区示例路 1 号", "text", "本公司地址 / Our company address")

@@ -269,11 +269,25 @@ def _sum_targets(values) -> float | None:
     return sum(vals) if vals else None
 
 
-def write_reports(c, out: Path, *, template: Path | None = None, progress=None) -> list[Path]:
+def _pct(v: object) -> float | None:
+    return None if blank(v) else round(float(v) * 100, 1)
+
+
+def _trend_point(p: dict) -> dict:
+    """Score in points and attainments in percent: one scale for the trend chart."""
+    return {"period": p["period"], "score": None if blank(p.get("score")) else float(p["score"]),
+            "revenue_pct": _pct(p.get("revenue_attainment")), "collections_pct": _pct(p.get("collections_attainment")),
+            "closed": bool(p.get("closed"))}
+
+
+def write_reports(c, out: Path, *, template: Path | None = None, progress=None,
+                  trends: dict[str, list[dict]] | None = None) -> list[Path]:
     """report_<scope>_<name>.html per rep and team, and report_<period>.xlsx with the same tables.
 
     The HTML template is compiled and rendered in a worker process with time and memory limits
-    (an edited template may loop without end); every file is written atomically.
+    (an edited template may loop without end); every file is written atomically. `trends` gives
+    each rep's last periods (period, score, revenue_attainment, collections_attainment, closed),
+    shown as a trend chart on the rep's page.
     """
     from ..progress import as_progress
     from .filenames import inside, safe_filename
@@ -283,6 +297,9 @@ def write_reports(c, out: Path, *, template: Path | None = None, progress=None) 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     contexts = report_contexts(c, c.run.findings)
+    for ctx in contexts:
+        points = (trends or {}).get(ctx["_rep_id"], []) if ctx["scope"] == "rep" else []
+        ctx["trend"] = [_trend_point(p) for p in points] if any(p.get("score") is not None for p in points) else []
     shown = as_progress(progress)
     shown.phase("writing reports", len(contexts) + 1, "files")
     taken: set[str] = set()
@@ -296,7 +313,8 @@ def write_reports(c, out: Path, *, template: Path | None = None, progress=None) 
             atomic_write_bytes(p, html.encode("utf-8"))
             written.append(p)
             shown.update(n)
-    xlsx = write_report_xlsx([{k: v for k, v in ctx.items() if not k.startswith("_")} for ctx in contexts],
+    xlsx = write_report_xlsx([{k: v for k, v in ctx.items() if not k.startswith("_") and k != "trend"}
+                              for ctx in contexts],
                              out / f"report_{c.run.period.label}.xlsx")
     written.append(Path(xlsx))
     shown.update(len(contexts) + 1)

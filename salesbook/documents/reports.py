@@ -28,6 +28,9 @@ Report context (a plain dict per report; see ``ReportContext``)::
                             "total", "held", "capped", "note"},
                                                   # optional (default None): the period's commission
                                                   # and the tiers it crossed (see documents.statements)
+      "trend": [{"period", "score", "revenue_pct", "collections_pct", "closed"}],
+                                                  # optional: the rep's last six periods, oldest first;
+                                                  # score in points, attainments in percent, None = gap
     }
 
 Numbers may be Decimal, int, float or text. Phone numbers and e-mails are masked in every
@@ -61,7 +64,7 @@ __all__ = [
     "write_report_xlsx",
 ]
 
-OPTIONAL_KEYS: dict[str, Any] = {"as_of": None, "members": [], "commission": None}
+OPTIONAL_KEYS: dict[str, Any] = {"as_of": None, "members": [], "commission": None, "trend": []}
 TABLES = ("overdue_follow_ups", "overdue_orders", "open_complaints")
 _PHONE_KEYS = {"phone", "mobile", "tel", "telephone", "contact_phone"}
 _EMAIL_KEYS = {"email", "e_mail", "mail"}
@@ -88,6 +91,7 @@ class ReportContext(TypedDict):
     findings_count: dict[str, int]
     members: NotRequired[list[dict[str, Any]]]
     commission: NotRequired[dict[str, Any] | None]
+    trend: NotRequired[list[dict[str, Any]]]
 
 
 def default_report_template() -> Path:

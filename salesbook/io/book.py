@@ -127,6 +127,10 @@ class Book:
     def finish(self, message: str) -> None:
         """Tell the user the action is done (a message box in Excel)."""
 
+    def confirm(self, question: str) -> bool:
+        """Ask the user yes or no (a message box in Excel); headless, nobody answers: no."""
+        return False
+
     def save(self) -> None:
         raise NotImplementedError
 
@@ -391,6 +395,9 @@ class XlwingsBook(Book):
     def finish(self, message: str) -> None:
         self.app.status_bar = False
         self.app.alert(message, title="salesbook")
+
+    def confirm(self, question: str) -> bool:
+        return self.app.alert(question, title="salesbook", buttons="yes_no") == "yes"
 
     def save(self) -> None:
         pass  # Excel owns the file; the manager saves it like any workbook
