@@ -255,10 +255,17 @@ LEDGER_HELP = ("ledger database URL (default: $SALESBOOK_LEDGER, else the ledger
 
 
 def open_ledger_of(master, url: str | None):
-    """The master's ledger (created or migrated on first use), opened before any long work."""
+    """The master's ledger (created or migrated on first use)."""
     from .closing import open_master_ledger
 
     return open_master_ledger(master, url)
+
+
+def existing_ledger_of(master, url: str | None):
+    """The master's ledger if it exists, checked before any long work (None: made when a run is recorded)."""
+    from .closing import existing_ledger
+
+    return existing_ledger(master, url)
 
 
 @command(short="Check team workbooks (exit 1 on errors).", example="""
@@ -332,8 +339,9 @@ def consolidate(team_dir, master, period, as_of, out, full, workers, ledger_url)
     refuse_week(period, "consolidate (scorecards)")
     with progress_display() as p:
         m = read_master(master)
-        ledger = open_ledger_of(m, ledger_url)
+        ledger = existing_ledger_of(m, ledger_url)
         c = run_consolidate(team_dir, master=m, period=period, as_of=as_of_date, workers=workers, progress=p)
+        ledger = ledger or open_ledger_of(m, ledger_url)
         with staged as tmp:
             write_consolidation(c, tmp, full=full, progress=p)
             run_id = record(ledger, c)
@@ -380,9 +388,10 @@ def export_hr(team_dir, master, period, as_of, out, workers, ledger_url):
     refuse_week(period, "the HR export")
     with progress_display() as p:
         m = read_master(master)
-        ledger = open_ledger_of(m, ledger_url)
+        ledger = existing_ledger_of(m, ledger_url)
         c = run_consolidate(team_dir, master=m, period=period, as_of=as_of_date, workers=workers, progress=p)
         check_payroll(c)
+        ledger = ledger or open_ledger_of(m, ledger_url)
         with staged as tmp:
             p.phase("writing outputs")
             report = export_for_hr(c, ledger, tmp)
@@ -424,12 +433,13 @@ def close(team_dir, master, period, as_of, out, accept_errors, note, workers, le
     refuse_week(period, "closing")
     with progress_display() as p:
         m = read_master(master)
-        ledger = open_ledger_of(m, ledger_url)
-        live = ledger.live_close(book_name(m.settings), parse_period(period).label)
+        ledger = existing_ledger_of(m, ledger_url)
+        live = ledger.live_close(book_name(m.settings), parse_period(period).label) if ledger else None
         if live is not None:  # said before every team file is read
             raise Fail(str(ledger.closed_error(live)))
         c = run_consolidate(team_dir, master=m, period=period, as_of=as_of_date, workers=workers, progress=p)
         check_payroll(c)
+        ledger = ledger or open_ledger_of(m, ledger_url)
         p.phase(f"closing {c.run.period.label}")
         info, files = close_period(c, ledger, note=note, accept_errors=accept_errors,
                                    hr_files=lambda run_id: hr_files(c, data_quality=data_quality(c, run_id=run_id,

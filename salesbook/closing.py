@@ -60,6 +60,18 @@ def open_master_ledger(master: Master, cli: str | None = None) -> Ledger:
     return open_ledger(ledger_url(master, cli))
 
 
+def existing_ledger(master: Master, cli: str | None = None) -> Ledger | None:
+    """The master's ledger if it exists already (a PostgreSQL ledger always does), checked before any
+    long work; None for a SQLite ledger not made yet, which is created only when a run is recorded
+    (so that an interrupted or refused command leaves the workspace as it was). A bad URL raises."""
+    from sqlalchemy.engine import make_url
+
+    url = ledger_url(master, cli)
+    if url.startswith("sqlite") and not Path(make_url(url).database or "").exists():
+        return None
+    return open_ledger(url)
+
+
 # ------------------------------------------------------------------ exact text of figures
 
 
@@ -503,5 +515,5 @@ def _float(v: object) -> float | None:
 
 __all__ = ["ADJUSTMENT_COLUMNS", "CHANGES_COLUMNS", "CloseRefused", "ClosedView", "HrExport", "export_for_hr", "remove_stale", "PeriodClosed", "adjustments",
            "book_name", "canon", "cards_frame", "changes_since_close", "close_period", "closed_scorecards",
-           "closed_view", "history_frame", "ledger_url", "open_master_ledger", "previous_periods", "record",
+           "closed_view", "existing_ledger", "history_frame", "ledger_url", "open_master_ledger", "previous_periods", "record",
            "reopen", "report_trends", "run_record", "trends"]

@@ -71,6 +71,7 @@ def test_a_period_without_any_target_is_refused(team: Path, tmp_path: Path, comm
     out = tmp_path / "out"
     r = invoke(*payroll_commands(team, master, out, "2025-11")[command])
     assert_refused(r, out, "No active rep has a target for 2025-11", "mistyped", "2026-11")
+    assert not (tmp_path / "ledger.db").exists(), "a refused export made the ledger"
 
 
 @pytest.mark.parametrize("command", ["export-hr", "close"])
