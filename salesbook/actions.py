@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,11 +18,19 @@ import pandas as pd
 from .core.periods import parse_period
 from .core.schema import master_schemas, normalize_name
 from .core.scoring import dec
-from .core.settings import SettingsError
+from .core.settings import KPIS, SettingsError
 from .documents.env import HTML_TEMPLATE, WORD_TEMPLATE, check_template_file
 from .io.book import Book, ChartSpec, SheetData
+from .io.presentation import (
+    MAX_LINKS,
+    NUMBER_FORMATS,
+    display_width,
+    enum_names,
+    palettes,
+    row_link,
+    sheet_look,
+)
 from .io.staging import OutputFolder, check_output_folder, deferred_interrupt
-from .io.writers import MONEY_COLUMNS, PCT_COLUMNS, SEVERITY_COLOURS
 from .outputs import files_frame, findings_frame
 from .pipeline import (
     Consolidation,
@@ -45,8 +53,8 @@ SHEETS = {  # output sheet -> (Chinese name as in workbook/layout.toml)
     "dashboard": "仪表板",
 }
 MAX_SHEET_ROWS = 10_000  # the master stays small (openpyxl rewrites it); the full tables are in the output folder
-MONEY_FMT = "#,##0.00"
-PCT_FMT = "0.0%"
+MONEY_FMT = NUMBER_FORMATS["money"]
+PCT_FMT = NUMBER_FORMATS["pct"]
 
 
 class ActionError(Exception):
@@ -120,39 +128,43 @@ def _period(master: Master) -> tuple[str, date | None]:
         raise SettingsError(f"Setting 'as_of' must be a date like 2026-11-30, got {raw!r}.") from None
 
 
-def _headers_notes(sheet: str) -> dict[str, str]:
-    try:
-        from .xlsm.builder import load_layout
+def frame_sheet(name: str, frame: pd.DataFrame, *, fills: dict[int, str] | None = None,
+                sources: dict[str, str] | None = None, base: Path | None = None) -> SheetData:
+    """A DataFrame as an output sheet for people: columns in the layout's order with Chinese/English
+    headers, notes, number formats, widths from the content, colours by value, capped rows.
 
-        layout = load_layout()
-        return {h: n for h, n in layout.sheet(sheet).columns}
-    except Exception:  # noqa: BLE001 - notes are help text; a missing layout must not stop an action
-        return {}
-
-
-def frame_sheet(name: str, frame: pd.DataFrame, *, fills: dict[int, str] | None = None) -> SheetData:
-    """A DataFrame as an output sheet: capped rows, header notes from the layout, number formats."""
-    header = [str(c) for c in frame.columns]
-    notes_by_header = _headers_notes(name)
-    rows = [list(r) for r in frame.head(MAX_SHEET_ROWS).itertuples(index=False, name=None)]
+    With `sources` (team file label -> path), rows naming a file link to their place in it (a
+    finding's cell, a source row), relative to the master's folder `base`."""
+    look = sheet_look(name, [str(c) for c in frame.columns], sample=lambda k: frame[k].head(200).tolist())
+    shown = frame.head(MAX_SHEET_ROWS)
+    raw = [list(r) for r in shown[look.keys].itertuples(index=False, name=None)] if len(shown) else []
+    rows = look.display_rows(raw)
+    links = {}
+    if sources and base is not None and "file" in look.keys:
+        for i, rec in enumerate(shown.head(MAX_LINKS).to_dict("records")):
+            found = row_link(rec, sources, base)
+            if found is not None and found[0] in look.keys:
+                links[(i, look.keys.index(found[0]))] = found[1]
+    widths = look.widths(rows)
+    heights = look.row_heights(rows, widths)
     if len(frame) > MAX_SHEET_ROWS:
-        rows.append([f"… {len(frame) - MAX_SHEET_ROWS} more rows in the output folder's CSV"])
-    formats = {}
-    for j, h in enumerate(header):
-        if h in MONEY_COLUMNS:
-            formats[j] = MONEY_FMT
-        elif h in PCT_COLUMNS:
-            formats[j] = PCT_FMT
-    return SheetData(name=name, header=header, rows=rows,
-                     notes={j: notes_by_header[h] for j, h in enumerate(header) if h in notes_by_header},
-                     fills=fills or {}, number_formats=formats)
+        rows.append([f"… 另有 {len(frame) - MAX_SHEET_ROWS} 行见输出文件夹的 CSV / {len(frame) - MAX_SHEET_ROWS} "
+                     "more rows in the output folder's CSV"])
+    return SheetData(name=name, header=look.header, rows=rows, notes=look.notes(), fills=fills or {},
+                     number_formats=look.number_formats(), widths=widths, wrap=look.wrap_columns(),
+                     rules=look.rules(), links=links, frozen_columns=look.frozen,
+                     header_lines=look.header_lines(widths), row_heights=heights)
 
 
-def _findings_sheets(run: Run) -> list[SheetData]:
-    ff = findings_frame(run.findings)
-    fills = {i: SEVERITY_COLOURS[s] for i, s in enumerate(ff["severity"].head(MAX_SHEET_ROWS))
-             if s in ("error", "warning")}
-    return [frame_sheet(SHEETS["findings"], ff, fills=fills), frame_sheet(SHEETS["files"], files_frame(run.files))]
+def sources_of(run: Run) -> dict[str, str]:
+    """Team file label -> its path, for links from output rows into the team files."""
+    return {f.label: f.path for f in run.files}
+
+
+def _findings_sheets(run: Run, base: Path) -> list[SheetData]:
+    src = sources_of(run)
+    return [frame_sheet(SHEETS["findings"], findings_frame(run.findings), sources=src, base=base),
+            frame_sheet(SHEETS["files"], files_frame(run.files), sources=src, base=base)]
 
 
 def _summary(run: Run) -> str:
@@ -176,43 +188,128 @@ def validate(book: Book) -> str:
     as_of = _period(master)[1] if period else None
     team, _out, notes = _folders(book, master, output=False)
     run = run_validate([team], master=master, period=period, as_of=as_of, progress=book.progress())
-    for sheet in _findings_sheets(run):
+    for sheet in _findings_sheets(run, book.folder):
         book.write(sheet)
+    _last_run(book, "validate", run, period or "", team)
     _save_with(book)
     return _with_notes("校验完成 / Validation done.\n" + _summary(run), notes)
 
 
+STAGE_ORDER = ("Lead", "Qualified", "Proposal", "Negotiation")  # the open pipeline: no Won / Lost
+RATING_ORDER = ("S", "A", "B", "C", "D")
+
+
 def _dashboard(book: Book, c: Consolidation) -> None:
-    """Small data blocks on the Dashboard and native charts over them."""
+    """Three charts where the eye lands, each above its own small table: attainment by rep with the
+    100 % line, the rating distribution in the rating colours, and the open pipeline in 万元."""
     cards = c.scorecards
-    rows: list[list] = []
-    charts: list[ChartSpec] = []
-    r = 1
-    kpis = ["revenue", "volume", "collections", "new_customers", "activities"]
-    att = [[x["rep_id"] + " " + str(x["name"])] + [_pct(x[f"{k}_attainment"]) for k in kpis]
-           for x in cards.to_dict("records")]
-    block = [["rep", *[f"{k} %" for k in kpis]], *att]
-    charts.append(ChartSpec("目标达成率 Attainment by rep", "column", r, r + len(att), 1, 1 + len(kpis), "H1"))
-    rows += block + [[]]
-    r += len(block) + 1
-    ratings = Counter(cards["rating"]) if not cards.empty else Counter()
-    block = [["rating", "reps"], *[[k, ratings.get(k, 0)] for k in ("S", "A", "B", "C", "D")]]
-    charts.append(ChartSpec("评级分布 Rating distribution", "pie", r, r + 5, 1, 2, "H18"))
-    rows += block + [[]]
-    r += len(block) + 1
+    period = c.run.period.label if c.run.period else ""
+    as_of = c.run.as_of or (c.run.period.end if c.run.period else None)
+    rows: list[list] = [[f"仪表板 Dashboard · {period}"],
+                        [f"截至 As of {as_of.isoformat() if as_of else ''} · {len(cards)} 名销售代表 reps · "
+                         "由「汇总考核」按钮生成 / drawn by the Consolidate & score button"], []]
+    title_rows, header_rows, formats, charts, breaks = {0}, set(), {}, [], []
+    rating_colour = palettes().get("rating", {})
+
+    def table(header: list[str], body: list[list], fmt: dict[int, str]) -> tuple[int, int]:
+        """Append a table; return its 1-based header row and last row on the sheet."""
+        top = len(rows)
+        header_rows.add(top)
+        rows.append(header)
+        for line in body:
+            for j, f in fmt.items():
+                formats[(len(rows), j)] = f
+            rows.append(line)
+        rows.append([])
+        return top + 1, top + len(body) + 1
+
+    def chart_space(height_cm: float) -> str:
+        if len(rows) > 3:
+            breaks.append(len(rows))  # each chart with its table on a printed page of its own
+        anchor = f"A{len(rows) + 1}"
+        rows.extend([] for _ in range(int(height_cm / 0.53) + 2))
+        return anchor
+
+    # 1. Attainment by rep: base score / 100 is the weighted attainment of the KPIs with a target.
+    att = []
+    for x in cards.to_dict("records"):
+        has_target = any(not _blank(x.get(f"{k}_target")) and x.get(f"{k}_target") for k in KPIS)
+        att.append((f"{x['rep_id']} {x['name']}", float(x["base_score"]) / 100 if has_target else None, x["rating"]))
+    att.sort(key=lambda t: (t[1] is None, -(t[1] or 0), t[0]))
+    height = max(8.0, min(13.0, 6 + 0.12 * len(att)))
+    width = max(16.0, min(40.0, 4 + 0.7 * len(att)))
+    anchor = chart_space(height)
+    first, last = table(["销售代表 Rep", "综合达成率 Attainment", "目标 Target"],
+                        [[label, v, 1.0] for label, v, _ in att], {1: "0%", 2: "0%"})
+    charts.append(ChartSpec("综合达成率 Attainment", "column", first, max(last, first + 1), 1, 3,
+                            anchor, line_series=(1,), point_colours=tuple(rating_colour.get(r, "#9DC3E6")
+                                                                          for _, _, r in att),
+                            value_format="0%", width_cm=width, height_cm=height))
+    # 2. Rating distribution, S to D in the rating colours.
+    counts = Counter(cards["rating"]) if not cards.empty else Counter()
+    anchor = chart_space(7.5)
+    first, last = table(["评级 Rating", "人数 Reps"], [[k, int(counts.get(k, 0))] for k in RATING_ORDER], {1: "0"})
+    charts.append(ChartSpec("评级分布 Ratings", "column", first, last, 1, 2, anchor,
+                            point_colours=tuple(rating_colour.get(k, "#9DC3E6") for k in RATING_ORDER),
+                            value_format="0", legend=False, width_cm=12, height_cm=7.5))
+    # 3. The open pipeline by stage in 万元 (weighted), with the plain amount and the count beside it.
     pipe = c.run.pipeline
-    stages = ["Lead", "Qualified", "Proposal", "Negotiation", "Won", "Lost"]
-    by_stage = pipe.groupby("stage")["weighted_amount"].sum() if pipe is not None and not pipe.empty else {}
-    block = [["stage", "weighted_amount"], *[[s, float(round(by_stage.get(s, 0.0), 2))] for s in stages]]
-    charts.append(ChartSpec("商机阶段（加权金额） Pipeline by stage", "bar", r, r + 6, 1, 2, "H35"))
-    rows += block
-    book.write(SheetData(name=SHEETS["dashboard"], header=rows[0], rows=rows[1:]))
+    open_pipe = pipe[pipe["stage"].isin(STAGE_ORDER)] if pipe is not None and not pipe.empty else None
+    stage_colour = palettes().get("category", {})
+    stage_zh = enum_names("stage")
+    body = []
+    for s in STAGE_ORDER:
+        part = open_pipe[open_pipe["stage"] == s] if open_pipe is not None else None
+        n = 0 if part is None else len(part)
+        weighted = 0.0 if part is None else float(part["weighted_amount"].sum())
+        amount = 0.0 if part is None else float(part["amount"].sum())
+        body.append([f"{stage_zh[s]} {s}", round(weighted / 10_000, 2), round(amount / 10_000, 2), n])
+    anchor = chart_space(7.5)
+    first, last = table(["阶段 Stage", "加权金额(万元) Weighted", "金额(万元) Amount", "商机数 Count"], body,
+                        {1: "#,##0.0", 2: "#,##0.0", 3: "0"})
+    charts.append(ChartSpec("在手商机（加权，万元） Open pipeline", "bar", first, last, 1, 2,
+                            anchor, point_colours=tuple(stage_colour.get(stage_zh[s], "#9DC3E6")
+                                                        for s in STAGE_ORDER),
+                            value_format="#,##0", axis_title="万元 10k CNY", legend=False, width_cm=14,
+                            height_cm=7.5, reverse_categories=True))
+    widths = {j: float(min(40, max(10, max((display_width(str(r[j])) for r in rows[3:]  # the tables, not the titles
+                                             if j < len(r) and r[j] is not None), default=0) + 2)))
+              for j in range(4)}
+    book.write(SheetData(name=SHEETS["dashboard"], header=[], rows=rows, widths=widths, freeze=False,
+                         autofilter=False, title_rows=title_rows, header_rows=header_rows, cell_formats=formats,
+                         page_breaks=breaks))
     book.charts(SHEETS["dashboard"], charts)
 
 
-def _pct(v: object) -> float | None:
-    """Attainment in percent; a KPI without a target has none and shows as a gap, not as 0 %."""
-    return None if v is None or (isinstance(v, float) and v != v) else round(float(v) * 100, 1)
+def _blank(v: object) -> bool:
+    return v is None or (isinstance(v, float) and v != v)
+
+
+def _last_run(book: Book, action: str, run: Run, period: str, team: Path, result: str = "") -> None:
+    """The start sheet's status block: what is in force and what the last action did."""
+    try:
+        from .xlsm.builder import load_layout, start_cells
+
+        cells = start_cells(load_layout())
+    except Exception:  # noqa: BLE001 - the status block is help text; a missing layout must not stop an action
+        return
+    if book.sheet_names() and cells["sheet"] not in book.sheet_names():
+        return
+    sev = Counter(f.severity for f in run.findings)
+    ok = sum(1 for f in run.files if f.status == "accepted")
+    entry = {"close": "close_period"}.get(action, action.replace("-", "_"))  # the button's salesbook.excel function
+    caption = next((b.caption for b in load_layout().buttons if b.python == entry), action)
+    book.set_cells(cells["sheet"], {
+        cells["period"]: period or "（未设置 not set）",
+        cells["team_folder"]: str(team),
+        cells["action"]: caption,
+        cells["time"]: datetime.now().strftime("%Y-%m-%d %H:%M"),
+        cells["files"]: f"已读取 {ok}，被拒绝 {len(run.files) - ok} / {ok} read, {len(run.files) - ok} rejected",
+        cells["findings"]: (f"错误 {sev.get('error', 0)}，警告 {sev.get('warning', 0)}，提示 {sev.get('info', 0)} / "
+                            f"{sev.get('error', 0)} errors, {sev.get('warning', 0)} warnings, "
+                            f"{sev.get('info', 0)} info"),
+        cells["result"]: result,
+    })
 
 
 def _staged(book: Book, master: Master, sub: str) -> OutputFolder:
@@ -279,12 +376,13 @@ def _scorecards_sheet(c: Consolidation, view, changes) -> SheetData:
 def _write_consolidation_sheets(book: Book, c: Consolidation, view, changes) -> None:
     from .exports import commissions_frame
 
-    for sheet in _findings_sheets(c.run):
+    for sheet in _findings_sheets(c.run, book.folder):
         book.write(sheet)
-    book.write(frame_sheet(SHEETS["customer_grades"], c.run.grades))
-    book.write(frame_sheet(SHEETS["pipeline"], c.run.pipeline))
+    src = sources_of(c.run)
+    book.write(frame_sheet(SHEETS["customer_grades"], c.run.grades, sources=src, base=book.folder))
+    book.write(frame_sheet(SHEETS["pipeline"], c.run.pipeline, sources=src, base=book.folder))
     book.write(_scorecards_sheet(c, view, changes))
-    book.write(frame_sheet(SHEETS["evidence"], c.evidence))
+    book.write(frame_sheet(SHEETS["evidence"], c.evidence, sources=src, base=book.folder))
     book.write(frame_sheet(SHEETS["commissions"], commissions_frame(c)))
     _dashboard(book, c)
 
@@ -309,6 +407,8 @@ def consolidate(book: Book, *, ledger: str | None = None) -> str:
                            f"closed figures, {changes['rep_id'].nunique()} reps changed since (变动, "
                            "changes_since_close.csv).")
         _write_consolidation_sheets(book, c, view, changes)
+        _last_run(book, "consolidate", c.run, c.run.period.label, _folder(book, master, "team_folder"),
+                  str(staged.target))
         _save_with(book, staged)
     ratings = Counter(c.scorecards["rating"])
     return _with_notes("汇总考核完成 / Consolidation done.\n" + _summary(c.run) + "\n"
@@ -330,13 +430,15 @@ def export_hr(book: Book, *, ledger: str | None = None) -> str:
     from .closing import changes_since_close, export_for_hr, remove_stale
     from .exports import commissions_frame
 
-    c, _master_, staged, notes, lg = _consolidate(book, "hr", payroll="the HR export", ledger=ledger)
+    c, master, staged, notes, lg = _consolidate(book, "hr", payroll="the HR export", ledger=ledger)
     with staged as tmp:  # the payroll guards refuse inside: the folder and the workbook stay as they were
         book.progress().phase("writing outputs")
         report = export_for_hr(c, lg, tmp)
         changes = changes_since_close(report.closed, c) if report.closed is not None else None
         book.write(_scorecards_sheet(c, report.closed, changes))
         book.write(frame_sheet(SHEETS["commissions"], commissions_frame(c)))
+        _last_run(book, "export-hr", c.run, c.run.period.label, _folder(book, master, "team_folder"),
+                  str(staged.target))
         _save_with(book, staged)
     remove_stale(staged.target, report)
     paths = [staged.target / p.relative_to(tmp) for p in report.paths]
@@ -371,6 +473,7 @@ def close(book: Book, *, ledger: str | None = None, accept_errors: bool = False,
         write_consolidation(c, tmp, progress=book.progress())
         paths = write_files(tmp_hr, files)
         _write_consolidation_sheets(book, c, view, pd.DataFrame(columns=CHANGES_COLUMNS, dtype=object))
+        _last_run(book, "close", c.run, period, _folder(book, master, "team_folder"), str(staged_hr.target))
         _save_with(book, staged)
         staged_hr.commit()
     paths = [staged_hr.target / p.relative_to(tmp_hr) for p in paths]
@@ -394,6 +497,8 @@ def contracts(book: Book) -> str:
         run = run_validate([team], master=master, progress=book.progress())
     with staged as tmp:
         docs, notes = write_contracts(run, master.settings, tmp, template=template, progress=book.progress())
+        _last_run(book, "contracts", run, str(master.settings["period"]).strip(), team, str(out))
+        _save_with(book, staged)
     marks = Counter(d.mark for d in docs)
     msg = (f"合同已生成 {len(docs)} 份（草稿 {marks['draft']} 份，已终止 {marks['terminated']} 份） / "
            f"{len(docs)} contracts written ({marks['draft']} drafts, {marks['terminated']} terminated).\n{out}")
@@ -412,6 +517,9 @@ def reports(book: Book, *, ledger: str | None = None) -> str:
     c, master, staged, notes, _lg = _consolidate(book, "reports")
     with staged as tmp:
         paths = write_reports(c, tmp, template=template, progress=book.progress(), trends=report_trends(c, ledger))
+        _last_run(book, "reports", c.run, c.run.period.label, _folder(book, master, "team_folder"),
+                  str(staged.target))
+        _save_with(book, staged)
     return _with_notes(f"报告已生成 {len(paths) - 1} 份 / {len(paths) - 1} reports written.\n{staged.target}", notes)
 
 
@@ -425,6 +533,9 @@ def statements(book: Book) -> str:
     with staged as tmp:
         book.progress().phase("writing statements")
         written = write_statements(c, master.settings, tmp, template=template)
+        _last_run(book, "statements", c.run, c.run.period.label, _folder(book, master, "team_folder"),
+                  str(staged.target))
+        _save_with(book, staged)
     written.out = staged.target  # the message names where they are now
     return _with_notes(written.message(), notes)
 

@@ -298,7 +298,8 @@ def validate(paths, master, period, as_of, out, workers):
                 p.update(1)
                 write_csv(tmp / "files.csv", files_frame(run.files))
                 p.update(2)
-                write_xlsx(tmp / "findings.xlsx", [("校验结果", ff), ("文件状态", files_frame(run.files))])
+                write_xlsx(tmp / "findings.xlsx", [("校验结果", ff), ("文件状态", files_frame(run.files))],
+                           sources={f.label: f.path for f in run.files})
                 p.update(3)
     print_summary(run)
     if staged is not None:
@@ -525,16 +526,50 @@ def template_team(out, master):
     click.echo(f"Wrote {out}")
 
 
+OS_CHOICES = {"windows": "win32", "macos": "darwin"}
+
+
 @command("build-workbook", short="Write the master workbook SalesBook.xlsm.", example="""
-salesbook build-workbook my-office/SalesBook.xlsm""")
+salesbook build-workbook my-office/SalesBook.xlsm
+salesbook build-workbook for-a-colleague/SalesBook.xlsm --for windows --interpreter C:\\Python312\\pythonw.exe""")
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option("--interpreter", help="Python the buttons run (default: this Python)")
-def build_workbook_cmd(out, interpreter):
+@click.option("--for", "for_os", type=click.Choice(sorted(OS_CHOICES)),
+              help="the OS whose interpreter the hidden xlwings.conf sheet holds (default: this one)")
+def build_workbook_cmd(out, interpreter, for_os):
     """Write the master workbook SalesBook.xlsm (sheets, buttons, VBA project)."""
     from .xlsm.builder import build_workbook
 
-    build_workbook(check_out_file(out), interpreter=interpreter)
+    build_workbook(check_out_file(out), interpreter=interpreter, platform=OS_CHOICES.get(for_os))
     click.echo(f"Wrote {out}")
+
+
+@command(short="Point a workbook built elsewhere at this PC's Python.", example="""
+salesbook attach SalesBook.xlsm
+salesbook attach SalesBook.xlsm --interpreter %LOCALAPPDATA%\\Programs\\Python\\Python312\\pythonw.exe""")
+@click.argument("book", type=click.Path(path_type=Path))
+@click.option("--interpreter", help="Python the buttons run (default: this Python); on Windows %LOCALAPPDATA%\\... "
+              "style values are kept as written and expanded by xlwings when a button runs")
+def attach(book, interpreter):
+    """Make a SalesBook.xlsm built elsewhere run this machine's Python (no button needed).
+
+    Checks that the workbook's xlwings VBA matches the interpreter's xlwings, installs xlwings'
+    AppleScript on macOS, and rewrites the hidden xlwings.conf sheet with this OS's interpreter."""
+    from .xlsm.interpreter import AttachError
+    from .xlsm.interpreter import attach as do_attach
+
+    try:
+        done = do_attach(book, interpreter=interpreter)
+    except AttachError as exc:
+        raise Fail(str(exc)) from None
+    if done.key:
+        click.echo(f"{book}: the buttons now run {done.interpreter} ({done.key}).")
+    click.echo(f"  xlwings {done.embedded or '(none in the workbook)'} in the workbook, {done.installed} installed.")
+    if done.applescript:
+        click.echo(f"  AppleScript for Excel: {done.applescript}")
+        click.echo("  The first click asks to let Excel control Python (Automation): allow it.")
+    for note in done.notes:
+        click.echo(f"  {note}")
 
 
 def init_workspace(root: Path, *, roster_rows=(), targets_rows=(), plan_rows=(), settings_rows=None) -> Path:
@@ -556,6 +591,22 @@ def init_workspace(root: Path, *, roster_rows=(), targets_rows=(), plan_rows=(),
     return book
 
 
+def _mac_applescript() -> None:
+    """On macOS, install xlwings' AppleScript (Excel for Mac starts Python only through it)."""
+    if sys.platform != "darwin":
+        return
+    from .xlsm.interpreter import AttachError, install_applescript, installed_xlwings_version
+
+    version = installed_xlwings_version()
+    try:
+        target = install_applescript(version) if version else None
+    except AttachError as exc:
+        click.echo(f"  warning: {exc}", err=True)
+        return
+    if target:
+        click.echo(f"  installed {target} (Excel asks once to let it control Python: allow it)")
+
+
 @command(short="Create an empty workspace.", example="""
 salesbook init my-office""")
 @click.argument("directory", type=click.Path(path_type=Path))
@@ -572,6 +623,7 @@ def init(directory, force):
         exc.add_note(f"{directory} may be incomplete: run `salesbook init {directory} --force` again.")
         raise
     click.echo(f"Workspace ready: {book}")
+    _mac_applescript()
     click.echo(f"  put the team workbooks in {directory / 'team'} (a blank one: salesbook template team OUT.xlsx)")
     click.echo("  fill 花名册 (roster), 目标 (targets) and the period in 设置 (settings), then click the buttons")
 

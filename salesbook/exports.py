@@ -19,9 +19,11 @@ from .progress import Progress, as_progress
 
 HR_COLUMNS = [
     "employee_id", "name", "team", "status", "period", "score", "rating", "coefficient", "commission",
+    "base_score", "deductions", "violations",
     "revenue", "revenue_target", "volume", "volume_target", "collections", "collections_target",
     "new_customers", "new_customers_target", "activities", "activities_target",
 ]
+HR_VIEW = "人事导出"  # the layout view giving the HR workbook its look (status shown as 在职 / 离职)
 
 
 SOURCE_RENAMES = {"_file": "file", "_sheet": "sheet", "_row": "row", "_valid": "valid"}
@@ -107,10 +109,11 @@ def write_consolidation(c: Consolidation, out: Path, *, full: bool = False, prog
     # points to the CSV (an xlsx writer needs ~3 µs a cell); --full writes everything.
     # The xlsx and the CSVs are written in forked processes while this one writes the parquet.
     xlsx = out / "consolidated.xlsx"
+    sources = {f.label: f.path for f in c.run.files}
     jobs = []
     try:
         jobs.append(_in_background(write_xlsx, xlsx, sheets, constant_memory=full,
-                                   max_rows=None if full else XLSX_ROWS))
+                                   max_rows=None if full else XLSX_ROWS, sources=sources))
         jobs.append(_in_background(_write_csvs, csvs, list(tables.values())))
         parquet = write_parquet(out / "consolidated.parquet", c.run.dataset)
         p.update(1)
@@ -180,7 +183,8 @@ COUNT_COLUMNS = ("new_customers", "new_customers_target", "activities", "activit
 
 def hr_frame(scorecards: pd.DataFrame, commissions: pd.DataFrame | None = None,
              roster: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Only what payroll needs: no customer data, no ids other than the employee id.
+    """Only what payroll needs: no customer data, no ids other than the employee id; the base score,
+    deductions and violations that explain the coefficient.
 
     `commission` is each rep's commission of commissions.csv (0 without a plan). Each rep's roster
     status (Active, or Left for leavers with rows in the period) is exported, and counts are whole
@@ -212,7 +216,7 @@ def hr_files(c: Consolidation, *, data_quality: dict | None = None) -> dict[str,
     names = [f"scorecards_{period}.csv", f"scorecards_{period}.xlsx"]
     with tempfile.TemporaryDirectory(prefix="salesbook-hr-") as tmp:
         csv_path = write_csv(Path(tmp) / names[0], frame)
-        xlsx_path = write_xlsx(Path(tmp) / names[1], [("考核表", frame)])
+        xlsx_path = write_xlsx(Path(tmp) / names[1], [("考核表", frame)], views={"考核表": HR_VIEW})
         files = {names[0]: csv_path.read_bytes(), names[1]: xlsx_path.read_bytes()}
     manifest = {
         "period": period,

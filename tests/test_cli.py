@@ -159,7 +159,7 @@ def test_template_team_has_every_sheet_and_validation(tmp_path: Path, master: Pa
     out = tmp_path / "t.xlsx"
     assert invoke("template", "team", out, "--master", master).exit_code == 0
     wb = load_workbook(out)
-    assert [s for s in wb.sheetnames if s != "_lists"] == ["客户", "活动", "商机", "合同", "合同明细", "订单", "回款",
+    assert [s for s in wb.sheetnames if s not in ("_lists", "说明")] == ["客户", "活动", "商机", "合同", "合同明细", "订单", "回款",
                                                             "投诉", "费用"]
     ws = wb["合同"]
     assert ws.freeze_panes == "A2"

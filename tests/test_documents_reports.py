@@ -81,6 +81,8 @@ def report_context(scope="rep", **extra):
             {"period": "2026-10", "score": 88.5, "revenue_pct": 92.0, "collections_pct": 75.5, "closed": True},
             {"period": "2026-11", "score": 101.25, "revenue_pct": 82.3, "collections_pct": None, "closed": False},
         ] if scope == "rep" else [],
+        "top_findings": [{"severity": "error", "where": "north.xlsx [合同] G16", "code": "contract-unreviewed",
+                          "message": "合同已签订但法务审核未通过（违规）"}],
     }
     if scope == "team":
         context["members"] = [
@@ -91,6 +93,9 @@ def report_context(scope="rep", **extra):
                 "collections": 50,
                 "new_customers": 1,
                 "activities": 3,
+                "attainment": 0.873,
+                "score": 87.3,
+                "rating": "B",
             }
         ]
     context.update(extra)
@@ -198,10 +203,11 @@ def test_report_xlsx_sheets_masked_and_formatted(tmp_path):
         "逾期跟进 Follow-ups",
         "逾期订单 Orders",
         "未结投诉 Complaints",
+        "问题 Findings",
     ]
     summary = list(book["汇总 Summary"].iter_rows(values_only=True))
     assert len(summary) == 3
-    header = summary[0]
+    header = [h.replace("\n", " ") for h in summary[0]]
     rep = dict(zip(header, summary[1], strict=True))
     assert rep["名称 Name"] == "张伟" and rep["签约额 Revenue"] == pytest.approx(823456.78)
     assert rep["签约完成率 Revenue attainment"] == pytest.approx(0.82345678)
@@ -209,6 +215,12 @@ def test_report_xlsx_sheets_masked_and_formatted(tmp_path):
     assert rep["活动 Activities"] == 46 and rep["错误 Errors"] == 2
     assert book["汇总 Summary"]["D2"].number_format == "#,##0.00"
     assert book["汇总 Summary"].freeze_panes == "A2"
+    assert all(ws.page_setup.orientation == "landscape" for ws in book)
+    members = book["团队成员 Members"]
+    assert [c.value.replace("\n", " ") for c in members[1]][4:7] == ["综合达成率 Attainment", "得分 Score", "评级 Rating"]
+    assert members["E2"].number_format == "0.0%" and members["F2"].number_format == "0.00"
+    assert any('"B"' in r.formula[0] for cf in members.conditional_formatting for r in cf.rules)
+    assert [c.value for c in book["问题 Findings"][2]][2:4] == ["error", "north.xlsx [合同] G16"]
     follow = list(book["逾期跟进 Follow-ups"].iter_rows(values_only=True))
     assert follow[1][:6] == ("rep", "张伟", "C001", "北京甲乙贸易有限公司", "张三", "138****5678")
     complaints = list(book["未结投诉 Complaints"].iter_rows(values_only=True))
@@ -264,3 +276,73 @@ def test_rep_report_draws_the_six_period_trend():
     assert all(p in svg for p in ("2026-09", "2026-10", "2026-11")) and svg.count("已结账 closed") == 1
     assert "近六期趋势" in html and "101.25" in html
     assert '<svg class="chart trend"' not in render_report_html(report_context("team"))
+
+
+def _bar_fills(page: str) -> dict[str, str]:
+    """Each bar's label -> its fill colour, from the report's SVG charts."""
+    labels = re.findall(r'class="lbl">([^<]+)</text>\s*<rect[^>]*class="bar"[^>]*fill="([^"]+)"', page)
+    return {label.split(" (")[0]: fill for label, fill in labels}
+
+
+def test_a_category_keeps_its_colour_in_every_report():
+    """谈判 is the same colour in two reports whatever the order of the bars, and two stages differ."""
+    first = report_context(pipeline_by_stage={"谈判 Negotiation": (1, 10, 5), "线索 Lead": (2, 20, 2)},
+                           activities_by_type={"谈判 Negotiation": 2, "拜访 Visit": 1})
+    second = report_context(pipeline_by_stage={"线索 Lead": (2, 20, 2), "方案 Proposal": (1, 5, 2),
+                                               "谈判 Negotiation": (4, 40, 30)},
+                            activities_by_type={"电话 Call": 3, "谈判 Negotiation": 1})
+    a, b = _bar_fills(render_report_html(first)), _bar_fills(render_report_html(second))
+    assert a["谈判 Negotiation"] == b["谈判 Negotiation"] and a["线索 Lead"] == b["线索 Lead"]
+    assert a["谈判 Negotiation"] != a["线索 Lead"] and b["电话 Call"] != b["方案 Proposal"]
+
+
+def test_findings_tile_lists_the_top_findings_with_their_cells():
+    """The findings tile lists where each top finding is (file, sheet, cell) and what it says."""
+    page = render_report_html(report_context())
+    assert "north.xlsx [合同] G16" in page and "合同已签订但法务审核未通过" in page
+
+
+def test_team_report_shows_each_reps_attainment_score_and_rating():
+    """The team report's member table has attainment, score and rating per rep; the footer names nobody again."""
+    page = render_report_html(report_context("team"))
+    assert "综合达成率 Attainment" in page and "87.3%" in page and "87.30" in page and 'class="rating rB"' in page
+    footer = page[page.index("<footer>"):]
+    assert "华东一组" not in footer and "张伟" not in footer
+    assert render_report_html(report_context()).count("张伟") == 2  # the heading line and the page title only
+
+
+def test_reports_from_a_run_show_the_open_pipeline_and_the_reps_top_findings(tmp_path):
+    """Reports built from the demo leave won and lost opportunities out, list each rep's first findings with
+    their cells, and give the team report a row per rep with attainment, score and rating."""
+    from salesbook.demo_data import generate_demo
+    from salesbook.documents.from_run import report_contexts
+    from salesbook.pipeline import consolidate
+
+    demo = generate_demo(tmp_path / "demo", period="2026-11")
+    c = consolidate(demo.team_dir, master=demo.master_path, period="2026-11")
+    contexts = report_contexts(c, c.run.findings)
+    stages = {s for ctx in contexts for s in ctx["pipeline_by_stage"]}
+    assert stages and not stages & {"赢单", "输单"}
+    reps = [ctx for ctx in contexts if ctx["scope"] == "rep"]
+    with_findings = [ctx for ctx in reps if ctx["findings_count"]["error"] + ctx["findings_count"]["warning"]]
+    assert with_findings and all(ctx["top_findings"] for ctx in with_findings)
+    assert all(ctx["name"] not in ctx["title"] for ctx in contexts)
+    team = next(ctx for ctx in contexts if ctx["scope"] == "team")
+    cards = {r["rep_id"]: r for r in c.scorecards.to_dict("records")}
+    for m in team["members"]:
+        assert m["score"] == cards[m["rep_id"]]["score"] and m["rating"] == cards[m["rep_id"]]["rating"]
+    scores = [m["score"] for m in team["members"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_a_findings_message_quoting_a_contact_is_masked_in_reports(tmp_path):
+    """A finding that echoes a phone or an e-mail in its message shows them masked in the HTML and the xlsx."""
+    leak = [{"severity": "error", "where": "a.xlsx [客户] J9", "code": "bad-pattern",
+             "message": "「联系电话」格式不正确：13912345678x；邮箱 wang.wu@example.com", "value": "13912345678x"}]
+    page = render_report_html(report_context(top_findings=leak))
+    assert "139****5678" in page and "w***@example.com" in page
+    assert "13912345678" not in page and "wang.wu@" not in page
+    path = write_report_xlsx([report_context(top_findings=leak)], tmp_path / "r.xlsx")
+    values = [v for ws in openpyxl.load_workbook(path) for row in ws.iter_rows(values_only=True) for v in row
+              if isinstance(v, str)]
+    assert not any("13912345678" in v or "wang.wu@" in v for v in values)

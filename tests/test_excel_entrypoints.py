@@ -4,9 +4,10 @@ For every button macro in `macros/*.bas`, one copy of a demo workspace (A) goes 
 (`salesbook run ACTION --book A/SalesBook.xlsm`, the FileBook backend) and an identical copy (B)
 is opened in the in-memory xlwings engine (tests/xlwings_memory_engine.py), made the mock caller
 and handed to the macro's own `RunPython` code. Then every sheet of A's saved file must equal B's
-sheets, and B must have seen what Excel shows the user: status bar, message box, screen updating
-and calculation restored, three charts over the dashboard's data blocks, header notes and
-coloured finding rows.
+sheets — values, number formats, column widths, row heights, hyperlinks and colours (the file's
+conditional formats evaluated against its cells, Excel's fills) — and B must have seen what Excel
+shows the user: status bar, message box, screen updating and calculation restored, three charts
+over the dashboard's data blocks, header notes and coloured finding rows.
 """
 
 from __future__ import annotations
@@ -27,13 +28,17 @@ from xlwings_memory_engine import Formula, app_model_of, excel_parse, memory_eng
 
 import salesbook.actions
 import salesbook.excel
-from salesbook.actions import MONEY_FMT, PCT_FMT, SHEETS
+from salesbook.actions import MONEY_FMT, SHEETS
 from salesbook.io.book import FileBook, SheetData, XlwingsBook
-from salesbook.io.writers import SEVERITY_COLOURS
+from salesbook.io.presentation import NUMBER_FORMATS, palettes
+from salesbook.xlsm.builder import load_layout, start_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 PERIOD = "2026-11"
 OUTPUT_SHEETS = list(SHEETS.values())
+START = load_layout().buttons_sheet
+SEVERITY_COLOURS = palettes()["severity"]
+TIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$")
 RUNPYTHON = re.compile(r'^\s*RunPython\s*\(?\s*"((?:[^"]|"")*)"', re.MULTILINE)
 ENTRY_ACTIONS = {"validate": "validate", "consolidate": "consolidate", "contracts": "contracts",
                  "reports": "reports", "export_hr": "export-hr", "statements": "statements",
@@ -132,7 +137,7 @@ def norm(v, roots):
     if isinstance(v, str):
         for r in roots:
             v = v.replace(r, "<WS>")
-        return v
+        return "<TIME>" if TIME.match(v) else v  # the start sheet's last-run time: the two runs differ by seconds
     return v  # e.g. a Formula: never equal to what the file holds
 
 
@@ -196,12 +201,14 @@ def _ref_box(ref: str) -> tuple[int, int, int, int]:
 
 
 def file_charts(path: Path, sheet: str) -> list[dict]:
-    """The charts openpyxl reads back from the saved file: type, anchor cell and the block they cover."""
+    """The charts openpyxl reads back from the saved file: type, anchor cell, the block they cover (all plots of
+    a combined chart) and the plots' kinds."""
     wb = openpyxl.load_workbook(path)
     out = []
     for ch in wb[sheet]._charts:
         boxes = []
-        for s in ch.series:
+        plots = getattr(ch, "_charts", None) or [ch]
+        for s in (s for plot in plots for s in plot.series):
             for ref in (s.tx and s.tx.strRef and s.tx.strRef.f, s.val and s.val.numRef and s.val.numRef.f,
                         s.cat and (s.cat.numRef or s.cat.strRef) and (s.cat.numRef or s.cat.strRef).f):
                 if ref:
@@ -210,9 +217,16 @@ def file_charts(path: Path, sheet: str) -> list[dict]:
         r2, c2 = max(b[2] for b in boxes), max(b[3] for b in boxes)
         kind = "pie" if ch.tagname == "pieChart" else {"col": "column_clustered", "bar": "bar_clustered"}[ch.type]
         marker = ch.anchor._from
-        out.append({"chart_type": kind, "block": (r1, c1, r2, c2), "anchor": (marker.row + 1, marker.col + 1)})
+        out.append({"chart_type": kind, "block": (r1, c1, r2, c2), "anchor": (marker.row + 1, marker.col + 1),
+                    "plots": [p.tagname for p in plots], "colours": _point_colours(plots[0])})
     wb.close()
     return out
+
+
+def _point_colours(plot) -> list[str]:
+    series = plot.series[0] if plot.series else None
+    fills = [p.graphicalProperties.solidFill for p in (series.dPt if series else [])]
+    return [f.srgbClr if isinstance(f.srgbClr, str) else f.srgbClr.val for f in fills]
 
 
 def file_notes(path: Path) -> dict[str, dict[tuple[int, int], str]]:
@@ -300,6 +314,9 @@ def test_entry_point_through_xlwings_writes_what_the_cli_writes(copies, file, co
         model = model_of(book)
         written = [s for s in OUTPUT_SHEETS if s in before and model.sheet(s).grid() != before[s]]
         check_number_formats(a / "SalesBook.xlsm", book, written)
+        check_widths_heights_links(a / "SalesBook.xlsm", book, written)
+        check_colours(a / "SalesBook.xlsm", book, written)
+        check_last_run(a / "SalesBook.xlsm", book, before)
         if action in ("validate", "consolidate"):
             assert {SHEETS["findings"], SHEETS["files"]} <= set(written), written
             check_findings_sheet(a / "SalesBook.xlsm", book)
@@ -328,27 +345,114 @@ def test_entry_point_through_xlwings_writes_what_the_cli_writes(copies, file, co
 
 
 def check_findings_sheet(path: Path, book) -> None:
-    """Error and warning rows coloured as in the file; header bold white on blue."""
+    """Error and warning rows coloured whole; header bold white on blue; a finding's cell links into its file."""
     sheet = model_of(book).sheet(SHEETS["findings"])
     grid = sheet.grid()
-    col = grid[0].index("severity")
+    col = next(j for j, h in enumerate(grid[0]) if h.endswith("Severity"))
     width = len(grid[0])
-    colours = {}
     for r, row in enumerate(grid[1:], start=2):
         row_colours = {sheet.formats.get((r, c), {}).get("color") for c in range(1, width + 1)}
-        assert len(row_colours) == 1, f"row {r} partly coloured: {row_colours}"
-        colour = row_colours.pop()
-        severity = row[col]
+        severity = row[col] if col < len(row) else None
         if severity in ("error", "warning"):
-            assert colour == hex_rgb(SEVERITY_COLOURS[severity]), (r, severity, colour)
-            colours[r] = colour
+            assert row_colours == {hex_rgb(SEVERITY_COLOURS[severity])}, (r, severity, row_colours)
         else:
-            assert colour is None, (r, severity, colour)
-    assert any(row[col] == "error" for row in grid[1:]), "the demo must produce error findings"
-    assert colours == file_fills(path, SHEETS["findings"])
+            assert row_colours == {None}, (r, severity, row_colours)
+    assert any(row[col] == "error" for row in grid[1:] if col < len(row)), "the demo must produce error findings"
     for c in range(1, width + 1):
         f = sheet.formats[(1, c)]
         assert f["bold"] is True and f["font_color"] == (255, 255, 255) and f["color"] == (31, 78, 120)
+    cell_col = next(j for j, h in enumerate(grid[0]) if h.endswith("Cell")) + 1
+    links = {k: v for k, v in sheet.links.items() if k[1] == cell_col}
+    assert links, "no finding links to its cell"
+    for (r, c), target in links.items():
+        assert target.endswith("!" + grid[r - 1][c - 1]) and "#'" in target, target
+        assert (Path(book.fullname).parent / target.split("#")[0].replace("%20", " ")).is_file(), target
+
+
+def _cf_colours(ws) -> dict[tuple[int, int], tuple[int, int, int]]:
+    """What the file's conditional formats colour, evaluated against its cells as Excel would (our rule forms)."""
+    from openpyxl.utils.cell import column_index_from_string, range_boundaries
+
+    out = {}
+    equal = re.compile(r'^\$([A-Z]+)(\d+)="(.*)"$')
+    differs = re.compile(r'^AND\(\$([A-Z]+)(\d+)<>"",\$\1\2<>\$([A-Z]+)\2\)$')
+    for cf in ws.conditional_formatting:
+        for rule in cf.rules:
+            formula = rule.formula[0]
+            rgb = rule.dxf.fill.fgColor.rgb[-6:]
+            colour = (int(rgb[0:2], 16), int(rgb[2:4], 16), int(rgb[4:6], 16))
+            for ref in str(cf.sqref).split():
+                c1, r1, c2, r2 = range_boundaries(ref)
+                m, d = equal.match(formula), differs.match(formula)
+                assert m or d, f"a conditional format the test cannot evaluate: {formula}"
+                base = int((m or d).group(2))
+                for r in range(r1, r2 + 1):
+                    if m:
+                        v = ws.cell(base + r - r1, column_index_from_string(m.group(1))).value
+                        hit = v == m.group(3)
+                    else:
+                        v = ws.cell(base + r - r1, column_index_from_string(d.group(1))).value
+                        other = ws.cell(base + r - r1, column_index_from_string(d.group(3))).value
+                        hit = v not in (None, "") and v != other
+                    if hit:  # (the formula names the first row; each row of the range reads its own)
+                        for c in range(c1, c2 + 1):
+                            out[(r, c)] = colour
+    return out
+
+
+def check_colours(path: Path, book, sheets: list[str]) -> None:
+    """Every cell has the colour in Excel that the file gives it: its conditional formats, else its own fill."""
+    wb = openpyxl.load_workbook(path)
+    model = model_of(book)
+    try:
+        for name in sheets:
+            ws = wb[name]
+            expected = {}
+            for row in ws.iter_rows(min_row=2):
+                for c in row:
+                    if c.fill is not None and c.fill.fill_type == "solid":
+                        rgb = c.fill.fgColor.rgb[-6:]
+                        expected[(c.row, c.column)] = (int(rgb[0:2], 16), int(rgb[2:4], 16), int(rgb[4:6], 16))
+            expected.update(_cf_colours(ws))
+            got = {k: f["color"] for k, f in model.sheet(name).formats.items() if f.get("color") and k[0] > 1}
+            assert got == expected, f"{name}: colours differ at {sorted(set(got.items()) ^ set(expected.items()))[:5]}"
+    finally:
+        wb.close()
+
+
+def check_widths_heights_links(path: Path, book, sheets: list[str]) -> None:
+    """Column widths, row heights and hyperlinks are the same in Excel as in the file."""
+    from openpyxl.utils import column_index_from_string
+
+    wb = openpyxl.load_workbook(path)
+    model = model_of(book)
+    try:
+        for name in sheets:
+            ws, sheet = wb[name], model.sheet(name)
+            widths = {column_index_from_string(k): d.width for k, d in ws.column_dimensions.items() if d.customWidth}
+            assert widths == sheet.column_widths, f"{name}: column widths differ"
+            heights = {r: d.height for r, d in ws.row_dimensions.items() if d.height is not None}
+            assert heights == sheet.row_heights, f"{name}: row heights differ"
+            links = {(c.row, c.column): c.hyperlink.target + (f"#{c.hyperlink.location}" if c.hyperlink.location
+                                                              else "")
+                     for row in ws.iter_rows() for c in row if c.hyperlink is not None}
+            assert links == sheet.links, f"{name}: hyperlinks differ"
+    finally:
+        wb.close()
+
+
+def check_last_run(path: Path, book, before: dict[str, list[list]]) -> None:
+    """The start sheet says what the action did: its caption, the time, the files and the findings."""
+    cells = start_cells(load_layout())
+    sheet = model_of(book).sheet(START)
+    from openpyxl.utils.cell import coordinate_to_tuple
+
+    values = {k: sheet.values.get(coordinate_to_tuple(v)) for k, v in cells.items() if k != "sheet"}
+    captions = [b.caption for b in load_layout().buttons]
+    assert values["action"] in captions, values
+    assert TIME.match(values["time"]) and values["files"].startswith("已读取 ") and "errors" in values["findings"]
+    assert values["period"] == PERIOD and values["team_folder"].endswith("team")
+    assert sheet.grid() != before[START]
 
 
 def check_header_notes(path: Path, book, sheets: list[str]) -> None:
@@ -363,7 +467,7 @@ def check_header_notes(path: Path, book, sheets: list[str]) -> None:
 
 
 def check_number_formats(path: Path, book, sheets: list[str]) -> None:
-    """Money and percentage cells carry the same number format as in the file."""
+    """Money, percentage, count, score and date cells carry the same number format as in the file."""
     wb = openpyxl.load_workbook(path)
     model = model_of(book)
     try:
@@ -371,14 +475,22 @@ def check_number_formats(path: Path, book, sheets: list[str]) -> None:
             formats = model.sheet(name).formats
             for row in wb[name].iter_rows(min_row=2):
                 for c in row:
-                    if c.value is not None and c.number_format in (MONEY_FMT, PCT_FMT):
+                    if c.value is not None and c.number_format in NUMBER_FORMATS.values():
                         got = formats.get((c.row, c.column), {}).get("number_format")
                         assert got == c.number_format, f"{name}!{c.coordinate}: {got!r} != {c.number_format!r}"
     finally:
         wb.close()
 
 
+def _cell_at(sheet, left: float, top: float) -> tuple[int, int]:
+    """The cell whose top-left corner is at (left, top) points on the engine's sheet."""
+    row = next(r for r in range(1, 10_000) if sheet.row_top(r) >= top - 0.01)
+    col = next(c for c in range(1, 500) if sheet.column_left(c) >= left - 0.01)
+    return row, col
+
+
 def check_dashboard(path: Path, book) -> None:
+    """Three charts near A1, each over its own small table, in both the file and Excel."""
     sheet = model_of(book).sheet(SHEETS["dashboard"])
     grid = sheet.grid()
     charts = sheet.charts
@@ -391,18 +503,35 @@ def check_dashboard(path: Path, book) -> None:
         assert name == SHEETS["dashboard"]
         assert (r, c, r + nrows - 1, c + ncols - 1) == expected["block"], (chart, expected)
         assert chart.chart_type == expected["chart_type"]
-        anchor = (int(chart.top // 15) + 1, int(chart.left // 48) + 1)
+        anchor = _cell_at(sheet, chart.left, chart.top)
         assert anchor == expected["anchor"], (chart.name, anchor, expected["anchor"])
+        assert anchor[1] == 1 and anchor[0] < r, "a chart left-aligned above its own table"
         assert chart.title, f"{chart.name} has no title"
         block = [row + [None] * (c + ncols - 1 - len(row)) for row in grid[r - 1:r + nrows - 1]]
         assert all(v is not None for v in block[0][c - 1:c + ncols - 1]), "a series without a name"
         assert all(row[c - 1] is not None for row in block[1:]), "a category without a label"
+        assert not grid[r + nrows - 1 : r + nrows] or not any(grid[r + nrows - 1]), "tables are kept apart"
         headers.append(block[0][c - 1])
-        # Values are numbers; an attainment for a KPI without a target is a gap (None), never text.
+        # Values are numbers; an attainment for a rep without a target is a gap (None), never text.
         assert all(v is None or isinstance(v, float) for row in block[1:] for v in row[c:c + ncols - 1])
         assert any(isinstance(row[c], float) for row in block[1:]), "chart values are not numbers"
-    assert headers == ["rep", "rating", "stage"]
-    assert [ch.chart_type for ch in charts] == ["column_clustered", "pie", "bar_clustered"]
+    assert headers == ["销售代表 Rep", "评级 Rating", "阶段 Stage"]
+    assert in_file[0]["plots"] == ["barChart", "lineChart"], "attainment bars with the 100 % line over them"
+    rating = palettes()["rating"]
+    assert in_file[1]["colours"] == [rating[k].lstrip("#").upper() for k in "SABCD"], "fixed colours S to D"
+    assert [ch.chart_type for ch in charts] == ["column_clustered", "column_clustered", "bar_clustered"]
+    stages = [row[0] for row in grid[charts[2].source[1]:charts[2].source[1] + charts[2].source[3] - 1]]
+    assert [s.split(" ")[1] for s in stages] == ["Lead", "Qualified", "Proposal", "Negotiation"]  # open only
+    ratings = [row[0] for row in grid[charts[1].source[1]:charts[1].source[1] + charts[1].source[3] - 1]]
+    assert ratings == ["S", "A", "B", "C", "D"]
+    first = charts[0].source
+    attainment = [row[1] for row in grid[first[1]:first[1] + first[3] - 1]]
+    shown = [v for v in attainment if v is not None]
+    assert shown == sorted(shown, reverse=True), "attainment sorted, best first"
+    assert {row[2] for row in grid[first[1]:first[1] + first[3] - 1]} == {1.0}, "the 100 % target series"
+    wb = openpyxl.load_workbook(path)
+    assert not wb[SHEETS["dashboard"]].auto_filter.ref, "no autofilter across the dashboard's tables"
+    wb.close()
 
 
 # ----------------------------------------------------------------------------- failures become a message box

@@ -69,13 +69,48 @@ def test_hr_export_files_columns_and_manifest(tmp_path: Path) -> None:
     assert "甲机械" not in text and "C1" not in text  # no customer names or ids
     wb = load_workbook(out / "scorecards_2026-11.xlsx", read_only=True)
     cells = [str(v) for row in wb.active.iter_rows(values_only=True) for v in row if v is not None]
-    assert cells[: len(HR_COLUMNS)] == HR_COLUMNS
     for v in cells:
         assert not PHONE.search(v) and not EMAIL.search(v)
         assert not v.startswith(("=", "+", "@", "\t", "\r")) and not (v.startswith("-") and not _is_number(v))
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     for entry in manifest["files"]:
         assert hashlib.sha256((out / entry["file"]).read_bytes()).hexdigest() == entry["sha256"]
+
+
+def test_hr_export_explains_the_coefficient_flags_leavers_and_counts_whole(tmp_path: Path) -> None:
+    """The HR files carry status, base score, deductions and violations; counts are whole numbers in the CSV;
+    the xlsx shows Chinese over English headers, 在职 / 离职, integer and money formats, the key columns frozen."""
+    import csv
+    import io
+
+    team, master = build_example(tmp_path)
+    c = consolidate(team, master=master, period="2026-11")
+    write_hr_export(c, tmp_path / "hr")
+    text = (tmp_path / "hr" / "scorecards_2026-11.csv").read_text(encoding="utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert {"status", "base_score", "deductions", "violations"} <= set(rows[0])
+    by_name = {r["name"]: r for r in rows}
+    assert by_name["杨帆"]["status"] == "Left" and by_name["王芳"]["status"] == "Active"
+    for r in rows:
+        for col in ("violations", "new_customers", "activities"):
+            assert r[col].isdigit(), (col, r[col])  # 81, never 81.0
+        assert float(r["score"]) == max(0.0, round(float(r["base_score"]) - float(r["deductions"]), 2))
+    wb = load_workbook(tmp_path / "hr" / "scorecards_2026-11.xlsx")
+    ws = wb.active
+    header = [c.value for c in ws[1]]
+    assert header[:5] == ["工号\nEmployee ID", "姓名\nName", "得分\nScore", "评级\nRating", "绩效系数\nCoefficient"]
+    assert ws.freeze_panes == "F2" and ws.page_setup.orientation == "landscape"
+    col = {h.split("\n")[1]: j for j, h in enumerate(header, start=1)}
+    status = [ws.cell(r, col["Status"]).value for r in range(2, ws.max_row + 1)]
+    assert "离职" in status and "在职" in status and "Left" not in status
+    assert ws.cell(2, col["Activities"]).number_format == "0" and isinstance(ws.cell(2, col["Activities"]).value, int)
+    assert ws.cell(2, col["Revenue"]).number_format == "#,##0.00"
+    widths = {j: ws.column_dimensions[ws.cell(1, j).column_letter].width for j in col.values()}
+    for r in range(2, ws.max_row + 1):  # no ###: every amount fits its column
+        v = ws.cell(r, col["Revenue"]).value
+        assert v is None or len(f"{v:,.2f}") < widths[col["Revenue"]]
+    rules = [r.formula[0] for cf in ws.conditional_formatting for r in cf.rules]
+    assert any("离职" in f for f in rules) and any('="S"' in f for f in rules)
 
 
 def _is_number(v: str) -> bool:

@@ -326,3 +326,28 @@ def test_timedelta_is_not_a_date():
             parser(timedelta(days=1))
         with pytest.raises(ValueError):
             parser(time(8, 30))
+
+
+@given(st.decimals(min_value=0, max_value=100000, places=4))
+def test_in_a_wan_column_n_and_n_wan_are_the_same_amount(wan):
+    """In a column kept in 万元 (SPEC §3.1) 'N' and 'N万' (and 'N万元') both mean N 万元."""
+    from salesbook.core.parse import parse_money_wan
+
+    assert cents(parse_money_wan(f"{wan}万")) == cents(parse_money_wan(str(wan))) == wan.quantize(Decimal("0.01"))
+    assert cents(parse_money_wan(f"{wan}万元")) == wan.quantize(Decimal("0.01"))
+
+
+def test_wan_columns_read_50wan_as_50_and_flag_amounts_typed_in_yuan():
+    """年采购潜力(万元): '50万' is 50 (not 500,000) and grades as such; 500000 (typed in 元) is out-of-range."""
+    from salesbook.core.parse import parse_money_wan
+    from salesbook.core.schema import load_schemas
+    from salesbook.core.table import CheckContext, build_table
+
+    assert parse_money_wan("3亿") == 30_000 and parse_money_wan(50) == 50
+    schema = load_schemas()["customers"]
+    head = ["客户编号", "客户名称", "年采购潜力(万元)", "历史成交额(万元)", "联系人", "联系电话", "负责销售", "建档日期"]
+    rows = [head, ["C1", "甲", "50万", "12", "张", "13812345678", "S1", "2026-11-02"],
+            ["C2", "乙", 500000, "0", "李", "13812345678", "S1", "2026-11-02"]]
+    table = build_table(schema, "客户", rows, CheckContext(file="a.xlsx"))
+    assert table.data["annual_potential"][0] == 50 and table.data["historical_revenue"][0] == 12
+    assert [(f.cell, f.code) for f in table.findings if f.severity == "error"] == [("C3", "out-of-range")]

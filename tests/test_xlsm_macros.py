@@ -79,3 +79,22 @@ def test_builder_refuses_a_button_without_its_sub(tmp_path):
     (tmp_path / "layout.toml").write_text(text, "utf-8")
     with pytest.raises(LayoutError, match="no Sub Report"):
         master_vba_project(load_layout(tmp_path / "layout.toml"))
+
+
+def test_code_names_stay_short(tmp_path):
+    """Every code name of the layout is at most 22 characters, and a longer one stops the build."""
+    from salesbook.xlsm.builder import LayoutError
+
+    layout = load_layout()
+    assert all(len(s.codename) <= 22 for s in layout.sheets) and len(layout.workbook_codename) <= 22
+    text = shipped_path("workbook/layout.toml").read_text("utf-8").replace(
+        'codename = "shEvidence"', 'codename = "shEvidenceOfEveryFigure"')
+    (tmp_path / "layout.toml").write_text(text, "utf-8")
+    with pytest.raises(LayoutError, match="at most 22 characters"):
+        load_layout(tmp_path / "layout.toml")
+
+
+def test_buttons_run_their_module_qualified_macro():
+    """Each button runs Module.Macro of the macros/*.bas module that holds its Sub."""
+    for button in load_layout().buttons:
+        assert button.qualified == f"SalesBook.{button.macro}"

@@ -204,3 +204,42 @@ def test_exported_standard_module_is_stored_as_is():
     module = module_from_export('Attribute VB_Name = "Foo"\nSub A()\nEnd Sub\n')
     assert (module.name, module.kind) == ("Foo", "standard")
     assert module.source == 'Attribute VB_Name = "Foo"\r\nSub A()\r\nEnd Sub\r\n'
+
+
+def test_project_stream_has_the_workspace_section_as_excel_writes_it(master_modules, master_bin):
+    """The PROJECT stream ends with [Workspace] and one closed code window per module (§2.3.1.18)."""
+    ole = olefile.OleFileIO(io.BytesIO(master_bin))
+    text = ole.openstream("PROJECT").read().decode("cp1252")
+    assert text.endswith("\r\n")
+    lines = text.split("\r\n")
+    assert lines.index("[Workspace]") > lines.index("[Host Extender Info]")
+    at = lines.index("[Workspace]")
+    assert lines[at + 1 : at + 1 + len(master_modules)] == [f"{m.name}=0, 0, 0, 0, C" for m in master_modules]
+
+
+def test_module_sources_reads_back_what_was_written_and_what_olevba_reads(master_modules, master_bin):
+    """module_sources (used by `salesbook attach` to find the embedded xlwings) returns every module's stored
+    source, the same text olevba extracts."""
+    from salesbook.xlsm.vbaproject import module_sources
+
+    sources = module_sources(master_bin)
+    assert sources == {m.name: m.source for m in master_modules}
+    parser = VBA_Parser("p.bin", data=master_bin)
+    theirs = {stream.split("/")[-1]: code for _, stream, _, code in parser.extract_macros()}
+    for name, source in sources.items():
+        assert theirs[name].replace("\r\n", "\n").strip() == source.replace("\r\n", "\n").strip(), name
+
+
+def test_module_sources_skips_a_compiled_cache_before_the_source():
+    """A module stream that Excel saved with a performance cache in front is read from its MODULEOFFSET."""
+    from salesbook.xlsm.vbaproject import _dir_stream, module_sources
+
+    module = standard_module("Module1", "Sub A()\r\nEnd Sub\r\n")
+    raw = bytearray(_dir_stream("VBAProject", [module], version=(1, 0)))
+    at = raw.index(struct.pack("<HI", 0x0031, 4))
+    raw[at + 6 : at + 10] = struct.pack("<I", 37)  # 37 bytes of "compiled code" in front of the source
+    from salesbook.xlsm.ovba import compress
+
+    streams = {"PROJECT": b"", "VBA/_VBA_PROJECT": bytes(7), "VBA/dir": compress(bytes(raw)),
+               "VBA/Module1": bytes(range(37)) + compress(module.source.encode("cp1252"))}
+    assert module_sources(build_compound_file(streams)) == {"Module1": module.source}

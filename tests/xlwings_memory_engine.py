@@ -15,7 +15,11 @@ The model behaves like Excel where salesbook depends on it:
   apostrophe keeps the text as it is and is not part of the value. This is a small en-US-like
   model of Excel's parsing, not all of it;
 - the used range covers formatted and annotated cells too, and starts at its first used cell;
-- `Sheet.clear()` removes values, formats and notes, not charts;
+- `Sheet.clear()` removes values, formats, notes and hyperlinks, not charts, column widths or row heights;
+- column widths are in characters (8.43 by default) and positions in points, as Excel converts them
+  (a column of w characters is round(7 w + 5) pixels of 0.75 points); `rows.autofit()` sizes rows
+  of wrapped text by the number of lines their text needs at the column width;
+- a hyperlink added with a text to display stores that text as the cell's value, not parsed;
 - values of a type COM cannot carry (a Path, a list in a cell, ...) raise TypeError.
 
 Anything salesbook does not need raises NotImplementedError naming the class and member.
@@ -43,6 +47,12 @@ from xlwings.utils import col_name, hex_to_rgb, int_to_rgb
 ENGINE_NAME = "memory"
 MAX_ROWS, MAX_COLS = 1_048_576, 16_384
 COLUMN_WIDTH_PT, ROW_HEIGHT_PT = 48.0, 15.0  # Excel's defaults: 8.43 characters, 15 points
+DEFAULT_COLUMN_WIDTH = 8.43
+
+
+def column_points(width: float) -> float:
+    """Points of a column `width` characters wide (Excel: whole pixels of 7 per character plus 5)."""
+    return round(width * 7 + 5) * 0.75
 
 
 # ----------------------------------------------------------------------------- strictness
@@ -124,6 +134,17 @@ class SheetModel:
     notes: dict[tuple[int, int], str] = field(default_factory=dict)
     charts: list[ChartModel] = field(default_factory=list)
     chart_counter: int = 0
+    column_widths: dict[int, float] = field(default_factory=dict)  # column -> characters
+    row_heights: dict[int, float] = field(default_factory=dict)  # row -> points
+    links: dict[tuple[int, int], str] = field(default_factory=dict)  # cell -> hyperlink address
+    visible: bool = True
+
+    def column_left(self, column: int) -> float:
+        return sum(column_points(self.column_widths.get(c, DEFAULT_COLUMN_WIDTH)) for c in range(1, column))
+
+    def row_top(self, row: int) -> float:
+        custom = sum(h for r, h in self.row_heights.items() if r < row)
+        return custom + ROW_HEIGHT_PT * (row - 1 - sum(1 for r in self.row_heights if r < row))
 
     def used_box(self) -> tuple[int, int, int, int] | None:
         keys = list(self.values) + [k for k, f in self.formats.items() if f] + list(self.notes)
@@ -188,7 +209,17 @@ def load_workbook_model(path: str | os.PathLike) -> BookModel:
     wb = openpyxl.load_workbook(path, data_only=True)
     book = BookModel(name=os.path.basename(path), fullname=path)
     for ws in wb.worksheets:
-        sheet = SheetModel(ws.title)
+        sheet = SheetModel(ws.title, visible=ws.sheet_state == "visible")
+        from openpyxl.utils import column_index_from_string
+
+        for letter, dim in ws.column_dimensions.items():
+            if dim.customWidth and dim.width:
+                for col in range(column_index_from_string(letter) if dim.min is None else dim.min,
+                                 (column_index_from_string(letter) if dim.max is None else dim.max) + 1):
+                    sheet.column_widths[col] = float(dim.width)
+        for r, dim in ws.row_dimensions.items():
+            if dim.height is not None:
+                sheet.row_heights[r] = float(dim.height)
         for row in ws.iter_rows():
             for cell in row:
                 if cell.value is not None and cell.value != "":
@@ -665,6 +696,15 @@ class Sheet(base.Sheet):
         self.model.values.clear()
         self.model.formats.clear()
         self.model.notes.clear()
+        self.model.links.clear()
+
+    @property
+    def visible(self):
+        return self.model.visible
+
+    @visible.setter
+    def visible(self, value):
+        self.model.visible = bool(value)
 
     def delete(self):
         if len(self._book.model.sheets) == 1:
@@ -816,6 +856,69 @@ class Range(base.Range):
             self.sheet_model.values.pop(k, None)
             self.sheet_model.formats.pop(k, None)
             self.sheet_model.notes.pop(k, None)
+            self.sheet_model.links.pop(k, None)
+
+    # widths, heights, wrapping, links
+    @property
+    def column_width(self):
+        seen = {self.sheet_model.column_widths.get(c, DEFAULT_COLUMN_WIDTH)
+                for c in range(self.column, self.column + self.ncols)}
+        return seen.pop() if len(seen) == 1 else None
+
+    @column_width.setter
+    def column_width(self, value):
+        if not 0 <= float(value) <= 255:
+            raise ValueError(f"column width {value!r} is outside 0-255 characters")
+        for c in range(self.column, self.column + self.ncols):
+            self.sheet_model.column_widths[c] = float(value)
+
+    @property
+    def row_height(self):
+        seen = {self.sheet_model.row_heights.get(r, ROW_HEIGHT_PT) for r in range(self.row, self.row + self.nrows)}
+        return seen.pop() if len(seen) == 1 else None
+
+    @row_height.setter
+    def row_height(self, value):
+        if not 0 <= float(value) <= 409:
+            raise ValueError(f"row height {value!r} is outside 0-409 points")
+        for r in range(self.row, self.row + self.nrows):
+            self.sheet_model.row_heights[r] = float(value)
+
+    @property
+    def wrap_text(self):
+        return self._get_format("wrap_text", False)
+
+    @wrap_text.setter
+    def wrap_text(self, value):
+        self._set_format("wrap_text", bool(value))
+
+    def autofit(self, axis=None):
+        """Rows only: each row as tall as the wrapped text of its cells needs (one line otherwise)."""
+        if axis not in ("r", "rows"):
+            raise NotImplementedError("xlwings memory engine: Range.autofit of columns is not implemented")
+        from salesbook.io.presentation import row_height, wrapped_lines
+
+        model = self.sheet_model
+        for r in range(self.row, self.row + self.nrows):
+            lines = 1
+            for c in range(self.column, self.column + self.ncols):
+                value = model.values.get((r, c))
+                if value is not None and model.formats.get((r, c), {}).get("wrap_text"):
+                    lines = max(lines, wrapped_lines(str(value), model.column_widths.get(c, DEFAULT_COLUMN_WIDTH)))
+            if lines > 1:
+                model.row_heights[r] = row_height(lines)
+            else:
+                model.row_heights.pop(r, None)
+
+    @property
+    def hyperlink(self):
+        return self.sheet_model.links.get((self.row, self.column), "")
+
+    def add_hyperlink(self, address, text_to_display=None, screen_tip=None):
+        key = (self.row, self.column)
+        self.sheet_model.links[key] = address
+        shown = address if text_to_display is None else text_to_display
+        self.sheet_model.values[key] = _stored(shown, coerce_text=False)
 
     # formats
     def _get_format(self, key, default=None):
@@ -850,19 +953,19 @@ class Range(base.Range):
 
     @property
     def left(self):
-        return (self.column - 1) * COLUMN_WIDTH_PT
+        return self.sheet_model.column_left(self.column)
 
     @property
     def top(self):
-        return (self.row - 1) * ROW_HEIGHT_PT
+        return self.sheet_model.row_top(self.row)
 
     @property
     def width(self):
-        return self.ncols * COLUMN_WIDTH_PT
+        return self.sheet_model.column_left(self.column + self.ncols) - self.left
 
     @property
     def height(self):
-        return self.nrows * ROW_HEIGHT_PT
+        return self.sheet_model.row_top(self.row + self.nrows) - self.top
 
     # notes (on the top-left cell, as Excel's Range.Note)
     @property
@@ -906,6 +1009,14 @@ class Font(base.Font):
     @color.setter
     def color(self, color_or_rgb):
         self.rng._set_format("font_color", _rgb(color_or_rgb))
+
+    @property
+    def size(self):
+        return self.rng._get_format("font_size", 11.0)
+
+    @size.setter
+    def size(self, value):
+        self.rng._set_format("font_size", float(value))
 
 
 @strict

@@ -133,6 +133,24 @@ def parse_money(value: object) -> float:
     return round(_finite(_finite(text, value) * factor, value), 6)
 
 
+def parse_money_wan(value: object) -> float:
+    """An amount in a column kept in 万元 (SPEC §3.1): 50, "50万" and "50万元" are all 50 万元; "3亿" is
+    30,000 万元. A plain number is already in 万元 (so a value typed in 元 is caught by the column's range)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return parse_number(value)
+    if isinstance(value, datetime | date | bool):
+        raise ValueError(value)
+    text = _MONEY_STRIP.sub("", _text(value))
+    factor = 1.0
+    if text.endswith("万"):
+        text = text[:-1]
+    elif text.endswith("亿"):
+        factor, text = 10_000.0, text[:-1]
+    if not _NUMBER.match(text):
+        raise ValueError(value)
+    return round(_finite(_finite(text, value) * factor, value), 6)
+
+
 def parse_int(value: object) -> int:
     f = parse_number(value)
     if not f.is_integer():

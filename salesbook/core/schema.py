@@ -51,6 +51,7 @@ class ColumnSpec:
     enum: EnumSpec | None = None
     default: object = None
     aliases: tuple[str, ...] = ()
+    unit: str = ""  # "wan": a money column in 万元
 
     @property
     def names(self) -> frozenset[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 KPIS = ("revenue", "volume", "collections", "new_customers", "activities")
 RATINGS = ("S", "A", "B", "C", "D")
@@ -26,10 +26,13 @@ class SettingsError(Exception):
 # key -> (default, kind, note). kind: float | int | pct | tiers | date | text | period | bool
 # | optional_money | optional_int (the optional kinds: blank = none, i.e. no cap / no limit)
 _DEFS: dict[str, tuple[object, str, str]] = {}
+_CHOICES: dict[str, tuple[str, ...]] = {}  # key -> the only values a text setting accepts
 
 
-def _d(key: str, default: object, kind: str, note: str) -> None:
+def _d(key: str, default: object, kind: str, note: str, *, choices: tuple[str, ...] = ()) -> None:
     _DEFS[key] = (default, kind, note)
+    if choices:
+        _CHOICES[key] = choices
 
 
 _d("period", "", "period", "当前考核周期，如 2026-11 或 2026-Q4（按钮使用） / Current period, e.g. 2026-11 or 2026-Q4 (used by the buttons)")
@@ -38,7 +41,8 @@ _d("team_folder", "team", "text", "团队工作簿所在文件夹（相对本工
 _d("output_folder", "out", "text", "输出文件夹（相对本工作簿） / Output folder (relative to this workbook)")
 _d("ledger_url", "", "text", "账簿数据库（留空则为本工作簿旁的 salesbook.db；共用时填 postgresql://用户@主机/库名） / Ledger database (blank: salesbook.db beside this workbook; shared: postgresql://user@host/dbname)")
 _d("ledger_book", "", "text", "共用账簿中本工作簿的名称（多个主管各管不同团队时各填一个） / Name of this workbook's books in a shared ledger (one per master when managers of different teams share it)")
-_d("contract_language", "zh", "text", "合同模板语言 zh 或 en / Contract template language: zh or en")
+_d("contract_language", "zh", "text", "合同模板语言 zh 或 en / Contract template language: zh or en",
+   choices=("zh", "en"))
 _d("company_name", "示例科技有限公司", "text", "本公司名称（合同甲方/卖方） / Our company name (seller on contracts)")
 _d("company_address", "上海市浦东新区示例路 1 号", "text", "本公司地址 / Our company address")
 _d("company_contact", "销售管理部 021-12345678", "text", "本公司联系方式 / Our contact")
@@ -91,6 +95,33 @@ def default_rows() -> list[tuple[str, str, str]]:
     for key, (default, kind, note) in _DEFS.items():
         rows.append((key, _format(default, kind), note))
     return rows
+
+
+def setting_kind(key: str) -> str | None:
+    """The kind of setting `key` (float, int, pct, tiers, date, text, period), None for an unknown key."""
+    return _DEFS[key][1] if key in _DEFS else None
+
+
+def setting_choices(key: str) -> tuple[str, ...]:
+    """The only values a text setting accepts (empty: any)."""
+    return _CHOICES.get(key, ())
+
+
+def typed_value(key: str, raw: object) -> object:
+    """A setting's value as the Settings sheet stores it: numbers as numbers, a percentage as its
+    fraction (0.1 shown as 10 %), a date as a date, everything else as text. Unknown keys and values
+    that do not parse stay as they are, for the check on reading to report."""
+    kind = setting_kind(key)
+    if kind is None or raw is None or (isinstance(raw, str) and not raw.strip()):
+        return raw
+    if kind in ("float", "int", "pct", "date", "optional_money", "optional_int"):
+        try:
+            return _parse_value(key, raw, kind)
+        except SettingsError:
+            return raw
+    if kind == "bool" and isinstance(raw, bool):
+        return _format(raw, kind)
+    return str(raw)
 
 
 def _format(value: object, kind: str) -> str:
@@ -168,6 +199,8 @@ def _parse_value(key: str, raw: object, kind: str) -> object:
         f = _parse_float(key, raw)
         return f / 100 if f > 1 else f
     if kind == "date":
+        if isinstance(raw, datetime):  # a date cell read back from Excel
+            return raw.date()
         if isinstance(raw, date):
             return raw
         try:
@@ -222,6 +255,8 @@ def load_settings(rows: list[tuple[object, object]] | None = None) -> Settings:
         if raw is None or str(raw).strip() == "":
             continue  # blank value: the default stands
         values[k] = _parse_value(k, raw, _DEFS[k][1])
+        if k in _CHOICES and values[k] not in _CHOICES[k]:
+            raise SettingsError(f"Setting '{k}' must be one of {', '.join(_CHOICES[k])}, got {raw!r}.")
     total = sum(float(values[f"weight.{k}"]) for k in KPIS)  # type: ignore[arg-type]
     if abs(total - 1.0) > 1e-9:
         raise SettingsError(

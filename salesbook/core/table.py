@@ -14,7 +14,7 @@ from datetime import date
 import pandas as pd
 
 from .findings import Finding, column_letter, echo, make_finding
-from .parse import PARSERS, TYPE_NAMES, PatternError, is_blank
+from .parse import PARSERS, TYPE_NAMES, PatternError, is_blank, parse_money_wan
 from .schema import ColumnSpec, SheetSchema, normalize_name
 
 HEADER_SCAN_ROWS = 10
@@ -300,7 +300,7 @@ class _Memo(dict):
 
 def _parse_column(col, raw_values, row_numbers, place, ctx, table, errors) -> list:
     """Parse and check one column; record findings and error rows; failed cells become None."""
-    parser = PARSERS.get(col.type)
+    parser = parse_money_wan if col.unit == "wan" else PARSERS.get(col.type)
     enum = col.enum
     ctype = col.type
     lo, hi, lo_ex = col.min, col.max, col.min_exclusive

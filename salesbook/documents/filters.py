@@ -28,6 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 __all__ = [
     "FILTERS",
+    "category_colour",
     "cn_date",
     "en_date",
     "mask_contacts_in_text",
@@ -267,7 +268,27 @@ def mask_contacts_in_text(value: object) -> object:
     return text
 
 
+_FALLBACK_COLOURS = ("#2F6FB3", "#3D9970", "#E8A33D", "#8E6CC1", "#D9534F", "#5BC0BE", "#7F7F7F", "#B07AA1")
+
+
+def category_colour(label: object) -> str:
+    """The one colour of a category (stage, activity type, expense category) in every chart and report:
+    from the layout's [palettes].category by its Chinese name ("谈判" or "谈判 Negotiation"), else a
+    colour fixed by the name itself, so a category never changes colour from one report to the next."""
+    import zlib
+
+    from ..io.presentation import palettes
+
+    text = "" if label is None else str(label).strip()
+    key = text.split(" ")[0].split("(")[0].split("（")[0]
+    colours = palettes().get("category", {})
+    if key in colours:
+        return colours[key]
+    return _FALLBACK_COLOURS[zlib.crc32(key.encode("utf-8")) % len(_FALLBACK_COLOURS)]
+
+
 FILTERS = {
+    "category_colour": category_colour,
     "rmb_upper": rmb_upper,
     "cn_date": cn_date,
     "en_date": en_date,

@@ -12,10 +12,13 @@ from ..core.dataset import records
 from ..core.findings import Finding
 from ..core.rules import blank
 from ..core.schema import load_schemas
+from ..core.settings import KPIS
 from ..io.atomic import atomic_write_bytes
 from ..io.writers import write_csv
 
 STAGES = ["Lead", "Qualified", "Proposal", "Negotiation", "Won", "Lost"]
+OPEN_STAGES = STAGES[:4]  # reports show the pipeline still to win: won and lost are done
+TOP_FINDINGS = 5  # findings listed on a report's findings tile
 
 
 def _first_by(frame: pd.DataFrame, key: str) -> dict[str, dict]:
@@ -148,9 +151,14 @@ def report_contexts(c, findings: list[Finding]) -> list[dict]:
     opps = run.pipeline if run.pipeline is not None else pd.DataFrame()
     grades = run.grades if run.grades is not None else pd.DataFrame()
     sev_by_rep: dict[str, Counter] = {}
-    for f in findings:
+    top_by_rep: dict[str, list[dict]] = {}
+    rank = {"error": 0, "warning": 1, "info": 2}
+    for f in sorted(findings, key=lambda f: rank.get(f.severity, 3)):  # stable: errors first, then file order
         if f.code != "missing-target":  # a scoring note about the master's targets, not about the rep's data
             sev_by_rep.setdefault(f.rep_id, Counter())[f.severity] += 1
+            top = top_by_rep.setdefault(f.rep_id, [])
+            if len(top) < TOP_FINDINGS and f.severity != "info":
+                top.append({"severity": f.severity, "where": f.where, "code": f.code, "message": f.message})
 
     def rep_ctx(rid: str) -> dict:
         card = cards[rid]
@@ -159,7 +167,7 @@ def report_contexts(c, findings: list[Finding]) -> list[dict]:
         pipe: dict[str, tuple] = {}
         if not opps.empty:
             mine = opps[opps["owner"] == rid]
-            for s in STAGES:
+            for s in OPEN_STAGES:
                 g = mine[mine["stage"] == s]
                 if len(g):
                     pipe[_zh("stage", s)] = (len(g), float(g["amount"].sum()), float(g["weighted_amount"].sum()))
@@ -197,14 +205,15 @@ def report_contexts(c, findings: list[Finding]) -> list[dict]:
         sev = sev_by_rep.get(rid, Counter())
         return {
             "commission": _commission_summary(c, rid),
-            "title": f"{per.label} 销售报告 · {card['name']}", "period": per.label, "scope": "rep",
+            "title": f"{per.label} 销售报告", "period": per.label, "scope": "rep",
             "name": str(card["name"]), "as_of": as_of, "activities_by_type": dict(by_type),
             "new_customers": int(card["new_customers"]), "pipeline_by_stage": pipe,
             "revenue": card["revenue"], "revenue_target": _none(card["revenue_target"]),
             "collections": card["collections"], "collections_target": _none(card["collections_target"]),
             "overdue_follow_ups": follow, "overdue_orders": orders, "open_complaints": complaints,
             "findings_count": {k: sev.get(k, 0) for k in ("error", "warning", "info")},
-            "members": [], "_rep_id": rid, "_team": card["team"],
+            "top_findings": top_by_rep.get(rid, []),
+            "members": [], "_rep_id": rid, "_team": card["team"], "_card": card,
         }
 
     reps = [rep_ctx(rid) for rid in cards]
@@ -214,7 +223,7 @@ def report_contexts(c, findings: list[Finding]) -> list[dict]:
     out = list(reps)
     for team, members in sorted(teams.items()):
         agg = {
-            "title": f"{per.label} 销售报告 · {team}", "period": per.label, "scope": "team", "name": team,
+            "title": f"{per.label} 团队销售报告", "period": per.label, "scope": "team", "name": team,
             "as_of": as_of, "activities_by_type": dict(sum((Counter(m["activities_by_type"]) for m in members),
                                                            Counter())),
             "new_customers": sum(m["new_customers"] for m in members), "pipeline_by_stage": {},
@@ -227,9 +236,14 @@ def report_contexts(c, findings: list[Finding]) -> list[dict]:
             "open_complaints": [x for m in members for x in m["open_complaints"]],
             "findings_count": {k: sum(m["findings_count"][k] for m in members) for k in ("error", "warning", "info")},
             "commission": _team_commission(members),
+            "top_findings": sorted((x for m in members for x in m["top_findings"]),
+                                   key=lambda x: rank.get(x["severity"], 3))[:TOP_FINDINGS],
             "members": [{"rep_id": m["_rep_id"], "name": m["name"], "revenue": m["revenue"],
                          "collections": m["collections"], "new_customers": m["new_customers"],
-                         "activities": sum(m["activities_by_type"].values())} for m in members],
+                         "activities": sum(m["activities_by_type"].values()),
+                         "attainment": _attainment(m["_card"]), "score": m["_card"]["score"],
+                         "rating": m["_card"]["rating"]}
+                        for m in sorted(members, key=lambda m: -float(m["_card"]["score"]))],
             "_rep_id": "", "_team": team,
         }
         for m in members:
@@ -258,6 +272,13 @@ def _team_commission(members: list[dict]) -> dict | None:
     return {"plan": "", "description": "", "base_label": "", "base": None, "target": None, "position": "",
             "lines": [], "total": total, "total_text": f"{total:.2f}", "held": False, "capped": False,
             "note": f"{len(paid)} 人 reps"}
+
+
+def _attainment(card: dict) -> float | None:
+    """The weighted attainment behind the score (base score / 100); None for a rep with no target."""
+    if all(blank(card.get(f"{k}_target")) or not card.get(f"{k}_target") for k in KPIS):
+        return None
+    return float(card["base_score"]) / 100
 
 
 def _none(v: object) -> object:

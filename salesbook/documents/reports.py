@@ -21,8 +21,9 @@ Report context (a plain dict per report; see ``ReportContext``)::
       "open_complaints": [{"ticket_id", "customer_name", "contact", "phone", "email" (optional),
                            "received", "category", "handler", "days_open"}],
       "findings_count": {"error": int, "warning": int, "info": int},
-      "members": [{"rep_id", "name", "revenue", "collections", "new_customers", "activities"}],
-                                                  # optional; shown for scope "team"
+      "members": [{"rep_id", "name", "revenue", "collections", "new_customers", "activities",
+                   "attainment", "score", "rating"}],  # optional; shown for scope "team"
+      "top_findings": [{"severity", "where", "code", "message"}],  # optional: the first few findings
       "commission": None | {"plan", "description", "base_label", "base", "target", "position",
                             "lines": [{"kind", "label", "rate", "portion", "amount"}],
                             "total", "held", "capped", "note"},
@@ -32,6 +33,8 @@ Report context (a plain dict per report; see ``ReportContext``)::
                                                   # optional: the rep's last six periods, oldest first;
                                                   # score in points, attainments in percent, None = gap
     }
+
+"pipeline_by_stage" is the open pipeline (no won or lost opportunities) when built by salesbook.
 
 Numbers may be Decimal, int, float or text. Phone numbers and e-mails are masked in every
 output: the template applies mask_phone / mask_email, and the rows are masked before rendering
@@ -64,7 +67,8 @@ __all__ = [
     "write_report_xlsx",
 ]
 
-OPTIONAL_KEYS: dict[str, Any] = {"as_of": None, "members": [], "commission": None, "trend": []}
+OPTIONAL_KEYS: dict[str, Any] = {"as_of": None, "members": [], "commission": None, "trend": [], "top_findings": []}
+MEMBER_KEYS = ("attainment", "score", "rating")  # optional in a member row; None when not given
 TABLES = ("overdue_follow_ups", "overdue_orders", "open_complaints")
 _PHONE_KEYS = {"phone", "mobile", "tel", "telephone", "contact_phone"}
 _EMAIL_KEYS = {"email", "e_mail", "mail"}
@@ -92,6 +96,7 @@ class ReportContext(TypedDict):
     members: NotRequired[list[dict[str, Any]]]
     commission: NotRequired[dict[str, Any] | None]
     trend: NotRequired[list[dict[str, Any]]]
+    top_findings: NotRequired[list[dict[str, Any]]]
 
 
 def default_report_template() -> Path:
@@ -135,8 +140,10 @@ def normalise_report_context(context: Mapping[str, Any]) -> dict[str, Any]:
     for key in TABLES:
         if isinstance(ctx.get(key), Sequence):
             ctx[key] = [_masked_row(row) for row in ctx[key]]
+    if isinstance(ctx.get("top_findings"), Sequence):  # messages may quote a cell's phone or e-mail
+        ctx["top_findings"] = [_masked_row(row) for row in ctx["top_findings"]]
     if isinstance(ctx.get("members"), Sequence):
-        ctx["members"] = [_masked_row(row) for row in ctx["members"]]
+        ctx["members"] = [{**dict.fromkeys(MEMBER_KEYS), **_masked_row(row)} for row in ctx["members"]]
     return ctx
 
 
@@ -308,9 +315,11 @@ class _Sheet:
         self.columns = columns
         self.formats = formats
         self.row = 1
-        self.widths = [max(10, _display_width(label) + 2) for _, label, _ in columns]
+        self.widths = [max(10, _display_width(label.split(" ")[0]) + 2, *(len(w) + 2 for w in label.split(" ")[1:]))
+                       for _, label, _ in columns]
         for col, (_, label, _) in enumerate(columns):
-            self.sheet.write_string(0, col, label, formats["header"])
+            zh, _, en = label.partition(" ")
+            self.sheet.write_string(0, col, f"{zh}\n{en}" if en else zh, formats["header"])
 
     def add(self, values: Mapping[str, Any]) -> None:
         for col, (key, _, kind) in enumerate(self.columns):
@@ -323,7 +332,7 @@ class _Sheet:
         if value is None or value == "":
             sheet.write_blank(row, col, None)
             return
-        if kind in ("money", "pct", "int"):
+        if kind in ("money", "pct", "int", "score"):
             try:
                 number = _number(value)
             except ValueError:
@@ -352,8 +361,28 @@ class _Sheet:
     def finish(self) -> None:
         for col, width in enumerate(self.widths):
             self.sheet.set_column(col, col, width)
-        self.sheet.freeze_panes(1, 0)
+        self.sheet.set_row(0, 33)
+        self.sheet.freeze_panes(1, 2 if self.columns[:2] == _LEAD else 0)
         self.sheet.autofilter(0, 0, max(self.row - 1, 0), len(self.columns) - 1)
+        keys = [key for key, _, _ in self.columns]
+        if self.row > 1 and "rating" in keys:  # the same rating colours as the master workbook
+            col = keys.index("rating")
+            for rating, fmt in self.formats["ratings"].items():
+                self.sheet.conditional_format(1, col, self.row - 1, col, {"type": "cell", "criteria": "==",
+                                                                          "value": f'"{rating}"', "format": fmt})
+        self.sheet.set_landscape()
+        self.sheet.set_paper(9)
+        self.sheet.fit_to_pages(1, 0)
+        self.sheet.repeat_rows(0)
+
+
+_LEAD = [("scope", "范围 Scope", "text"), ("report", "名称 Name", "text")]
+
+
+def _rating_colours() -> dict[str, str]:
+    from ..io.presentation import palettes
+
+    return palettes().get("rating", {})
 
 
 def _display_width(text: str) -> int:
@@ -384,9 +413,11 @@ def _write_report_book(contexts: Sequence[Mapping[str, Any]], path: Path) -> Non
         "money": book.add_format({"num_format": "#,##0.00"}),
         "pct": book.add_format({"num_format": "0.0%"}),
         "int": book.add_format({"num_format": "0"}),
+        "score": book.add_format({"num_format": "0.00"}),
         "date": book.add_format({"num_format": "yyyy-mm-dd"}),
+        "ratings": {k: book.add_format({"bg_color": v}) for k, v in _rating_colours().items()},
     }
-    lead = [("scope", "范围 Scope", "text"), ("report", "名称 Name", "text")]
+    lead = _LEAD
     normalised = [normalise_report_context(c) for c in contexts]
 
     summary = _Sheet(book, "汇总 Summary", _SUMMARY, formats)
@@ -415,6 +446,9 @@ def _write_report_book(contexts: Sequence[Mapping[str, Any]], path: Path) -> Non
             *lead,
             ("rep_id", "销售代表 Rep ID", "text"),
             ("name", "姓名 Name", "text"),
+            ("attainment", "综合达成率 Attainment", "pct"),
+            ("score", "得分 Score", "score"),
+            ("rating", "评级 Rating", "text"),
             ("revenue", "签约额 Revenue", "money"),
             ("collections", "回款额 Collections", "money"),
             ("new_customers", "新客户 New customers", "int"),
@@ -423,6 +457,8 @@ def _write_report_book(contexts: Sequence[Mapping[str, Any]], path: Path) -> Non
         formats,
     )
     tables = [(key, _Sheet(book, name, [*lead, *columns], formats)) for name, key, columns in _TABLE_SHEETS]
+    top = _Sheet(book, "问题 Findings", [*lead, ("severity", "级别 Severity", "text"), ("where", "位置 Where", "text"),
+                                         ("code", "代码 Code", "text"), ("message", "说明 Message", "text")], formats)
 
     for ctx in normalised:
         head = {"scope": ctx.get("scope", ""), "report": ctx.get("name", "")}
@@ -436,7 +472,9 @@ def _write_report_book(contexts: Sequence[Mapping[str, Any]], path: Path) -> Non
         for key, sheet in tables:
             for row in ctx.get(key) or []:
                 sheet.add({**head, **_masked_row(row)})
+        for row in ctx.get("top_findings") or []:
+            top.add({**head, **row})
 
-    for sheet in (summary, activities, pipeline, members, *(s for _, s in tables)):
+    for sheet in (summary, activities, pipeline, members, *(s for _, s in tables), top):
         sheet.finish()
     book.close()

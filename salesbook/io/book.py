@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..progress import Progress, StatusProgress
 from .atomic import atomic_copy, remove_stale_temporaries
+from .presentation import FONT, HEADER_FILL, HEADER_FONT, ColourRule, rule_fills
 from .staging import keep_mode_and_owner, keep_owner
 from .writers import xlsx_text
 
@@ -31,20 +32,56 @@ class BookError(Exception):
 
 @dataclass
 class SheetData:
-    """A sheet an action writes: the header, the rows, header notes and row colours."""
+    """A sheet an action writes: the header, the rows and how they look (salesbook.io.presentation).
+
+    Rows may hold blank rows and small tables of their own (the dashboard): `header_rows` are data
+    rows styled as table headers, `title_rows` as titles. With an empty `header` no header row is
+    written and the rows start at `start_row`.
+    """
 
     name: str
     header: list[str]
     rows: list[list] = field(default_factory=list)
     notes: dict[int, str] = field(default_factory=dict)  # column index -> note on the header cell
-    fills: dict[int, str] = field(default_factory=dict)  # data row index (0-based) -> "#RRGGBB"
+    fills: dict[int, str] = field(default_factory=dict)  # data row index (0-based) -> "#RRGGBB", whole row
     number_formats: dict[int, str] = field(default_factory=dict)  # column index -> Excel format
     start_row: int = 1  # 1-based row of the header
+    widths: dict[int, float] = field(default_factory=dict)  # column index -> width in characters
+    wrap: set[int] = field(default_factory=set)  # columns whose long text wraps
+    rules: list[ColourRule] = field(default_factory=list)  # colours by value (conditional formats)
+    links: dict[tuple[int, int], str] = field(default_factory=dict)  # (data row, column) -> hyperlink
+    frozen_columns: int = 0  # leading columns frozen beside the header row
+    freeze: bool = True
+    autofilter: bool = True
+    landscape: bool = True  # print landscape, fitted to the page width, header repeated
+    header_lines: int = 1
+    row_heights: dict[int, float] = field(default_factory=dict)  # data row -> points (wrapped text)
+    page_breaks: list[int] = field(default_factory=list)  # data rows that start a printed page
+    header_rows: set[int] = field(default_factory=set)
+    title_rows: set[int] = field(default_factory=set)
+    cell_formats: dict[tuple[int, int], str] = field(default_factory=dict)  # (data row, column) -> format
+
+    @property
+    def first_data_row(self) -> int:
+        return self.start_row + 1 if self.header else self.start_row
+
+    def fill_map(self) -> dict[int, dict[int, str]]:
+        """The colour of every coloured cell (data row -> column -> #RRGGBB): row fills, then the rules."""
+        width = max([len(self.header), *(len(r) for r in self.rows)] or [0])
+        out = {i: dict.fromkeys(range(width), colour) for i, colour in self.fills.items()}
+        for i, cells in rule_fills(self.rules, self.rows, width).items():
+            out.setdefault(i, {}).update(cells)
+        return out
 
 
 @dataclass
 class ChartSpec:
-    """A native Excel chart over a block of the sheet: categories in the first column, series after."""
+    """A native Excel chart over a block of the sheet: categories in the first column, series after.
+
+    `line_series` are series (0-based) drawn as lines over the bars (a 100 % target line);
+    `point_colours` colour the first series' bars one by one (fixed colours per category);
+    `value_format` and `axis_title` make the value axis readable.
+    """
 
     title: str
     kind: str  # column | bar | pie
@@ -53,6 +90,15 @@ class ChartSpec:
     first_col: int  # 1-based column of the categories
     last_col: int
     anchor: str  # top-left cell of the chart
+    line_series: tuple[int, ...] = ()
+    point_colours: tuple[str, ...] = ()
+    series_colours: tuple[str, ...] = ()
+    value_format: str = ""
+    axis_title: str = ""
+    legend: bool = True
+    width_cm: float = 16.0
+    height_cm: float = 8.0
+    reverse_categories: bool = False  # first category at the top of a horizontal bar chart
 
 
 def excel_value(v: object) -> object:
@@ -109,6 +155,10 @@ class Book:
 
     def charts(self, sheet: str, charts: list[ChartSpec]) -> None:
         """Replace the sheet's charts."""
+        raise NotImplementedError
+
+    def set_cells(self, sheet: str, cells: dict[str, object]) -> None:
+        """Write single cells ("B12" -> value) of a sheet that otherwise stays as it is."""
         raise NotImplementedError
 
     def status(self, text: str) -> None:
@@ -186,7 +236,9 @@ class FileBook(Book):
 
     def write(self, data: SheetData) -> None:
         from openpyxl.comments import Comment
-        from openpyxl.styles import Font, PatternFill
+        from openpyxl.styles import Alignment, Font
+        from openpyxl.utils import get_column_letter
+        from openpyxl.worksheet.hyperlink import Hyperlink
 
         if data.name in self.wb.sheetnames:
             old = self.wb[data.name]
@@ -198,65 +250,89 @@ class FileBook(Book):
                 ws.sheet_properties.codeName = codename
         else:
             ws = self.wb.create_sheet(data.name)
-        r0 = data.start_row
-        bold = Font(bold=True, color="FFFFFF")
-        head_fill = PatternFill("solid", fgColor="1F4E78")
+        r0, first = data.start_row, data.first_data_row
+        head_font, head_fill = Font(name=FONT, bold=True, color=HEADER_FONT.lstrip("#")), _fill(HEADER_FILL)
+        head_align = Alignment(wrap_text=True, vertical="center")
         for j, h in enumerate(data.header, start=1):
             c = ws.cell(row=r0, column=j)
             _string_cell(c, str(h))
-            c.font, c.fill = bold, head_fill
+            c.font, c.fill, c.alignment = head_font, head_fill, head_align
             if j - 1 in data.notes:
-                c.comment = Comment(xlsx_text(data.notes[j - 1]), "salesbook")
-        fills = {k: PatternFill("solid", fgColor=v.lstrip("#")) for k, v in data.fills.items()}
+                c.comment = Comment(xlsx_text(data.notes[j - 1]), "salesbook", width=320, height=120)
+        if data.header:
+            ws.row_dimensions[r0].height = 15 * data.header_lines + 3
+        fills = data.fill_map() if not data.rules else {i: dict.fromkeys(range(len(data.header)), c)
+                                                         for i, c in data.fills.items()}
+        wrap = Alignment(wrap_text=True, vertical="top")
+        top = Alignment(vertical="top")
+        sub_font, title_font = Font(name=FONT, bold=True), Font(name=FONT, bold=True, size=14)
+        sub_fill = _fill("#DDEBF7")
         for i, row in enumerate(data.rows):
-            rr = r0 + 1 + i
-            fill = fills.get(i)
+            rr = first + i
+            row_fill = fills.get(i, {})
             for j, v in enumerate(row, start=1):
                 v = excel_value(v)
-                if v is None and fill is None:
+                colour = row_fill.get(j - 1)
+                if v is None and colour is None:
                     continue
                 c = ws.cell(row=rr, column=j)
-                if isinstance(v, str):
-                    _string_cell(c, v)
-                else:
-                    c.value = v
-                if fill is not None:
-                    c.fill = fill
-                fmt = data.number_formats.get(j - 1)
+                _string_cell(c, v) if isinstance(v, str) else setattr(c, "value", v)
+                if colour is not None:
+                    c.fill = _fill(colour)
+                fmt = data.cell_formats.get((i, j - 1)) or data.number_formats.get(j - 1)
                 if fmt:
                     c.number_format = fmt
                 elif isinstance(v, datetime):
                     c.number_format = "yyyy-mm-dd"
-        ws.freeze_panes = ws.cell(row=r0 + 1, column=1)
-        if data.header:
-            from openpyxl.utils import get_column_letter
+                if j - 1 in data.wrap:
+                    c.alignment = wrap
+                elif data.header:
+                    c.alignment = top
+                if i in data.header_rows:
+                    c.font, c.fill = sub_font, sub_fill
+                elif i in data.title_rows:
+                    c.font = title_font
+            if i in data.title_rows:
+                ws.row_dimensions[rr].height = 22
+            elif i in data.row_heights:
+                ws.row_dimensions[rr].height = data.row_heights[i]
+        link_font = Font(name=FONT, color="0563C1", underline="single")
+        for (i, j), target in data.links.items():
+            c = ws.cell(row=first + i, column=j + 1)
+            file, _, place = target.partition("#")  # as Excel stores it: the file, and the place inside
+            c.hyperlink = Hyperlink(ref=c.coordinate, target=file, location=place or None)
+            c.font = link_font
+        for j, width in data.widths.items():
+            ws.column_dimensions[get_column_letter(j + 1)].width = width
+        last_row = first + max(len(data.rows), 1) - 1
+        if data.header and data.freeze:
+            ws.freeze_panes = ws.cell(row=first, column=data.frozen_columns + 1)
+        if data.header and data.autofilter:
+            ws.auto_filter.ref = f"A{r0}:{get_column_letter(len(data.header))}{last_row}"
+        if data.rules and data.rows:
+            _conditional_formats(ws, data.rules, first, first + len(data.rows) - 1, len(data.header))
+        if data.landscape:
+            _print_setup(ws, r0 if data.header else None)
+        from openpyxl.worksheet.pagebreak import Break
 
-            last = get_column_letter(len(data.header))
-            ws.auto_filter.ref = f"A{r0}:{last}{r0 + max(1, len(data.rows))}"
-            for j, h in enumerate(data.header, start=1):
-                ws.column_dimensions[get_column_letter(j)].width = max(10, min(36, len(str(h)) * 1.6 + 2))
+        for i in data.page_breaks:
+            ws.row_breaks.append(Break(id=first + i - 1))
+
+    def set_cells(self, sheet: str, cells: dict[str, object]) -> None:
+        """Write single cells ("B12" -> value) of a sheet that stays as it is (the start sheet)."""
+        ws = self.wb[sheet]
+        for ref, v in cells.items():
+            c = ws[ref]
+            v = excel_value(v)
+            _string_cell(c, v) if isinstance(v, str) else setattr(c, "value", v)
+            if isinstance(v, datetime):
+                c.number_format = "yyyy-mm-dd hh:mm"
 
     def charts(self, sheet: str, charts: list[ChartSpec]) -> None:
-        from openpyxl.chart import BarChart, PieChart, Reference
-
         ws = self.wb[sheet]
         ws._charts = []
         for spec in charts:
-            if spec.kind == "pie":
-                chart = PieChart()
-            else:
-                chart = BarChart()
-                chart.type = "bar" if spec.kind == "bar" else "col"
-                chart.grouping = "clustered"
-            chart.title = spec.title
-            data = Reference(ws, min_col=spec.first_col + 1, max_col=spec.last_col, min_row=spec.first_row,
-                             max_row=spec.last_row)
-            cats = Reference(ws, min_col=spec.first_col, max_col=spec.first_col, min_row=spec.first_row + 1,
-                             max_row=spec.last_row)
-            chart.add_data(data, titles_from_data=True)
-            chart.set_categories(cats)
-            chart.width, chart.height = 16, 8
-            ws.add_chart(chart, spec.anchor)
+            ws.add_chart(_openpyxl_chart(ws, spec), spec.anchor)
 
     def status(self, text: str) -> None:
         self.messages.append(text)
@@ -295,6 +371,117 @@ class FileBook(Book):
         self._before = self.fullname.stat().st_mtime_ns
 
 
+def _fill(colour: str):
+    from openpyxl.styles import PatternFill
+
+    rgb = colour.lstrip("#").upper()
+    return PatternFill("solid", fgColor=rgb, bgColor=rgb)
+
+
+def _conditional_formats(ws, rules: list[ColourRule], first: int, last: int, width: int) -> None:
+    """The colour rules as Excel conditional formats over the data rows (text from files never enters a
+    formula: the values compared are the layout's own palette names)."""
+    from openpyxl.formatting.rule import FormulaRule
+    from openpyxl.utils import get_column_letter
+
+    for rule in rules:
+        col = get_column_letter(rule.column + 1)
+        if rule.kind == "row":
+            target = f"A{first}:{get_column_letter(width)}{last}"
+        else:
+            target = f"{col}{first}:{col}{last}"
+        ws.conditional_formatting.add(target, FormulaRule(formula=[rule_formula(rule, first)], fill=_fill(rule.colour),
+                                                          stopIfTrue=False))
+
+
+def rule_formula(rule: ColourRule, first: int) -> str:
+    """The formula of a colour rule, relative to the first data row (as stored in a file)."""
+    from openpyxl.utils import get_column_letter
+
+    ref = f"${get_column_letter(rule.column + 1)}{first}"
+    if rule.kind == "differs":
+        other = f"${get_column_letter(rule.other + 1)}{first}"
+        return f'AND({ref}<>"",{ref}<>{other})'
+    return f'{ref}="{rule.value.replace(chr(34), chr(34) * 2)}"'
+
+
+def _print_setup(ws, header_row: int | None) -> None:
+    """Landscape A4, fitted to the page width (as many pages down as it takes), header row repeated."""
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    if header_row is not None:
+        ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.print_options.gridLines = False
+    ws.page_margins.left = ws.page_margins.right = 0.4
+
+
+def _openpyxl_chart(ws, spec: ChartSpec):
+    from openpyxl.chart import BarChart, LineChart, PieChart, Reference
+    from openpyxl.chart.marker import DataPoint
+    from openpyxl.chart.shapes import GraphicalProperties
+
+    cats = Reference(ws, min_col=spec.first_col, max_col=spec.first_col, min_row=spec.first_row + 1,
+                     max_row=spec.last_row)
+    bar_cols = [c for k, c in enumerate(range(spec.first_col + 1, spec.last_col + 1)) if k not in spec.line_series]
+    if spec.kind == "pie":
+        chart = PieChart()
+    else:
+        chart = BarChart()
+        chart.type = "bar" if spec.kind == "bar" else "col"
+        chart.grouping = "clustered"
+        chart.overlap = -10 if len(bar_cols) > 1 else 0
+        chart.gapWidth = 60
+    for col in bar_cols:
+        chart.add_data(Reference(ws, min_col=col, max_col=col, min_row=spec.first_row, max_row=spec.last_row),
+                       titles_from_data=True)
+    chart.set_categories(cats)
+    for k, series in enumerate(chart.series):
+        if k < len(spec.series_colours):
+            series.graphicalProperties = GraphicalProperties(solidFill=spec.series_colours[k].lstrip("#"))
+    if spec.point_colours and chart.series:
+        first = chart.series[0]
+        for idx, colour in enumerate(spec.point_colours):
+            point = DataPoint(idx=idx)
+            point.graphicalProperties = GraphicalProperties(solidFill=colour.lstrip("#"))
+            first.dPt.append(point)
+    chart.title = spec.title
+    chart.width, chart.height = spec.width_cm, spec.height_cm
+    if spec.kind != "pie":
+        chart.y_axis.delete = False
+        chart.x_axis.delete = False
+        if spec.value_format:
+            chart.y_axis.numFmt = spec.value_format
+            chart.y_axis.number_format = spec.value_format
+        if spec.axis_title:
+            chart.y_axis.title = spec.axis_title
+        if spec.reverse_categories:
+            chart.x_axis.scaling.orientation = "maxMin"
+        chart.y_axis.majorGridlines = chart.y_axis.majorGridlines
+    if spec.line_series:
+        line = LineChart()
+        for k in spec.line_series:
+            col = spec.first_col + 1 + k
+            line.add_data(Reference(ws, min_col=col, max_col=col, min_row=spec.first_row, max_row=spec.last_row),
+                          titles_from_data=True)
+        for series in line.series:
+            series.graphicalProperties.line.solidFill = "C00000"
+            series.graphicalProperties.line.width = 28575
+            series.graphicalProperties.line.dashStyle = "dash"
+            series.marker.symbol = "none"
+            series.smooth = False
+        chart += line
+    if not spec.legend:
+        chart.legend = None
+    else:
+        chart.legend.position = "b"
+    return chart
+
+
 # ------------------------------------------------------------------ xlwings backend
 
 
@@ -308,6 +495,53 @@ def _as_text(v: object) -> object:
     "=x" → a formula); a leading apostrophe keeps it the text it is (and is not part of the value).
     Characters a saved workbook cannot hold become U+FFFD, as in the file backend."""
     return "'" + xlsx_text(v) if isinstance(v, str) and v else v
+
+
+def _fill_ranges(fills: dict[int, dict[int, str]], width: int) -> list[tuple[int, int, int, int, str]]:
+    """Coloured cells as few rectangles as it takes (r1, c1, r2, c2, colour): one call to Excel each."""
+    out: list[list] = []
+    for i in sorted(fills):
+        cells = fills[i]
+        colours = set(cells.values())
+        if len(cells) == width and len(colours) == 1:
+            spans = [(0, width - 1, colours.pop())]
+        else:
+            spans = [(j, j, c) for j, c in sorted(cells.items())]
+        for c1, c2, colour in spans:
+            prev = next((o for o in out if o[2] == i - 1 and o[1] == c1 and o[3] == c2 and o[4] == colour), None)
+            if prev is not None:
+                prev[2] = i
+            else:
+                out.append([i, c1, i, c2, colour])
+    return [tuple(o) for o in out]
+
+
+def _style_chart_com(chart, spec: ChartSpec) -> None:
+    """Target line, fixed colours and the value axis through Excel's own object model on Windows.
+
+    Open-source xlwings has no API for these; on macOS and in the test engine this does nothing
+    and the chart keeps Excel's defaults."""
+    try:
+        xl = chart.api[1]
+        for k in spec.line_series:
+            xl.SeriesCollection(k + 1).ChartType = 4  # xlLine
+        for k, colour in enumerate(spec.series_colours):
+            if k not in spec.line_series:
+                xl.SeriesCollection(k + 1).Format.Fill.ForeColor.RGB = _bgr(colour)
+        for idx, colour in enumerate(spec.point_colours, start=1):
+            xl.SeriesCollection(1).Points(idx).Format.Fill.ForeColor.RGB = _bgr(colour)
+        if spec.kind != "pie" and spec.value_format:
+            xl.Axes(2).TickLabels.NumberFormat = spec.value_format
+        if spec.reverse_categories:
+            xl.Axes(1).ReversePlotOrder = True
+        xl.HasLegend = spec.legend
+    except Exception:  # noqa: BLE001 - cosmetic; engines without the COM object skip it
+        pass
+
+
+def _bgr(colour: str) -> int:
+    r, g, b = _hex_to_rgb(colour)
+    return r + (g << 8) + (b << 16)
 
 
 class XlwingsBook(Book):
@@ -348,27 +582,63 @@ class XlwingsBook(Book):
         return [[None] * len(values[0])] * top + [[None] * left + list(r) for r in values]
 
     def write(self, data: SheetData) -> None:
+        """Values, header, notes, formats, widths, colours and links. Frozen panes, the autofilter and the
+        print setup are the built workbook's (Excel keeps them when a sheet is cleared; open-source
+        xlwings cannot set them). Colours are plain fills computed from the rules: Excel reads the
+        relative references of a conditional format added through COM against the active cell."""
         sheet = self._sheet(data.name)
         sheet.clear()
-        r0 = data.start_row
-        header = sheet.range((r0, 1))
-        header.value = [[_as_text(h) for h in data.header]]
-        head = sheet.range((r0, 1), (r0, max(1, len(data.header))))
-        head.color = (31, 78, 120)
-        head.font.bold = True
-        head.font.color = (255, 255, 255)
-        for j, note in data.notes.items():
-            cell = sheet.range((r0, j + 1))
-            cell.note.delete() if cell.note is not None else None
-            cell.add_note(note)
-        if data.rows:
-            width = max(len(data.header), max(len(r) for r in data.rows))
+        r0, first = data.start_row, data.first_data_row
+        width = max([len(data.header), *(len(r) for r in data.rows)] or [1])
+        for j, w in data.widths.items():  # first: Excel fits wrapped rows to the widths in force
+            sheet.range((1, j + 1)).column_width = w
+        if data.header:
+            sheet.range((r0, 1)).value = [[_as_text(h) for h in data.header]]
+            head = sheet.range((r0, 1), (r0, len(data.header)))
+            head.color = _hex_to_rgb(HEADER_FILL)
+            head.font.bold = True
+            head.font.color = _hex_to_rgb(HEADER_FONT)
+            head.wrap_text = True
+            head.row_height = 15 * data.header_lines + 3
+            for j, note in data.notes.items():
+                cell = sheet.range((r0, j + 1))
+                cell.note.delete() if cell.note is not None else None
+                cell.add_note(note)
+        n = len(data.rows)
+        if n:
             block = [[_as_text(excel_value(v)) for v in r] + [None] * (width - len(r)) for r in data.rows]
-            sheet.range((r0 + 1, 1)).value = block
+            sheet.range((first, 1)).value = block
             for j, fmt in data.number_formats.items():
-                sheet.range((r0 + 1, j + 1), (r0 + len(block), j + 1)).number_format = fmt
-            for i, colour in data.fills.items():
-                sheet.range((r0 + 1 + i, 1), (r0 + 1 + i, width)).color = _hex_to_rgb(colour)
+                sheet.range((first, j + 1), (first + n - 1, j + 1)).number_format = fmt
+            for (i, j), fmt in data.cell_formats.items():
+                sheet.range((first + i, j + 1)).number_format = fmt
+            for j in sorted(data.wrap):
+                sheet.range((first, j + 1), (first + n - 1, j + 1)).wrap_text = True
+            for r1, c1, r2, c2, colour in _fill_ranges(data.fill_map(), width):
+                sheet.range((first + r1, c1 + 1), (first + r2, c2 + 1)).color = _hex_to_rgb(colour)
+            for i in sorted(data.header_rows):
+                cells = sheet.range((first + i, 1), (first + i, max(1, len(data.rows[i]))))
+                cells.font.bold = True
+                cells.color = _hex_to_rgb("#DDEBF7")
+            for i in sorted(data.title_rows):
+                cells = sheet.range((first + i, 1))
+                cells.font.bold = True
+                cells.font.size = 14
+                cells.row_height = 22
+            if data.row_heights:  # Excel measures wrapped text itself
+                sheet.range((first, 1), (first + n - 1, width)).rows.autofit()
+            for (i, j), target in data.links.items():
+                value = data.rows[i][j] if j < len(data.rows[i]) else None
+                cell = sheet.range((first + i, j + 1))
+                cell.add_hyperlink(target, text_to_display=str(value or target),
+                                   screen_tip="打开团队文件中的这一处 / Open this place in the team file")
+                if value is not None and not isinstance(value, str):  # the display text replaced the number
+                    cell.value = excel_value(value)
+
+    def set_cells(self, sheet: str, cells: dict[str, object]) -> None:
+        ws = self.book.sheets[sheet]
+        for ref, v in cells.items():
+            ws.range(ref).value = _as_text(excel_value(v))
 
     def charts(self, sheet: str, charts: list[ChartSpec]) -> None:
         ws = self._sheet(sheet)
@@ -377,17 +647,13 @@ class XlwingsBook(Book):
         kinds = {"column": "column_clustered", "bar": "bar_clustered", "pie": "pie"}
         for spec in charts:
             anchor = ws.range(spec.anchor)
-            chart = ws.charts.add(left=anchor.left, top=anchor.top, width=460, height=230)
+            chart = ws.charts.add(left=anchor.left, top=anchor.top, width=spec.width_cm * 28.35,
+                                  height=spec.height_cm * 28.35)
             chart.set_source_data(ws.range((spec.first_row, spec.first_col), (spec.last_row, spec.last_col)))
             chart.chart_type = kinds[spec.kind]
             if isinstance(getattr(type(chart), "title", None), property):  # xlwings >= 0.37.3, every engine
                 chart.title = spec.title
-                continue
-            try:  # older xlwings: the Windows COM object (on macOS this fails and the chart has no title)
-                chart.api[1].HasTitle = True
-                chart.api[1].ChartTitle.Text = spec.title
-            except Exception:  # noqa: BLE001 - titles are cosmetic; engines without .api skip them
-                pass
+            _style_chart_com(chart, spec)
 
     def status(self, text: str) -> None:
         self.app.status_bar = text

@@ -133,15 +133,6 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-# Column formats by name for the formatted workbooks.
-MONEY_COLUMNS = {"amount", "weighted_amount", "revenue", "revenue_target", "collections", "collections_target",
-                 "value_amount", "unit_price", "line_total", "subtotal", "total", "base", "commission"}
-PCT_COLUMNS = {"probability", "revenue_attainment", "volume_attainment", "collections_attainment",
-               "new_customers_attainment", "activities_attainment", "discount"}
-RATING_COLOURS = {"S": "#63BE7B", "A": "#A9D08E", "B": "#FFEB84", "C": "#F8CBAD", "D": "#F4B084"}
-SEVERITY_COLOURS = {"error": "#F8CBAD", "warning": "#FFEB84", "info": "#DDEBF7"}
-
-
 def _write_any(ws, i: int, j: int, v: object, datef) -> None:
     v = _cell(v) if not isinstance(v, date) else v
     if isinstance(v, datetime):
@@ -179,13 +170,21 @@ def _write_column(ws, j: int, series: pd.Series, datef) -> None:
 
 
 def write_xlsx(path: Path, sheets: list[tuple[str, pd.DataFrame]], *, constant_memory: bool = False,
-               max_rows: int | None = None) -> Path:
-    """Formatted workbook: frozen header, filters, money with separators, percentages, colours.
+               max_rows: int | None = None, sources: dict[str, str] | None = None,
+               views: dict[str, str] | None = None) -> Path:
+    """Workbook for people: each sheet with the look of salesbook.io.presentation — Chinese over English
+    headers, widths from the content, number formats, key columns first and frozen, colours by value
+    as conditional formats, autofilter, landscape print fitted to the page width with the header repeated.
 
+    `sources` maps a team file's label to its path: rows naming a file (and sheet, cell or row) link to
+    that place, relative to this workbook's folder. `views` names the layout view of a sheet whose look
+    is not its own name (the HR workbook's 考核表 is the view 人事导出).
     A sheet longer than `max_rows` shows its first rows and says where the rest is.
     Deterministic: a fixed creation date, so the same data gives the same bytes.
     """
     import xlsxwriter
+
+    from .presentation import sheet_look
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -195,48 +194,126 @@ def write_xlsx(path: Path, sheets: list[tuple[str, pd.DataFrame]], *, constant_m
         wb = xlsxwriter.Workbook(tmp, {"constant_memory": constant_memory, "strings_to_formulas": False,
                                        "strings_to_urls": False, "nan_inf_to_errors": True})
         wb.set_properties({"created": datetime(2026, 1, 1), "title": "salesbook"})
-        head = wb.add_format({"bold": True, "bg_color": "#1F4E78", "font_color": "#FFFFFF", "border": 1,
-                              "text_wrap": True, "valign": "top"})
-        money = wb.add_format({"num_format": "#,##0.00"})
-        pct = wb.add_format({"num_format": "0.0%"})
-        datef = wb.add_format({"num_format": "yyyy-mm-dd"})
-        colour = {k: wb.add_format({"bg_color": v}) for k, v in {**RATING_COLOURS}.items()}
-        sev = {k: wb.add_format({"bg_color": v}) for k, v in SEVERITY_COLOURS.items()}
+        styles = _XlsxStyles(wb)
         for name, frame in sheets:
             ws = wb.add_worksheet(name[:31])
-            cols = list(frame.columns)
-            for j, c in enumerate(cols):
-                ws.write_string(0, j, xlsx_text(str(c)), head)
-                width = max(10, min(40, len(str(c)) + 2))
-                fmt = money if c in MONEY_COLUMNS else pct if c in PCT_COLUMNS else None
-                ws.set_column(j, j, width, fmt)
+            look = sheet_look((views or {}).get(name, name), [str(c) for c in frame.columns],
+                              sample=lambda k, f=frame: f[k].head(200).tolist())
             shown = frame if max_rows is None else frame.head(max_rows)
+            shown = shown[look.keys] if len(look.keys) else shown
+            columns = [look.columns[j] for j in range(len(look.keys))]
+            display = [_display_column(col, shown[col.key]) for col in columns]
+            head = [d[:2000] if d is not None else shown[c.key].head(2000).tolist() for d, c in zip(display, columns,
+                                                                                                  strict=True)]
+            widths = look.widths([list(r) for r in zip(*head, strict=True)] if head else [])
+            for j, col in enumerate(columns):
+                ws.write_string(0, j, xlsx_text(col.label), styles.head)
+                fmt = styles.column(col)
+                ws.set_column(j, j, widths[j], fmt)
+            ws.set_row(0, 15 * look.header_lines(widths) + 3)
+            if not constant_memory:  # there rows must be written in order, heights with them
+                shown_rows = [list(r) for r in zip(*head, strict=True)] if head else []
+                for i, height in look.row_heights(shown_rows, widths).items():
+                    ws.set_row(i + 1, height)
+            links = _links(look.keys, shown, sources, path.parent) if sources else {}
             if constant_memory:  # rows must be written in order
-                for i, row in enumerate(shown.itertuples(index=False, name=None), start=1):
-                    for j, v in enumerate(row):
-                        _write_any(ws, i, j, v, datef)
+                values = [d if d is not None else shown[c.key].tolist() for d, c in zip(display, columns, strict=True)]
+                for i in range(len(shown)):
+                    for j in range(len(columns)):
+                        if (i, j) in links:
+                            _write_link(ws, i + 1, j, links[(i, j)], values[j][i], styles.link)
+                        else:
+                            _write_any(ws, i + 1, j, values[j][i], styles.date)
             else:  # a column at a time: one type decision per column, not per cell
-                for j, c in enumerate(cols):
-                    _write_column(ws, j, shown[c], datef)
+                for j in range(len(columns)):
+                    _write_column(ws, j, pd.Series(display[j], dtype=object) if display[j] is not None else
+                                  shown[columns[j].key], styles.date)
+                for (i, j), target in links.items():
+                    shown_value = display[j][i] if display[j] is not None else shown.iat[i, j]
+                    _write_link(ws, i + 1, j, target, shown_value, styles.link)
+            n = len(shown)
             if max_rows is not None and len(frame) > max_rows:
-                ws.write_string(len(shown) + 1, 0, f"… {len(frame) - max_rows} more rows: see the CSV or parquet output")
-            ws.freeze_panes(1, 0)
-            if cols:
-                ws.autofilter(0, 0, max(len(frame), 1), len(cols) - 1)
-            n = len(frame)
-            if n and "rating" in cols:
-                j = cols.index("rating")
-                for k, f in colour.items():
-                    ws.conditional_format(1, j, n, j, {"type": "cell", "criteria": "==", "value": f'"{k}"',
-                                                       "format": f})
-            if n and "severity" in cols:
-                j = cols.index("severity")
-                for k, f in sev.items():
-                    ws.conditional_format(1, j, n, j, {"type": "cell", "criteria": "==", "value": f'"{k}"',
-                                                       "format": f})
+                ws.write_string(n + 1, 0, f"… 另有 {len(frame) - max_rows} 行见 CSV 或 parquet / "
+                                          f"{len(frame) - max_rows} more rows: see the CSV or parquet output")
+            ws.freeze_panes(1, look.frozen)
+            if columns:
+                ws.autofilter(0, 0, max(n, 1), len(columns) - 1)
+            if n:
+                from .book import rule_formula
+
+                for rule in look.rules():
+                    first_col, last_col = (0, len(columns) - 1) if rule.kind == "row" else (rule.column, rule.column)
+                    ws.conditional_format(1, first_col, n, last_col, {"type": "formula",
+                                                                      "criteria": "=" + rule_formula(rule, 2),
+                                                                      "format": styles.fill(rule.colour)})
+            ws.set_landscape()
+            ws.set_paper(9)
+            ws.fit_to_pages(1, 0)
+            ws.repeat_rows(0)
+            ws.set_margins(left=0.4, right=0.4)
         wb.close()
         publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+class _XlsxStyles:
+    """XlsxWriter formats, made once per workbook."""
+
+    def __init__(self, wb) -> None:
+        from .presentation import HEADER_FILL, HEADER_FONT
+
+        self.wb = wb
+        self.head = wb.add_format({"bold": True, "bg_color": HEADER_FILL, "font_color": HEADER_FONT, "border": 1,
+                                   "text_wrap": True, "valign": "vcenter"})
+        self.date = wb.add_format({"num_format": "yyyy-mm-dd", "valign": "top"})
+        self.link = wb.add_format({"font_color": "#0563C1", "underline": 1, "valign": "top"})
+        self._columns: dict[tuple[str | None, bool], object] = {}
+        self._fills: dict[str, object] = {}
+
+    def column(self, col):
+        key = (col.number_format, col.wrap)
+        if key not in self._columns:
+            spec: dict[str, object] = {"valign": "top"}
+            if col.number_format:
+                spec["num_format"] = col.number_format
+            if col.wrap:
+                spec["text_wrap"] = True
+            self._columns[key] = self.wb.add_format(spec)
+        return self._columns[key]
+
+    def fill(self, colour: str):
+        if colour not in self._fills:
+            self._fills[colour] = self.wb.add_format({"bg_color": colour})
+        return self._fills[colour]
+
+
+def _display_column(col, series: pd.Series) -> list | None:
+    """The column as the sheet shows it (flags, enum names, whole numbers), None when shown as it is."""
+    from .presentation import display_function
+
+    show = display_function(col)
+    if show is None:
+        return None
+    return [show(v) for v in series.tolist()]
+
+
+def _links(keys: list[str], frame: pd.DataFrame, sources: dict[str, str], base: Path) -> dict[tuple[int, int], str]:
+    from .presentation import MAX_XLSX_LINKS, row_link
+
+    if "file" not in keys:
+        return {}
+    out = {}
+    records = frame.head(MAX_XLSX_LINKS).to_dict("records")
+    for i, rec in enumerate(records):
+        found = row_link(rec, sources, base)
+        if found is not None and found[0] in keys:
+            out[(i, keys.index(found[0]))] = found[1]
+    return out
+
+
+def _write_link(ws, i: int, j: int, target: str, shown: object, fmt) -> None:
+    text = xlsx_text("" if shown is None else str(shown))
+    ws.write_url(i, j, "external:" + target, fmt, string=text or target)

@@ -268,6 +268,10 @@ def _project_stream(project_id: str, project_name: str, modules: Sequence[VbaMod
         "[Host Extender Info]",
         "&H00000001={3832D640-CF90-11CF-8E43-00A0C911005A};VBE;&H00000000",
         "",
+        # ProjectWorkspace (§2.3.1.18), as Excel writes it: every code window closed.
+        "[Workspace]",
+        *(f"{module.name}=0, 0, 0, 0, C" for module in modules),
+        "",
     ]
     return _mbcs("\r\n".join(lines))
 
@@ -305,3 +309,59 @@ def build_vba_project(modules: Sequence[VbaModule], *, project_name: str = "VBAP
     for module in modules:
         streams[f"VBA/{module.name}"] = compress(_mbcs(module.source))
     return build_compound_file(streams)
+
+
+# ------------------------------------------------------------------------------- reading
+
+
+def module_sources(vba_project: bytes) -> dict[str, str]:
+    """Module name -> source text of a vbaProject.bin (ours or one Excel saved), from its `dir` stream.
+
+    Excel keeps a compiled cache in front of each module's compressed source; MODULEOFFSET says
+    where the source starts (§2.3.4.2.3.2.5)."""
+    import io
+
+    import olefile
+
+    from salesbook.xlsm.ovba import decompress
+
+    ole = olefile.OleFileIO(io.BytesIO(vba_project))
+    try:
+        root = next((p[0] for p in ole.listdir() if len(p) == 2 and p[1].lower() == "dir"), "VBA")
+        raw = decompress(ole.openstream([root, "dir"]).read())
+        codepage, modules = _read_dir(raw)
+        out = {}
+        for name, stream, offset in modules:
+            data = ole.openstream([root, stream]).read()
+            out[name] = decompress(data[offset:]).decode(f"cp{codepage}", errors="replace")
+        return out
+    finally:
+        ole.close()
+
+
+def _read_dir(raw: bytes) -> tuple[int, list[tuple[str, str, int]]]:
+    """(code page, [(module name, stream name, source offset)]) from a decompressed `dir` stream."""
+    at, codepage = 0, CODE_PAGE
+    modules: list[tuple[str, str, int]] = []
+    name = stream = ""
+    offset = 0
+    while at + 6 <= len(raw):
+        record_id, size = struct.unpack_from("<HI", raw, at)
+        if record_id == 0x0009:  # PROJECTVERSION: its "size" is a reserved 4 before 6 bytes of version
+            at += 12
+            continue
+        data = raw[at + 6 : at + 6 + size]
+        at += 6 + size
+        if record_id == 0x0003:
+            (codepage,) = struct.unpack("<H", data[:2])
+        elif record_id == 0x0019:
+            name, stream, offset = data.decode(f"cp{codepage}", errors="replace"), "", 0
+        elif record_id == 0x001A:
+            stream = data.decode(f"cp{codepage}", errors="replace")
+        elif record_id == 0x0031:
+            (offset,) = struct.unpack("<I", data[:4])
+        elif record_id == 0x002B:
+            modules.append((name, stream or name, offset))
+        elif record_id == 0x0010:
+            break
+    return codepage, modules
