@@ -19,6 +19,7 @@ from openpyxl import load_workbook
 
 from salesbook.core.commission import Plan, Tier, compute_commission, tier_amounts
 from salesbook.exports import write_consolidation, write_hr_export
+from salesbook.io.presentation import sheet_look
 from salesbook.pipeline import consolidate, read_master
 
 D = date
@@ -159,8 +160,10 @@ def test_outputs_carry_the_commission(example, tmp_path) -> None:
     assert {r["rep_id"] for r in ev} == {"S001", "S002", "S003", "S004", "S005", "S006", "S007"}
     sheet = load_workbook(out / "consolidated.xlsx", read_only=True)["提成"]
     table = list(sheet.iter_rows(values_only=True))
-    assert table[0][:8] == ("rep_id", "name", "employee_id", "period", "plan", "base", "position", "commission")
-    assert {r[0]: r[7] for r in table[1:]}["S006"] == 20000
+    look = sheet_look("提成", list(rows[0]))  # the sheet shows the CSV's columns, Chinese over English
+    assert list(table[0]) == look.header and look.keys[:3] == ["rep_id", "name", "commission"]
+    rep, paid_col = look.keys.index("rep_id"), look.keys.index("commission")
+    assert {r[rep]: r[paid_col] for r in table[1:]}["S006"] == 20000
     hr = tmp_path / "hr"
     write_hr_export(c, hr)
     with open(hr / "scorecards_2026-11.csv", encoding="utf-8-sig", newline="") as fh:
@@ -168,7 +171,7 @@ def test_outputs_carry_the_commission(example, tmp_path) -> None:
     assert exported == {f"E{rid[1:]}": v for rid, v in paid.items()}
     book = load_workbook(hr / "scorecards_2026-11.xlsx", read_only=True)
     head, *body = list(book.worksheets[0].iter_rows(values_only=True))
-    j = head.index("commission")
+    j = head.index("提成\nCommission")
     assert [r[j] for r in body] == [float(v) for v in paid.values()]
 
 

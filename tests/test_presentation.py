@@ -38,15 +38,15 @@ def test_scorecards_put_rep_name_score_rating_and_coefficient_first():
 
 
 def test_a_sheet_added_later_gets_a_look_for_free():
-    """A sheet the layout does not know (a commissions sheet, say) gets the known columns' headers and formats,
+    """A sheet the layout does not know (a bonus sheet, say) gets the known columns' headers and formats,
     and a format guessed from the values for the columns nobody declared."""
-    frame = pd.DataFrame({"rep_id": ["S001"], "name": ["王芳"], "plan_tier": ["A"], "commission": [12345.5],
-                          "held": [True], "count_x": [3]})
-    look = sheet_look("提成", list(frame.columns), sample=lambda k: frame[k].tolist())
+    frame = pd.DataFrame({"rep_id": ["S001"], "name": ["王芳"], "plan_tier": ["A"], "bonus_amount": [12345.5],
+                          "paid_out": [True], "count_x": [3]})
+    look = sheet_look("奖金", list(frame.columns), sample=lambda k: frame[k].tolist())
     assert look.header[:2] == ["销售代表\nRep ID", "姓名\nName"]
     by_key = {c.key: c for c in look.columns}
-    assert by_key["commission"].label == "commission" and by_key["commission"].number_format == "#,##0.00"
-    assert by_key["held"].format == "flag" and by_key["count_x"].number_format == "0"
+    assert by_key["bonus_amount"].label == "bonus_amount" and by_key["bonus_amount"].number_format == "#,##0.00"
+    assert by_key["paid_out"].format == "flag" and by_key["count_x"].number_format == "0"
     assert look.display_rows([list(frame.iloc[0])])[0][4] == "是"
 
 

@@ -203,8 +203,12 @@ def test_demo_master_sheet_and_reports_show_the_commissions(workspace) -> None:
     paid = read_csv(workspace / "out" / "consolidation" / "commissions.csv")
     book = load_workbook(workspace / "SalesBook.xlsm", read_only=True)
     head, *rows = [r for r in book["提成"].iter_rows(values_only=True) if any(v is not None for v in r)]
-    assert list(head) == list(paid[0])
-    assert [(r[0], r[7]) for r in rows] == [(p["rep_id"], float(p["commission"])) for p in paid]
+    from salesbook.io.presentation import sheet_look
+
+    look = sheet_look("提成", list(paid[0]))  # the CSV's columns, Chinese over English, key columns first
+    assert list(head) == look.header
+    rep, amount = look.keys.index("rep_id"), look.keys.index("commission")
+    assert [(r[rep], r[amount]) for r in rows] == [(p["rep_id"], float(p["commission"])) for p in paid]
     out = workspace / "out" / "rep-reports"
     r = CliRunner().invoke(cli, ["report", str(workspace / "team"), "--master", str(workspace / "SalesBook.xlsm"),
                                  "--period", PERIOD, "--out", str(out)])
