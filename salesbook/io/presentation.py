@@ -188,7 +188,7 @@ def wrapped_lines(text: str, width: float | None) -> int:
         return text.count("\n") + 1
     room = max(1.0, width - 1.5)
     # Latin letters of Excel's default font are narrower than its character unit on average.
-    return sum(max(1, math.ceil((display_width(part) - 0.15 * _narrow(part)) / room)) for part in text.split("\n"))
+    return sum(max(1, math.ceil((display_width(part) - 0.25 * _narrow(part)) / room)) for part in text.split("\n"))
 
 
 def _narrow(text: str) -> int:

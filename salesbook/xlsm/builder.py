@@ -413,13 +413,10 @@ def _write_start(worksheet: Any, layout: Layout, styles: _Styles, settings: dict
     rows = _start_rows(layout)
     worksheet.set_row(0, 30)
     worksheet.write_string(0, 0, layout.title, styles.title)
-    worksheet.write_string(
-        1,
-        0,
-        "每个按钮运行一项操作（需要装有 salesbook 与 xlwings 的 Python；换电脑后运行 salesbook attach） / "
-        "Each button runs one action (needs a Python with salesbook and xlwings; on another PC run salesbook attach)",
-        styles.muted,
-    )
+    worksheet.write_string(1, 0, "每个按钮运行一项操作（需要装有 salesbook 与 xlwings 的 Python；换电脑后运行 "
+                                 "salesbook attach）", styles.muted)
+    worksheet.write_string(2, 0, "Each button runs one action (needs a Python with salesbook and xlwings; on another "
+                                 "PC run salesbook attach)", styles.muted)
     worksheet.write_string(rows["steps"] - 1, 0, "第一次使用 Getting started", styles.section)
     for k, step in enumerate(layout.steps):
         worksheet.write_string(rows["steps"] + k, 0, f"{k + 1}. {step}")
@@ -428,12 +425,12 @@ def _write_start(worksheet: Any, layout: Layout, styles: _Styles, settings: dict
     worksheet.write_string(top, 1, "作用 What it does", styles.header)
     width = _button_width(layout)
     for i, button in enumerate(layout.buttons, start=1):
-        worksheet.set_row(top + i, 34)
+        worksheet.set_row(top + i, 36)
         worksheet.insert_button(top + i, 0, {"macro": button.qualified, "caption": button.caption, "width": width,
-                                             "height": 38, "x_offset": 2, "y_offset": 4})
+                                             "height": 42, "x_offset": 2, "y_offset": 3})
         worksheet.write_string(top + i, 1, button.help, styles.wrap)
     worksheet.set_column(0, 0, width / 7 + 1)
-    worksheet.set_column(1, 1, 96)
+    worksheet.set_column(1, 1, 80)
     worksheet.write_string(rows["in_force"], 0, "当前设置 In force", styles.section)
     folder = settings.get("team_folder") or "team"
     for k, (label, value) in enumerate((("考核周期 Period", settings.get("period") or "（未设置 not set）"),
@@ -445,6 +442,7 @@ def _write_start(worksheet: Any, layout: Layout, styles: _Styles, settings: dict
         worksheet.write_string(rows["last_run"] + k, 0, label, styles.label)
         if key == "action":
             worksheet.write_string(rows["last_run"] + k, 1, "尚未运行 Not run yet")
+    worksheet.set_landscape()
     worksheet.fit_to_pages(1, 0)
     worksheet.hide_gridlines(2)
 
@@ -453,7 +451,9 @@ def _button_width(layout: Layout) -> int:
     """Pixels that fit the longest caption (CJK characters are twice as wide) with a margin."""
     from salesbook.io.presentation import display_width
 
-    return max(160, max((7 * display_width(b.caption) + 36 for b in layout.buttons), default=160))
+    # 10 px a character unit: the caption fits on one line whether Calibri or a stand-in (LibreOffice's
+    # Carlito, drawn larger in print) draws it.
+    return max(180, max((10 * display_width(b.caption) + 40 for b in layout.buttons), default=180))
 
 
 def _write_buttons(worksheet: Any, layout: Layout, first_row: int) -> None:
