@@ -86,8 +86,13 @@ def test_file_level_findings_have_a_blank_row_in_every_output(tmp_path, master):
     missing = [x for x in rows if x["code"] == "missing-sheet"]
     assert missing and all(x["row"] == "" for x in missing)
     ws = openpyxl.load_workbook(out / "findings.xlsx")["校验结果"]
-    header = [c.value for c in ws[1]]
-    cells = [(r[header.index("code")], r[header.index("row")]) for r in ws.iter_rows(min_row=2, values_only=True)]
+    from salesbook.core.findings import FINDING_COLUMNS
+    from salesbook.io.presentation import sheet_look
+
+    look = sheet_look("校验结果", FINDING_COLUMNS)  # the sheet's headers are Chinese over English, key columns first
+    assert [c.value for c in ws[1]] == look.header
+    code, row = look.keys.index("code"), look.keys.index("row")
+    cells = [(r[code], r[row]) for r in ws.iter_rows(min_row=2, values_only=True)]
     assert {row for code, row in cells if code == "missing-sheet"} == {None}
 
 
