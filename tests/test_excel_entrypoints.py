@@ -327,7 +327,7 @@ def test_entry_point_through_xlwings_writes_what_the_cli_writes(copies, file, co
         if action == "close":
             check_findings_sheet(a / "SalesBook.xlsm", book)
             cards = model_of(book).sheet(SHEETS["scorecards"]).grid()
-            assert cards[0][-2:] == ["closed", "变动"], cards[0]
+            assert cards[0][-2:] == ["结账\nClosed", "变动\nChanges since close"], cards[0]
             assert all(str(r[-2]).startswith("已结账 closed") and r[-1] == "无变动 / none" for r in cards[1:]), cards
         if action == "export-hr":
             assert written == [SHEETS["scorecards"], SHEETS["commissions"]], written

@@ -425,10 +425,10 @@ def test_the_close_button_then_an_edit_shows_closed_figures_and_changes(tmp_path
     assert r.exit_code == 0 and "is closed" in r.output, r.output
     ws = openpyxl.load_workbook(book, keep_vba=True)["考核表"]
     grid = [list(row) for row in ws.iter_rows(values_only=True)]
-    head = grid[0]
-    assert head[-2:] == ["closed", "变动"]
+    head = [h.split("\n")[-1] for h in grid[0]]  # Chinese over English headers: compare the English line
+    assert head[-2:] == ["Closed", "Changes since close"]
     s001 = next(row for row in grid[1:] if row[0] == "S001")
-    assert s001[head.index("revenue")] == 120000, "the 考核表 keeps the closed figure"
+    assert s001[head.index("Revenue")] == 120000, "the 考核表 keeps the closed figure"
     assert "revenue 120000 → 130000 (+10000)" in s001[-1] and str(s001[-2]).startswith("已结账 closed")
     s002 = next(row for row in grid[1:] if row[0] == "S002")
     assert s002[-1] == "无变动 / none"

@@ -140,9 +140,10 @@ def test_manifest_data_quality_status_and_integer_counts(tmp_path: Path) -> None
     assert got["E1001"]["activities"] == "4" and got["E1001"]["new_customers"] == "1"
     assert got["E1001"]["activities_target"] == "4" and got["E1001"]["new_customers_target"] == "2"
     ws = openpyxl.load_workbook(out / "scorecards_2026-11.xlsx").active
-    header = [c.value for c in ws[1]]
-    values = {c.value: v.value for c, v in zip(ws[1], ws[2], strict=True)}
-    assert "status" in header and isinstance(values["activities"], int) and isinstance(values["new_customers"], int)
+    header = [c.value for c in ws[1]]  # Chinese over English: the English line names the column
+    values = {c.value.split("\n")[-1]: v.value for c, v in zip(ws[1], ws[2], strict=True)}
+    assert "在职状态\nStatus" in header and isinstance(values["Activities"], int)
+    assert isinstance(values["New customers"], int)
 
 
 def test_the_export_button_applies_the_same_guards(tmp_path: Path) -> None:
