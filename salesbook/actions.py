@@ -296,20 +296,30 @@ def _last_run(book: Book, action: str, run: Run, period: str, team: Path, result
     if book.sheet_names() and cells["sheet"] not in book.sheet_names():
         return
     sev = Counter(f.severity for f in run.findings)
-    ok = sum(1 for f in run.files if f.status == "accepted")
+    status = Counter(f.status for f in run.files)
+    ok, rejected = status.get("accepted", 0), status.get("rejected", 0)  # lock files are skipped, not rejected
     entry = {"close": "close_period"}.get(action, action.replace("-", "_"))  # the button's salesbook.excel function
     caption = next((b.caption for b in load_layout().buttons if b.python == entry), action)
     book.set_cells(cells["sheet"], {
         cells["period"]: period or "（未设置 not set）",
-        cells["team_folder"]: str(team),
+        cells["team_folder"]: _shown(book, team),
         cells["action"]: caption,
         cells["time"]: datetime.now().strftime("%Y-%m-%d %H:%M"),
-        cells["files"]: f"已读取 {ok}，被拒绝 {len(run.files) - ok} / {ok} read, {len(run.files) - ok} rejected",
+        cells["files"]: f"已读取 {ok}，被拒绝 {rejected} / {ok} read, {rejected} rejected",
         cells["findings"]: (f"错误 {sev.get('error', 0)}，警告 {sev.get('warning', 0)}，提示 {sev.get('info', 0)} / "
                             f"{sev.get('error', 0)} errors, {sev.get('warning', 0)} warnings, "
                             f"{sev.get('info', 0)} info"),
-        cells["result"]: result,
+        cells["result"]: _shown(book, Path(result)) if result else "",
     })
+
+
+def _shown(book: Book, path: Path) -> str:
+    """A folder as the manager reads it: relative to the workbook's folder when inside it, so the
+    start sheet stays true when the workspace is moved or copied (the demo is built elsewhere, then moved)."""
+    try:
+        return Path(path).resolve().relative_to(Path(book.folder).resolve()).as_posix() or "."
+    except ValueError:
+        return str(path)
 
 
 def _staged(book: Book, master: Master, sub: str) -> OutputFolder:
