@@ -323,7 +323,7 @@ def consolidate(team_dir, master, period, as_of, out, full, workers, ledger_url)
     """Validate, grade customers, evaluate the pipeline and score every rep for a period.
 
     Writes findings.csv, files.csv, customer_grades.csv, pipeline.csv, scorecards.csv, evidence.csv,
-    consolidated.xlsx and consolidated.parquet into --out, all at once: an interrupted or failed
+    commissions.csv, consolidated.xlsx and consolidated.parquet into --out, all at once: an interrupted or failed
     run leaves --out as it was. The run is recorded in the ledger; for a closed period
     changes_since_close.csv says what changed since the close.
     """
