@@ -20,6 +20,8 @@ from urllib.parse import unquote
 
 import defusedxml.ElementTree as SafeET
 
+from ..core.findings import column_letter
+
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_COLUMNS = 16_384  # XFD
 MAX_PART_BYTES = 64 * 2**20  # relationships and workbook parts are small; larger is not a workbook
@@ -46,19 +48,9 @@ def norm(name: str) -> str:
     return name.replace("\\", "/").lstrip("/")
 
 
-def col_letters(index: int) -> str:
-    """0-based column index -> letters (0 -> A, 16383 -> XFD), for any index."""
-    letters = ""
-    n = index + 1
-    while n:
-        n, rem = divmod(n - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
 def cell_name(row: int, col: int) -> str:
     """0-based (row, column) -> A1 notation."""
-    return f"{col_letters(col)}{row + 1}"
+    return f"{column_letter(col)}{row + 1}"
 
 
 def parse_ref(ref: bytes) -> tuple[int, int] | None:
