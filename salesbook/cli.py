@@ -486,7 +486,7 @@ salesbook history --master SalesBook.xlsm --from 2026-01 --to 2026-12 --out out/
 @click.option("--ledger", "ledger_url", help=LEDGER_HELP)
 def history(master, rep, start, end, out, ledger_url):
     """history.csv: one row per rep per period (closed periods as closed, open ones from their latest run)."""
-    from .closing import history_frame
+    from .closing import HistoryRefused, check_history_request, history_frame
     from .io.writers import write_csv
     from .pipeline import read_master
 
@@ -495,12 +495,23 @@ def history(master, rep, start, end, out, ledger_url):
     check_period(start, "--from")
     check_period(end, "--to")
     m = read_master(master)
-    frame = history_frame(open_ledger_of(m, ledger_url), m.settings, rep=rep, start=start, end=end)
+    ledger = open_ledger_of(m, ledger_url)
+    try:
+        check_history_request(ledger, m.settings, _every_rep_id(m), rep=rep, start=start, end=end)
+    except HistoryRefused as exc:
+        raise Fail(f"{exc} Nothing was written.") from None
+    frame = history_frame(ledger, m.settings, rep=rep, start=start, end=end)
     with staged as tmp:
         write_csv(tmp / "history.csv", frame)
     periods = frame["period"].nunique() if len(frame) else 0
     closed = frame.loc[frame["closed"], "period"].nunique() if len(frame) else 0
     click.echo(f"Wrote {staged.target / 'history.csv'}: {len(frame)} rows, {periods} periods ({closed} closed)")
+
+
+def _every_rep_id(m) -> set[str]:
+    """Rep ids on any roster row, those left out for an error too (their history is still theirs)."""
+    frame = m.roster_rows if m.roster_rows is not None else m.roster
+    return set() if frame is None else {str(v) for v in frame["rep_id"].dropna()}
 
 
 @main.group(short_help="Blank workbooks made from the schemas.", epilog=EXIT_CODES_HELP)

@@ -405,6 +405,36 @@ def _period_sort(label: str) -> tuple:
         return (date.max, date.max, label)
 
 
+class HistoryRefused(Exception):
+    """The history asked for cannot be given as asked (an unknown rep, --from after --to); the message says why."""
+
+
+def _missing(v: object) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and v != v)
+
+
+def check_history_request(ledger: Ledger, settings: Settings, roster_ids: set[str] | None, *,
+                          rep: str | None = None, start: str | None = None, end: str | None = None) -> None:
+    """Refuse (HistoryRefused) a range that ends before it starts, or a rep neither in the roster nor in any
+    recorded run, rather than write an empty history.csv that reads as "no figures"."""
+    if start and end and parse_period(start).start > parse_period(end).end:
+        raise HistoryRefused(f"--from {start} is after --to {end}: no period can lie in between. "
+                             "Give the earlier period to --from and the later one to --to.")
+    if not rep:
+        return
+    states = ledger.periods(book_name(settings))
+    known = set(roster_ids or ())
+    for cards in ledger.cards_of_runs([s.run_id for s in states]).values():
+        known |= {str(c.get("rep_id")) for c in cards if c.get("rep_id")}
+    if rep in known:
+        return
+    from .core.rules import Suggest
+
+    hint = Suggest(known).hint(rep).get("hint_en", "")
+    raise HistoryRefused(f"--rep {rep}: no such rep in the roster or in the ledger{hint}. "
+                         "Give a rep id as in 花名册 / Roster (e.g. S001).")
+
+
 def history_frame(ledger: Ledger, settings: Settings, *, rep: str | None = None, start: str | None = None,
                   end: str | None = None) -> pd.DataFrame:
     """One row per rep per period: closed periods with their closed figures, open ones with their
@@ -438,7 +468,9 @@ def history_frame(ledger: Ledger, settings: Settings, *, rep: str | None = None,
 
     for f in figures:
         if f in COUNT_COLUMNS:  # whole numbers, as in the HR export
-            frame[f] = pd.Series([None if v is None else int(v) for v in frame[f]], index=frame.index, dtype=object)
+            # pandas turns a blank among numbers into NaN: a blank stays blank, never a crash
+            frame[f] = pd.Series([None if _missing(v) else int(v) for v in frame[f]], index=frame.index,
+                                 dtype=object)
         elif f != "rating" and frame[f].map(lambda v: v is None or isinstance(v, float)).all():
             frame[f] = frame[f].astype("float64")
     return frame
@@ -513,7 +545,8 @@ def _float(v: object) -> float | None:
     return float(v)
 
 
-__all__ = ["ADJUSTMENT_COLUMNS", "CHANGES_COLUMNS", "CloseRefused", "ClosedView", "HrExport", "export_for_hr", "remove_stale", "PeriodClosed", "adjustments",
+__all__ = ["ADJUSTMENT_COLUMNS", "CHANGES_COLUMNS", "CloseRefused", "ClosedView", "HistoryRefused", "HrExport",
+           "check_history_request", "export_for_hr", "remove_stale", "PeriodClosed", "adjustments",
            "book_name", "canon", "cards_frame", "changes_since_close", "close_period", "closed_scorecards",
            "closed_view", "existing_ledger", "history_frame", "ledger_url", "open_master_ledger", "previous_periods", "record",
            "reopen", "report_trends", "run_record", "trends"]

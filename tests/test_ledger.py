@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -317,6 +318,48 @@ def test_history_across_three_periods(tmp_path: Path, ledger_url: str) -> None:
     assert got[2]["run_id"] == "6" and oct_["activities"] == "1" and got[2]["new_customers"] == "1"
     r = invoke("history", *base, "--rep", "S001", "--from", "2026-10", "--to", "2026-10", "--out", tmp_path / "h2")
     assert [g["period"] for g in rows(tmp_path / "h2" / "history.csv")] == ["2026-10"]
+
+
+def test_history_with_a_target_blank_for_one_rep_only(tmp_path: Path) -> None:
+    """A run where one rep has an activities target and another has none gives history.csv with that target
+    blank for the one rep (no crash on the missing value) and whole numbers for the other."""
+    from conftest import write_master
+
+    team, _ = build_example(tmp_path)
+    roster = [["S001", "王芳", "E1001", "一组", "华东", "李强", "在职"], ["S002", "陈明", "E1002", "一组", "华东", "李强", "在职"]]
+    targets = [["S001", "2026-11", 100000, 10, 80000, None, None], ["S002", "2026-11", 100000, 10, 80000, 2, 10]]
+    master = write_master(tmp_path / "m.xlsx", roster, targets)
+    base = ["--master", master, "--ledger", f"sqlite:///{tmp_path / 'l.db'}"]
+    assert invoke("consolidate", team, *base, "--period", "2026-11", "--out", tmp_path / "c").exit_code == 0
+    r = invoke("history", *base, "--out", tmp_path / "h")
+    assert r.exit_code == 0, r.output
+    got = {g["rep_id"]: g for g in rows(tmp_path / "h" / "history.csv")}
+    assert got["S001"]["activities_target"] == "" and got["S001"]["new_customers_target"] == ""
+    assert got["S002"]["activities_target"] == "10" and got["S002"]["new_customers_target"] == "2"
+
+
+def test_history_refuses_an_unknown_rep_and_a_backward_range(tmp_path: Path) -> None:
+    """history --rep for a rep in neither the roster nor the ledger, and --from after --to, exit 2 with a
+    message and write nothing; a rep in the ledger but no longer in the roster is still given."""
+    from conftest import write_master
+
+    team, _ = build_example(tmp_path)
+    targets = [["S001", "2026-11", 100000, 10, 80000, 2, 4]]
+    master = write_master(tmp_path / "m.xlsx", [["S001", "王芳", "E1001", "一组", "华东", "李强", "在职"]], targets)
+    base = ["--master", master, "--ledger", f"sqlite:///{tmp_path / 'l.db'}"]
+    assert invoke("consolidate", team, *base, "--period", "2026-11", "--out", tmp_path / "c").exit_code == 0
+    r = invoke("history", *base, "--rep", "S999", "--out", tmp_path / "h1")
+    assert r.exit_code == 2 and "--rep S999" in r.output and "no such rep" in r.output, r.output
+    r = invoke("history", *base, "--rep", "s001", "--out", tmp_path / "h1")
+    assert r.exit_code == 2 and "did you mean S001?" in r.output, r.output
+    r = invoke("history", *base, "--from", "2026-12", "--to", "2026-11", "--out", tmp_path / "h1")
+    assert r.exit_code == 2 and "--from 2026-12 is after --to 2026-11" in r.output, r.output
+    assert not (tmp_path / "h1").exists()
+    later = write_master(tmp_path / "m2.xlsx", [["S002", "陈明", "E1002", "一组", "华东", "李强", "在职"]], targets)
+    shutil.copy(later, master)  # S001 has left the roster; the ledger still holds the figures
+    r = invoke("history", *base, "--rep", "S001", "--out", tmp_path / "h2")
+    assert r.exit_code == 0, r.output
+    assert [g["rep_id"] for g in rows(tmp_path / "h2" / "history.csv")] == ["S001"]
 
 
 # ----------------------------------------------------------------------------- races and crashes
