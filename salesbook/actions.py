@@ -345,6 +345,7 @@ def _consolidate(book: Book, sub: str, *, payroll: str = "", ledger: str | None 
     actions, which refuse a week and record their run) the master's ledger."""
     from .closing import existing_ledger, open_master_ledger
     from .payroll import refuse_week
+    from .pipeline import all_rejected
     from .pipeline import consolidate as run_consolidate
 
     master = _master(book)
@@ -357,7 +358,7 @@ def _consolidate(book: Book, sub: str, *, payroll: str = "", ledger: str | None 
     lg = existing_ledger(master, ledger) if payroll else None  # checked before the long read
     with _untouched_if_interrupted(staged):
         c = run_consolidate(team, master=master, period=period, as_of=as_of, progress=book.progress())
-    if payroll and lg is None:
+    if payroll and lg is None and not all_rejected(c.run):  # nothing read: nothing to record, no ledger made
         lg = open_master_ledger(master, ledger)  # a first run: the ledger is made now
     if lg is not None:
         _OPENED.append(lg)
@@ -402,14 +403,17 @@ def consolidate(book: Book, *, ledger: str | None = None) -> str:
     from .closing import changes_since_close, closed_view, record
     from .exports import write_consolidation
     from .io.writers import write_csv
+    from .pipeline import all_rejected
 
     c, master, staged, notes, lg = _consolidate(book, "consolidation", payroll="consolidate (scorecards)",
                                                 ledger=ledger)
+    # Nothing read: all-zero scorecards must not stand as the period's latest figures in the ledger.
+    nothing = all_rejected(c.run)
     closed_note = ""
     with staged as tmp:
         write_consolidation(c, tmp, progress=book.progress())
-        run_id = record(lg, c)
-        view = closed_view(lg, master.settings, c.run.period)
+        run_id = None if nothing else record(lg, c)
+        view = None if nothing else closed_view(lg, master.settings, c.run.period)
         changes = changes_since_close(view, c) if view is not None else None
         if view is not None:
             write_csv(tmp / "changes_since_close.csv", changes)
@@ -423,9 +427,15 @@ def consolidate(book: Book, *, ledger: str | None = None) -> str:
     ratings = Counter(c.scorecards["rating"])
     return _with_notes("汇总考核完成 / Consolidation done.\n" + _summary(c.run) + "\n"
                        + f"{len(c.scorecards)} scorecards: " + ", ".join(f"{k} {ratings.get(k, 0)}" for k in "SABCD")
-                       + f" (run {run_id}){closed_note}"
+                       + (f" (run {run_id}){closed_note}" if run_id is not None else "\n" + NOT_RECORDED)
                        + f"\n{_commission_total(c)}"
                        + f"\n{staged.target}", notes)
+
+
+NOT_RECORDED = ("未记入台账：没有任何团队文件可以读取（见「文件状态」），这些考核数据没有依据；台账保留本期此前的数据。"
+                "请修复文件后重新汇总。 / Not recorded in the ledger: no team file could be read (see 文件状态), so "
+                "these scorecards rest on nothing; the ledger keeps the period's earlier figures. Fix the files and "
+                "consolidate again.")
 
 
 def _commission_total(c: Consolidation) -> str:
@@ -464,7 +474,7 @@ def close(book: Book, *, ledger: str | None = None, accept_errors: bool = False,
     c, master, staged, notes, lg = _consolidate(book, "consolidation", payroll="closing", ledger=ledger)
     staged_hr = _staged(book, master, "hr")
     period = c.run.period.label
-    live = lg.live_close(book_name(master.settings), period)
+    live = lg.live_close(book_name(master.settings), period) if lg is not None else None
     if live is not None:
         raise lg.closed_error(live)
     check_payroll(c)

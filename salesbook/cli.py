@@ -342,11 +342,16 @@ def consolidate(team_dir, master, period, as_of, out, full, workers, ledger_url)
         m = read_master(master)
         ledger = existing_ledger_of(m, ledger_url)
         c = run_consolidate(team_dir, master=m, period=period, as_of=as_of_date, workers=workers, progress=p)
-        ledger = ledger or open_ledger_of(m, ledger_url)
+        # Nothing read: all-zero scorecards that would stand as the period's latest figures in history and trends.
+        nothing = all_rejected(c.run)
+        if not nothing:
+            ledger = ledger or open_ledger_of(m, ledger_url)
+        view = run_id = None
         with staged as tmp:
             write_consolidation(c, tmp, full=full, progress=p)
-            run_id = record(ledger, c)
-            view = closed_view(ledger, m.settings, c.run.period)
+            if not nothing:
+                run_id = record(ledger, c)
+                view = closed_view(ledger, m.settings, c.run.period)
             if view is not None:
                 changes = changes_since_close(view, c)
                 write_csv(tmp / "changes_since_close.csv", changes)
@@ -358,9 +363,14 @@ def consolidate(team_dir, master, period, as_of, out, full, workers, ledger_url)
     if view is not None:
         click.echo(f"{c.run.period.label} is closed ({view.close.who_when}): {len(changes)} changes for "
                    f"{changes['rep_id'].nunique()} reps since the close in {out / 'changes_since_close.csv'}")
-    click.echo(f"Recorded as run {run_id} in the ledger {ledger.shown}")
-    if all_rejected(c.run):
+    if nothing:
+        click.echo(NOT_RECORDED)
         sys.exit(EXIT_NOTHING)
+    click.echo(f"Recorded as run {run_id} in the ledger {ledger.shown}")
+
+
+NOT_RECORDED = ("Not recorded in the ledger: no team file could be read (files.csv says why), so these scorecards "
+                "rest on nothing; the ledger keeps the period's earlier figures. Fix the files and consolidate again.")
 
 
 @command("export-hr", short="Write the period's scorecards for payroll.", example="""

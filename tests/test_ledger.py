@@ -288,6 +288,59 @@ def test_export_of_a_closed_period_is_byte_identical_plus_adjustments(example, l
     assert not (hr / "adjustments_2026-11.csv").exists(), "a stale adjustments file was left behind"
 
 
+def _broken_copy(team: Path, to: Path) -> Path:
+    """The team files cut short (as a failed copy leaves them): not one can be read."""
+    to.mkdir()
+    for f in team.iterdir():
+        (to / f.name).write_bytes(f.read_bytes()[:500])
+    return to
+
+
+def test_a_consolidation_that_read_nothing_is_not_recorded(example, tmp_path: Path) -> None:
+    """consolidate where every team file is rejected exits 3, says it was not recorded, and leaves the ledger
+    (runs and history) with the earlier real figures."""
+    team, master = example
+    url = f"sqlite:///{tmp_path / 'l.db'}"
+    base = ["--master", master, "--period", "2026-11", "--ledger", url]
+    assert invoke("consolidate", team, *base, "--out", tmp_path / "c1").exit_code == 0
+    broken = _broken_copy(team, tmp_path / "broken")
+    r = invoke("consolidate", broken, *base, "--out", tmp_path / "c2")
+    assert r.exit_code == 3 and "Not recorded in the ledger" in r.output, r.output
+    assert (tmp_path / "c2" / "files.csv").exists(), "the outputs still say why every file was rejected"
+    lg = open_ledger(url)
+    try:
+        assert lg.count_runs() == 1
+    finally:
+        lg.dispose()
+    assert invoke("history", "--master", master, "--ledger", url, "--out", tmp_path / "h").exit_code == 0
+    assert {g["run_id"] for g in rows(tmp_path / "h" / "history.csv")} == {"1"}
+    assert any(float(g["revenue"]) > 0 for g in rows(tmp_path / "h" / "history.csv"))
+
+
+def test_the_consolidate_button_that_read_nothing_records_no_run(example, tmp_path: Path) -> None:
+    """The consolidate action over a team folder of unreadable files says it recorded nothing, and makes no
+    ledger; over readable files it records run 1."""
+    from salesbook.cli import init_workspace
+    from salesbook.core.settings import default_rows
+
+    team, master = example
+    wb = openpyxl.load_workbook(master)
+    roster = [list(r) for r in wb["花名册"].iter_rows(min_row=2, values_only=True)]
+    targets = [list(r) for r in wb["目标"].iter_rows(min_row=2, values_only=True)]
+    root = tmp_path / "ws"
+    book = init_workspace(root, roster_rows=roster, targets_rows=targets,
+                          settings_rows=[(k, "2026-11" if k == "period" else v, n) for k, v, n in default_rows()])
+    shutil.rmtree(root / "team")
+    _broken_copy(team, root / "team")
+    r = invoke("run", "consolidate", "--book", book)
+    assert r.exit_code == 0 and "Not recorded in the ledger" in r.output and "(run " not in r.output, r.output
+    assert not (root / "salesbook.db").exists(), "a run that read nothing made a ledger"
+    shutil.rmtree(root / "team")
+    shutil.copytree(team, root / "team")
+    r = invoke("run", "consolidate", "--book", book)
+    assert "(run 1)" in r.output and "Not recorded" not in r.output, r.output
+
+
 # ----------------------------------------------------------------------------- history
 
 
