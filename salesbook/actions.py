@@ -400,7 +400,7 @@ def _write_consolidation_sheets(book: Book, c: Consolidation, view, changes) -> 
 
 def consolidate(book: Book, *, ledger: str | None = None) -> str:
     """汇总考核 Consolidate & score: grades, pipeline, scorecards, evidence and the dashboard."""
-    from .closing import changes_since_close, closed_view, record
+    from .closing import CHANGES_FILE, changes_since_close, closed_view, record, remove_stale_changes
     from .exports import write_consolidation
     from .io.writers import write_csv
     from .pipeline import all_rejected
@@ -416,7 +416,7 @@ def consolidate(book: Book, *, ledger: str | None = None) -> str:
         view = None if nothing else closed_view(lg, master.settings, c.run.period)
         changes = changes_since_close(view, c) if view is not None else None
         if view is not None:
-            write_csv(tmp / "changes_since_close.csv", changes)
+            write_csv(tmp / CHANGES_FILE, changes)
             closed_note = (f"\n{c.run.period.label} 已结账 / is closed ({view.close.who_when}); 考核表 shows the "
                            f"closed figures, {changes['rep_id'].nunique()} reps changed since (变动, "
                            "changes_since_close.csv).")
@@ -424,6 +424,7 @@ def consolidate(book: Book, *, ledger: str | None = None) -> str:
         _last_run(book, "consolidate", c.run, c.run.period.label, _folder(book, master, "team_folder"),
                   str(staged.target))
         _save_with(book, staged)
+    remove_stale_changes(staged.target, written=view is not None)
     ratings = Counter(c.scorecards["rating"])
     return _with_notes("汇总考核完成 / Consolidation done.\n" + _summary(c.run) + "\n"
                        + f"{len(c.scorecards)} scorecards: " + ", ".join(f"{k} {ratings.get(k, 0)}" for k in "SABCD")
@@ -467,7 +468,14 @@ def export_hr(book: Book, *, ledger: str | None = None) -> str:
 
 def close(book: Book, *, ledger: str | None = None, accept_errors: bool = False, note: str = "") -> str:
     """结账 Close period: consolidate, export for HR and keep those figures as closed, in one transaction."""
-    from .closing import CHANGES_COLUMNS, book_name, close_period, closed_view, error_summary
+    from .closing import (
+        CHANGES_COLUMNS,
+        book_name,
+        close_period,
+        closed_view,
+        error_summary,
+        remove_stale_changes,
+    )
     from .exports import hr_files, write_consolidation, write_files
     from .payroll import check_payroll, data_quality
 
@@ -496,6 +504,7 @@ def close(book: Book, *, ledger: str | None = None, accept_errors: bool = False,
         _last_run(book, "close", c.run, period, _folder(book, master, "team_folder"), str(staged_hr.target))
         _save_with(book, staged)
         staged_hr.commit()
+    remove_stale_changes(staged.target, written=False)  # just closed: nothing has changed since
     paths = [staged_hr.target / p.relative_to(tmp_hr) for p in paths]
     accepted = f"，接受 {info.accepted_errors} 个错误 / {info.accepted_errors} errors accepted" if info.accepted_errors else ""
     return _with_notes(f"结账完成 / {period} closed (run {info.run_id}{accepted}): {len(c.scorecards)} scorecards "

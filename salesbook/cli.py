@@ -327,7 +327,7 @@ def consolidate(team_dir, master, period, as_of, out, full, workers, ledger_url)
     run leaves --out as it was. The run is recorded in the ledger; for a closed period
     changes_since_close.csv says what changed since the close.
     """
-    from .closing import changes_since_close, closed_view, record
+    from .closing import CHANGES_FILE, changes_since_close, closed_view, record, remove_stale_changes
     from .exports import write_consolidation
     from .io.writers import write_csv
     from .payroll import refuse_week
@@ -354,7 +354,8 @@ def consolidate(team_dir, master, period, as_of, out, full, workers, ledger_url)
                 view = closed_view(ledger, m.settings, c.run.period)
             if view is not None:
                 changes = changes_since_close(view, c)
-                write_csv(tmp / "changes_since_close.csv", changes)
+                write_csv(tmp / CHANGES_FILE, changes)
+    remove_stale_changes(staged.target, written=view is not None)
     print_summary(c.run, first=10)
     print_scorecards(c.scorecards)
     print_commissions(c.commissions)
@@ -362,7 +363,7 @@ def consolidate(team_dir, master, period, as_of, out, full, workers, ledger_url)
                f"commissions.csv, consolidated.xlsx and consolidated.parquet to {out}")
     if view is not None:
         click.echo(f"{c.run.period.label} is closed ({view.close.who_when}): {len(changes)} changes for "
-                   f"{changes['rep_id'].nunique()} reps since the close in {out / 'changes_since_close.csv'}")
+                   f"{changes['rep_id'].nunique()} reps since the close in {out / CHANGES_FILE}")
     if nothing:
         click.echo(NOT_RECORDED)
         sys.exit(EXIT_NOTHING)
@@ -431,7 +432,7 @@ def close(team_dir, master, period, as_of, out, accept_errors, note, workers, le
     nothing written) when the period is already closed, when error-level findings exist (unless
     --accept-errors) or when the figures must not reach payroll.
     """
-    from .closing import book_name, close_period
+    from .closing import book_name, close_period, remove_stale_changes
     from .core.periods import parse_period
     from .exports import hr_files, write_consolidation, write_files
     from .payroll import check_payroll, data_quality, refuse_week
@@ -458,6 +459,7 @@ def close(team_dir, master, period, as_of, out, accept_errors, note, workers, le
         with staged as tmp:
             write_consolidation(c, tmp, progress=p)
             paths = [staged.target / q.relative_to(tmp) for q in write_files(tmp, files)]
+    remove_stale_changes(staged.target, written=False)  # just closed: nothing has changed since
     print_summary(c.run, first=10)
     print_scorecards(c.scorecards)
     accepted = f", {info.accepted_errors} error findings accepted" if info.accepted_errors else ""

@@ -390,8 +390,25 @@ def export_for_hr(c: Consolidation, ledger: Ledger, out: Path) -> HrExport:
 
 def remove_stale(folder: Path, report: HrExport) -> None:
     """After the export is in place: remove the files it says are no longer true (an old adjustments file)."""
-    for name in report.stale:
-        (Path(folder) / name).unlink(missing_ok=True)
+    remove_files(folder, report.stale)
+
+
+CHANGES_FILE = "changes_since_close.csv"
+
+
+def remove_files(folder: Path, names: list[str]) -> None:
+    """Remove files no longer true from an output folder (a link is removed, never followed; a folder stays)."""
+    for name in names:
+        path = Path(folder) / name
+        if path.is_symlink() or path.is_file():
+            path.unlink(missing_ok=True)
+
+
+def remove_stale_changes(folder: Path, written: bool) -> None:
+    """After a consolidation's outputs are in place: a changes_since_close.csv it did not write is from an
+    earlier run (a period since reopened, another period, a run that read nothing), so it goes."""
+    if not written:
+        remove_files(folder, [CHANGES_FILE])
 
 
 # ------------------------------------------------------------------ history
@@ -546,7 +563,7 @@ def _float(v: object) -> float | None:
 
 
 __all__ = ["ADJUSTMENT_COLUMNS", "CHANGES_COLUMNS", "CloseRefused", "ClosedView", "HistoryRefused", "HrExport",
-           "check_history_request", "export_for_hr", "remove_stale", "PeriodClosed", "adjustments",
+           "check_history_request", "CHANGES_FILE", "remove_files", "remove_stale_changes", "export_for_hr", "remove_stale", "PeriodClosed", "adjustments",
            "book_name", "canon", "cards_frame", "changes_since_close", "close_period", "closed_scorecards",
            "closed_view", "existing_ledger", "history_frame", "ledger_url", "open_master_ledger", "previous_periods", "record",
            "reopen", "report_trends", "run_record", "trends"]

@@ -257,6 +257,37 @@ def test_an_edit_after_close_shows_in_changes_since_close(example, ledger_url: s
     assert {g["rep_id"] for g in got} == {"S001"}, "only S001's figures changed"
 
 
+def test_changes_since_close_never_outlives_its_run(example, tmp_path: Path) -> None:
+    """changes_since_close.csv in an output folder is rewritten by each consolidation of a closed period and
+    removed by one of an open period (reopened since), of a run that read nothing, and by a new close."""
+    team, master = example
+    base = ["--master", master, "--period", "2026-11", "--ledger", f"sqlite:///{tmp_path / 'l.db'}"]
+    out = tmp_path / "o"
+    assert invoke("close", team, *base, "--out", tmp_path / "c", "--accept-errors").exit_code == 0
+    edit_cell(team / "b.xlsx", "合同", "K1", 2, 130000)
+    assert invoke("consolidate", team, *base, "--out", out).exit_code == 0
+    assert {g["figure"] for g in rows(out / "changes_since_close.csv")} >= {"revenue"}
+    edit_cell(team / "b.xlsx", "合同", "K1", 2, 120000)  # back to the closed amount: rewritten, now empty
+    assert invoke("consolidate", team, *base, "--out", out).exit_code == 0
+    assert rows(out / "changes_since_close.csv") == []
+    edit_cell(team / "b.xlsx", "合同", "K1", 2, 130000)
+    assert invoke("consolidate", team, *base, "--out", out).exit_code == 0
+    assert rows(out / "changes_since_close.csv")
+    assert invoke("consolidate", _broken_copy(team, tmp_path / "broken"), *base, "--out", out).exit_code == 3
+    assert not (out / "changes_since_close.csv").exists(), "a run that read nothing left the earlier changes"
+    assert invoke("consolidate", team, *base, "--out", out).exit_code == 0
+    assert (out / "changes_since_close.csv").exists()
+    reopen = ["reopen", "--master", master, "--period", "2026-11", "--reason", "K1 corrected", "--ledger", base[-1]]
+    assert invoke(*reopen).exit_code == 0
+    assert invoke("close", team, *base, "--out", out, "--accept-errors").exit_code == 0
+    assert not (out / "changes_since_close.csv").exists(), "a new close left the changes since the old one"
+    assert invoke("consolidate", team, *base, "--out", out).exit_code == 0
+    assert rows(out / "changes_since_close.csv") == []  # closed again, nothing changed since
+    assert invoke(*reopen).exit_code == 0
+    assert invoke("consolidate", team, *base, "--out", out).exit_code == 0
+    assert not (out / "changes_since_close.csv").exists(), "an open period showed changes from an earlier run"
+
+
 def test_export_of_a_closed_period_is_byte_identical_plus_adjustments(example, ledger_url: str) -> None:
     """export-hr of a closed period writes the files of the close byte for byte; after an edit it adds
     adjustments_<P>.csv with closed, now and delta per figure, and drops it again when the edit is undone."""
@@ -532,6 +563,23 @@ def test_the_close_button_then_an_edit_shows_closed_figures_and_changes(tmp_path
     assert ("S001", "revenue", "K1") in {(c["rep_id"], c["figure"], c["key"]) for c in changes}
     r = invoke("run", "close", "--book", book, "--accept-errors")
     assert r.exit_code == 2 and "already closed" in r.output
+
+
+def test_the_consolidate_button_removes_changes_of_a_period_since_reopened(tmp_path: Path, monkeypatch) -> None:
+    """The consolidate action writes changes_since_close.csv for a closed period and removes it once the period
+    is reopened, so out/consolidation never shows an earlier run's changes as current."""
+    monkeypatch.delenv("SALESBOOK_LEDGER", raising=False)
+    root, book = _workspace(tmp_path)
+    assert invoke("run", "close", "--book", book, "--accept-errors").exit_code == 0
+    edit_cell(root / "team" / "b.xlsx", "合同", "K1", 2, 130000)
+    assert invoke("run", "consolidate", "--book", book).exit_code == 0
+    changes = root / "out" / "consolidation" / "changes_since_close.csv"
+    assert rows(changes)
+    r = invoke("reopen", "--master", book, "--period", "2026-11", "--reason", "K1 corrected")
+    assert r.exit_code == 0, r.output
+    r = invoke("run", "consolidate", "--book", book)
+    assert r.exit_code == 0 and "is closed" not in r.output, r.output
+    assert not changes.exists(), "the changes of the earlier, closed run were left as if current"
 
 
 def test_reports_show_the_trend_from_the_ledger(tmp_path: Path, ledger_url: str) -> None:
