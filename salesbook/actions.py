@@ -340,9 +340,10 @@ def _untouched_if_interrupted(staged: OutputFolder):
 _OPENED: list = []  # ledgers an action opened: closed when it ends (the workspace may move, or Excel stay open)
 
 
-def _consolidate(book: Book, sub: str, *, payroll: str = "", ledger: str | None = None):
+def _consolidate(book: Book, sub: str, *, payroll: str = "", ledger: str | None = None, monthly: str = ""):
     """The period's consolidation, its staged output folder, the folder notes and (for `payroll`
-    actions, which refuse a week and record their run) the master's ledger."""
+    actions, which refuse a week and record their run) the master's ledger. A `monthly` action refuses
+    a week too, without a ledger."""
     from .closing import existing_ledger, open_master_ledger
     from .payroll import refuse_week
     from .pipeline import all_rejected
@@ -350,8 +351,8 @@ def _consolidate(book: Book, sub: str, *, payroll: str = "", ledger: str | None 
 
     master = _master(book)
     period, as_of = _period(master)
-    if payroll:
-        refuse_week(period, payroll)
+    if payroll or monthly:
+        refuse_week(period, payroll or monthly)
     master.sha256 = _file_sha256(book.fullname)
     team, _out, notes = _folders(book, master)
     staged = _staged(book, master, sub)
@@ -555,10 +556,16 @@ def reports(book: Book, *, ledger: str | None = None) -> str:
 def statements(book: Book) -> str:
     """考核确认单 Statements: one page per rep for the period, HTML and PDF, for signing."""
     from .documents.statements import write_statements
+    from .payroll import STATEMENTS, check_statements
+    from .pipeline import NothingToRead, all_rejected
 
     template = book.folder / "templates" / "statement.html.j2"
     template = check_template_file(template, HTML_TEMPLATE, "templates/") if template.exists() else None
-    c, master, staged, notes, _lg = _consolidate(book, "statements")
+    c, master, staged, notes, _lg = _consolidate(book, "statements", monthly=STATEMENTS)
+    if all_rejected(c.run):
+        raise NothingToRead("没有任何团队文件可以读取，未生成考核确认单（见「文件状态」）。 / No team file could be read; "
+                            "no statements written.")
+    check_statements(c)
     with staged as tmp:
         book.progress().phase("writing statements")
         written = write_statements(c, master.settings, tmp, template=template)

@@ -854,6 +854,7 @@ def statements(team_dir, master, period, as_of, out, no_pdf, template):
     """Appraisal statements (考核确认单): one page per rep, HTML and PDF, with signature lines."""
     from .documents.env import HTML_TEMPLATE
     from .documents.statements import write_statements
+    from .payroll import STATEMENTS, check_statements, refuse_week
     from .pipeline import all_rejected
     from .pipeline import consolidate as run_consolidate
 
@@ -861,10 +862,12 @@ def statements(team_dir, master, period, as_of, out, no_pdf, template):
     template, master = check_template(template, HTML_TEMPLATE), check_master(master)
     as_of_date = check_as_of(as_of)
     check_period(period)
+    refuse_week(period, STATEMENTS)  # the guards of export-hr: statements are signed as the period's appraisal
     with progress_display() as p:
         c = run_consolidate(team_dir, master=master, period=period, as_of=as_of_date, progress=p)
         if all_rejected(c.run):
             raise Fail("No team file could be read; no statements written.", EXIT_NOTHING)
+        check_statements(c)
         with staged as tmp:
             p.phase("writing statements")
             written = write_statements(c, c.run.master.settings, tmp, template=template, pdf=not no_pdf)

@@ -94,17 +94,35 @@ def payroll_problems(c: Consolidation) -> list[str]:
         problems.append("No team file was accepted, so every rep would be scored on nothing"
                         + (": " + "; ".join(rejected) if rejected else "") + ". Fix or replace the files.")
     problems += roster_problems(run.master)
-    cards = c.scorecards
+    problems += period_problems(c)
+    return problems
+
+
+def period_problems(c: Consolidation) -> list[str]:
+    """The period is not one anybody is rated on: no active rep has a target (a mistyped period), or nobody
+    has a scorecard."""
+    run = c.run
     active = _active_cards(c)
     targets = [f"{k}_target" for k in KPIS]
     if not active.empty and active[targets].isna().all(axis=None):
         known = sorted({str(p) for p in run.master.targets["period"]}) if run.master.targets is not None else []
-        problems.append(
-            f"No active rep has a target for {run.period.label} in 目标 / Targets, so everyone would be rated D. "
-            f"Is the period mistyped? Periods with targets: {', '.join(known[-12:]) or 'none'}.")
-    elif cards.empty:
-        problems.append(f"No rep has a scorecard for {run.period.label}: the roster has no active rep.")
-    return problems
+        return [f"No active rep has a target for {run.period.label} in 目标 / Targets, so everyone would be rated "
+                f"D. Is the period mistyped? Periods with targets: {', '.join(known[-12:]) or 'none'}."]
+    if c.scorecards.empty:
+        return [f"No rep has a scorecard for {run.period.label}: the roster has no active rep."]
+    return []
+
+
+STATEMENTS = "an appraisal statement (考核确认单)"
+
+
+def check_statements(c: Consolidation) -> None:
+    """Statements are signed as the period's appraisal: refused (PayrollRefused, nothing written) for a
+    period nobody is rated on, as the HR export is."""
+    problems = period_problems(c)
+    if problems:
+        raise PayrollRefused(f"No {c.run.period.label} statements were written:\n"
+                             + "\n".join(f"  - {p}" for p in problems))
 
 
 def _active_cards(c: Consolidation) -> pd.DataFrame:
@@ -145,5 +163,5 @@ def data_quality(c: Consolidation, *, run_id: int | None, closed: bool) -> dict:
     }
 
 
-__all__ = ["PayrollRefused", "check_payroll", "data_quality", "is_week", "payroll_problems", "refuse_week",
-           "roster_problems"]
+__all__ = ["STATEMENTS", "PayrollRefused", "check_payroll", "check_statements", "data_quality", "is_week",
+           "payroll_problems", "period_problems", "refuse_week", "roster_problems"]

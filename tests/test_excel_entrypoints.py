@@ -573,6 +573,36 @@ def test_a_failing_action_ends_in_a_message_box_not_an_exception(copies):
     assert not (b / "out" / "consolidation").exists()
 
 
+def test_the_statements_button_refuses_a_week_in_a_message_box(copies):
+    """The 考核确认单 button with a week as the period shows the refusal the CLI prints, writes no statement and
+    leaves the workbook as it was."""
+    a, b = copies
+    wb = openpyxl.load_workbook(a / "SalesBook.xlsm", keep_vba=True)
+    for row in wb["设置"].iter_rows(min_row=2):
+        if row[0].value == "period":
+            row[1].value = "2026-W48"
+    wb.save(a / "SalesBook.xlsm")
+    result = run_cli("statements", a / "SalesBook.xlsm")
+    assert result.exit_code == 2
+    cli_error = result.stderr.strip().removeprefix("Error: ")
+    assert "2026-W48 is a week" in cli_error
+
+    shutil.rmtree(b / "out" / "statements", ignore_errors=True)
+    with memory_engine():
+        book = xw.Book(str(b / "SalesBook.xlsm"))
+        settings = book.sheets["设置"]
+        keys = settings.used_range.value
+        row = next(i for i, r in enumerate(keys, start=1) if r[0] == "period")
+        settings.range((row, 2)).value = "2026-W48"
+        book.set_mock_caller()
+        before = memory_sheets(book)
+        salesbook.excel.statements()
+        app = app_model_of(book)
+        assert [x["prompt"] for x in app.alerts] == ["salesbook: " + cli_error]
+        assert memory_sheets(book) == before, "a refused action changed the workbook"
+    assert not (b / "out" / "statements").exists()
+
+
 def test_an_unexpected_error_is_shown_too(copies, monkeypatch):
     _, b = copies
 

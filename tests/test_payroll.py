@@ -169,3 +169,61 @@ def test_the_export_button_applies_the_same_guards(tmp_path: Path) -> None:
     wb.save(book)
     r = invoke("run", "export-hr", "--book", book)
     assert_refused(r, root / "out" / "hr", "2026-W48 is a week")
+
+
+@pytest.mark.parametrize(("period", "needle"), [
+    ("2026-W48", "2026-W48 is a week"), ("2026-13", "month must be 01–12"), ("2026Q5", "'2026Q5' is not a month"),
+    ("2025-11", "No active rep has a target for 2025-11")])
+def test_statements_apply_the_period_guards_of_the_hr_export(team: Path, tmp_path: Path, period: str,
+                                                             needle: str) -> None:
+    """`salesbook statements` for a week, a mistyped period or a period nobody has a target for exits 2 with
+    the reason and writes no statement."""
+    master = write_master(tmp_path / "m.xlsx", ROSTER, TARGETS)
+    out = tmp_path / "st"
+    r = invoke("statements", team, "--master", master, "--period", period, "--out", out, "--no-pdf")
+    assert_refused(r, out, needle)
+
+
+def _workspace_with_period(tmp_path: Path, period: str) -> tuple[Path, Path]:
+    from salesbook.cli import init_workspace
+    from salesbook.core.settings import default_rows
+
+    team, _ = build_example(tmp_path / "src")
+    root = tmp_path / "ws"
+    book = init_workspace(root, roster_rows=[r[:7] for r in ROSTER], targets_rows=TARGETS,
+                          settings_rows=[(k, period if k == "period" else v, n) for k, v, n in default_rows()])
+    shutil.rmtree(root / "team")
+    shutil.copytree(team, root / "team")
+    return root, book
+
+
+@pytest.mark.parametrize(("period", "needle"), [
+    ("2026-W48", "2026-W48 is a week"), ("2026-13", "month must be 01–12"), ("2026Q5", "'2026Q5' is not a month"),
+    ("2025-11", "No active rep has a target for 2025-11")])
+def test_the_statements_button_applies_the_same_guards(tmp_path: Path, period: str, needle: str) -> None:
+    """The workbook's statements action with a week or a mistyped period in 设置 says why (exit 2 headless),
+    writes no statement and leaves the workbook as it was."""
+    root, book = _workspace_with_period(tmp_path, period)
+    before = book.read_bytes()
+    r = invoke("run", "statements", "--book", book)
+    assert_refused(r, root / "out" / "statements", needle)
+    assert book.read_bytes() == before
+
+
+def test_the_statements_button_writes_statements_for_a_month(tmp_path: Path) -> None:
+    """With a month that has targets, the same statements action writes a page per scored rep."""
+    root, book = _workspace_with_period(tmp_path, "2026-11")
+    r = invoke("run", "statements", "--book", book)
+    assert r.exit_code == 0, r.output
+    assert list((root / "out" / "statements").glob("statement_2026-11_*.html"))
+
+
+def test_the_statements_button_with_no_readable_team_file_writes_none(tmp_path: Path) -> None:
+    """The statements action over a team folder where no file can be read exits 3 headless (as the CLI does)
+    and writes no statement."""
+    root, book = _workspace_with_period(tmp_path, "2026-11")
+    for f in (root / "team").iterdir():
+        f.write_bytes(b"not a workbook")
+    r = invoke("run", "statements", "--book", book)
+    assert r.exit_code == 3 and "no statements written" in r.output, r.output
+    assert not (root / "out" / "statements").exists()
