@@ -39,7 +39,8 @@ def _active(status: object) -> bool:
 
 
 def _where(r: dict) -> str:
-    return f"{r['_sheet']} row {int(r['_row'])}"
+    file = "" if blank(r.get("_file")) else f"{r['_file']} "
+    return f"{file}{r['_sheet']} row {int(r['_row'])}"
 
 
 def roster_problems(master: Master) -> list[str]:
@@ -94,8 +95,76 @@ def payroll_problems(c: Consolidation) -> list[str]:
         problems.append("No team file was accepted, so every rep would be scored on nothing"
                         + (": " + "; ".join(rejected) if rejected else "") + ". Fix or replace the files.")
     problems += roster_problems(run.master)
+    problems += leaver_problems(c)
     problems += period_problems(c)
     return problems
+
+
+def leaver_problems(c: Consolidation) -> list[str]:
+    """Leavers (离职) whose roster row was left out for an error (a blank 工号, say) but who have rows in the
+    period: they would be scored and exported with their status if the row were right, so leaving them out
+    would lose their last pay without a word."""
+    m, run = c.run.master, c.run
+    if m.roster_rows is None or not m.roster_errors or run.period is None:
+        return []
+    leavers = {r["rep_id"]: r for r in m.roster_rows.to_dict("records")
+               if r.get("rep_id") in m.roster_errors and not _active(r.get("status"))}
+    if not leavers:
+        return []
+    rows = _rows_of(c, set(leavers))
+    problems = []
+    for rid, r in leavers.items():
+        if rid not in rows:
+            continue
+        shown = ", ".join(rows[rid][:3]) + (f" and {len(rows[rid]) - 3} more" if len(rows[rid]) > 3 else "")
+        who = f"{_where(r)} ({rid} {'' if blank(r.get('name')) else r['name']}, 离职 left)"
+        if blank(r.get("employee_id")):
+            what, fix = "has no 工号 / Employee ID", "HR: fill in the rep's 工号 on that roster row"
+        else:
+            what, fix = f"has an error ({m.roster_errors[rid]})", "Fix that roster row"
+        problems.append(f"{who} {what}, but the rep has rows in {run.period.label} ({shown}): the leaver would be "
+                        f"left out of the HR export and their last pay lost. {fix}, then export again.")
+    return problems
+
+
+def _rows_of(c: Consolidation, reps: set[str]) -> dict[str, list[str]]:
+    """Rep -> "file sheet row" of each row that would count for the rep in the period if the rep's roster row
+    were right (rows whose only error is `roster-row-error`)."""
+    from .core.dataset import Dataset
+    from .core.scoring import collect_kpis
+
+    run = c.run
+    other: set[tuple] = set()
+    restore: dict[tuple[str, str], set[int]] = {}
+    for f in run.findings:
+        if f.severity != ERROR or not f.row:
+            continue
+        if f.code == "roster-row-error" and (f.rep_id in reps or f.value in reps):
+            restore.setdefault((f.file, f.sheet), set()).add(f.row)
+        else:
+            other.add((f.file, f.sheet, f.row))
+    if not restore:
+        return {}
+    ds = run.dataset
+    frames = dict(ds.frames)
+    for key, wanted in restore.items():
+        name, span = ds.sheet_schemas.get(key), ds.spans.get(key)
+        if name is None or span is None:
+            continue
+        wanted = {n for n in wanted if (*key, n) not in other}
+        frame = frames[name] = frames[name].copy()  # a copy: the run's own rows keep their errors
+        valid = frame["_valid"].to_numpy(copy=True)
+        start, stop = span
+        valid[start:stop] |= frame["_row"].iloc[start:stop].isin(wanted).to_numpy()
+        frame["_valid"] = valid
+    shadow = Dataset(frames=frames, places=ds.places, sheet_schemas=ds.sheet_schemas, spans=ds.spans)
+    found = collect_kpis(shadow, run.period)
+    out: dict[str, list[str]] = {}
+    for rid in reps:
+        seen = dict.fromkeys((fl, sh, rw) for items in found.get(rid, {}).values() for fl, sh, rw, *_ in items)
+        if seen:
+            out[rid] = [f"{fl} {sh} row {rw}" for fl, sh, rw in sorted(seen)]
+    return out
 
 
 def period_problems(c: Consolidation) -> list[str]:
@@ -164,4 +233,4 @@ def data_quality(c: Consolidation, *, run_id: int | None, closed: bool) -> dict:
 
 
 __all__ = ["STATEMENTS", "PayrollRefused", "check_payroll", "check_statements", "data_quality", "is_week",
-           "payroll_problems", "period_problems", "refuse_week", "roster_problems"]
+           "leaver_problems", "payroll_problems", "period_problems", "refuse_week", "roster_problems"]

@@ -67,6 +67,8 @@ class Master:
     sheets: list[str] = field(default_factory=list)  # its sheets in workbook order (findings follow it)
     # Every roster row as read, those left out for errors too (payroll guards name them).
     roster_rows: pd.DataFrame | None = None
+    # Rep id -> where the errors of its roster row are, for reps whose only roster row was left out.
+    roster_errors: dict[str, str] = field(default_factory=dict)
     sha256: str = ""
 
     @property
@@ -248,7 +250,7 @@ def read_master(path: Path | None) -> Master:
     if res.status == "rejected" and not res.tables:
         _refuse_team_workbook(path, res.sheets)
         raise MasterError(f"Master workbook {path} cannot be read: {res.reason or res.findings[0].message}")
-    master = master_from_tables(res.tables, path, sheet_names=res.sheets)
+    master = master_from_tables(res.tables, path, sheet_names=res.sheets, findings=res.findings)
     master.sha256 = res.sha256
     master.findings = [f for f in res.findings if f.code not in ("missing-sheet", "unknown-column")] + master.findings
     return master
@@ -265,8 +267,10 @@ def _refuse_team_workbook(path: Path, sheet_names: list[str]) -> None:
         )
 
 
-def master_from_tables(tables_list: list[SheetTable], path: Path, sheet_names: list[str] | None = None) -> Master:
-    """Settings, roster and targets from the master's checked sheet tables (`sheet_names`: all its sheets, in order)."""
+def master_from_tables(tables_list: list[SheetTable], path: Path, sheet_names: list[str] | None = None,
+                       findings: list[Finding] | None = None) -> Master:
+    """Settings, roster and targets from the master's checked sheet tables (`sheet_names`: all its sheets, in
+    order; `findings`: the tables' own findings, which say why a roster row was left out)."""
     tables = {t.schema: t for t in tables_list}
     master = Master(path=str(path), sheets=list(sheet_names or [t.sheet for t in tables_list]))
     settings_rows = []
@@ -294,13 +298,34 @@ def master_from_tables(tables_list: list[SheetTable], path: Path, sheet_names: l
         bad = set(t.error_rows)
         frame = frame[~frame["_row"].isin(bad)] if bad else frame
         frame["_file"], frame["_sheet"] = path.name, t.sheet
-        checks = _check_roster(frame, t) if name == "roster" else _check_targets(frame, t, master.roster)
+        checks = (_check_roster(frame, t) if name == "roster"
+                  else _check_targets(frame, t, master.roster, master.roster_errors))
         master.findings += checks
         dropped = {f.row for f in checks}
         frame = frame[~frame["_row"].isin(dropped)] if dropped else frame
         setattr(master, name, frame.reset_index(drop=True))
+        if name == "roster":
+            master.roster_errors = _roster_errors(master.roster_rows, master.roster, t,
+                                                  [*(findings or []), *t.findings])
     _read_plans(master, tables)
     return master
+
+
+def _roster_errors(every: pd.DataFrame, kept: pd.DataFrame, t: SheetTable, findings: list[Finding]) -> dict[str, str]:
+    """Rep id -> "file [sheet] cell code; …" for each rep whose roster row was left out for an error (and
+    who has no other, usable row): rows naming the rep are then told to fix that roster row."""
+    known = set(kept["rep_id"])
+    why: dict[int, list[str]] = {}
+    for f in findings:
+        if f.severity == ERROR and f.sheet == t.sheet and f.row and f.file in ("", t.file):
+            why.setdefault(f.row, []).append(f"{f.cell or f'row {f.row}'} {f.code}")
+    out: dict[str, str] = {}
+    for rid, n in zip(every["rep_id"], every["_row"], strict=True):
+        if rules.blank(rid) or rid in known or rid in out:
+            continue
+        n = int(n)
+        out[rid] = f"{t.file} [{t.sheet}] " + ("; ".join(dict.fromkeys(why.get(n, []))) or f"row {n}")
+    return out
 
 
 def _read_plans(master: Master, tables: dict[str, SheetTable]) -> None:
@@ -332,7 +357,8 @@ def _check_roster(frame: pd.DataFrame, t: SheetTable) -> list[Finding]:
     return out
 
 
-def _check_targets(frame: pd.DataFrame, t: SheetTable, roster: pd.DataFrame | None) -> list[Finding]:
+def _check_targets(frame: pd.DataFrame, t: SheetTable, roster: pd.DataFrame | None,
+                   roster_errors: dict[str, str]) -> list[Finding]:
     """Targets name a roster rep and a period like 2026-11 or 2026-Q4, once per rep and period."""
     from .core.periods import PeriodError
 
@@ -340,8 +366,11 @@ def _check_targets(frame: pd.DataFrame, t: SheetTable, roster: pd.DataFrame | No
     out, first = [], {}
     for r in frame.to_dict("records"):
         if reps is not None and r["rep_id"] not in reps:
-            out.append(_master_finding("unknown-reference", t, r, "rep_id", target_zh="花名册中的销售代表",
-                                       target_en="rep (not in the roster)"))
+            if r["rep_id"] in roster_errors:
+                out.append(_master_finding("roster-row-error", t, r, "rep_id", where=roster_errors[r["rep_id"]]))
+            else:
+                out.append(_master_finding("unknown-reference", t, r, "rep_id", target_zh="花名册中的销售代表",
+                                           target_en="rep (not in the roster)"))
             continue
         try:
             label = parse_period(r["period"]).label
@@ -370,7 +399,7 @@ def master_from_sheets(sheets: dict[str, list[list]], path: Path, sheet_names: l
         t = build_table(schema, name, rows, ctx)
         tables.append(t)
         findings += [f for f in t.findings if f.code != "unknown-column"]
-    master = master_from_tables(tables, Path(path), sheet_names=sheet_names or list(sheets))
+    master = master_from_tables(tables, Path(path), sheet_names=sheet_names or list(sheets), findings=findings)
     master.findings = findings + master.findings
     return master
 
@@ -465,7 +494,7 @@ def validate(paths: list[Path], *, master: Path | Master | None = None, period: 
         t.data = None
     p.update(next(steps))
     # Keys and references first; domain rules then see only rows without errors so far.
-    findings += rules.check_keys_and_references(ds, m.roster_ids)
+    findings += rules.check_keys_and_references(ds, m.roster_ids, m.roster_errors)
     ds.mark_errors(findings)
     p.update(next(steps))
     grades, f_grades = rules.grade_customers(ds, st, as_of)

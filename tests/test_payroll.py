@@ -93,6 +93,38 @@ def test_a_leaver_without_employee_id_does_not_stop_the_export(team: Path, tmp_p
 
 
 @pytest.mark.parametrize("command", ["export-hr", "close"])
+def test_a_leaver_without_employee_id_but_with_rows_is_refused(team: Path, tmp_path: Path, command: str) -> None:
+    """A leaver (离职) with rows in the period and a blank 工号 stops the export (rather than vanish from it),
+    naming the master file, the roster row, the rows and telling HR to fill in the 工号."""
+    roster = [*ROSTER, ["S006", "杨帆", None, "三组", "华北", "周杰", "离职"]]  # S006 has an activity in November
+    master = write_master(tmp_path / "m.xlsx", roster, TARGETS)
+    out = tmp_path / "out"
+    r = invoke(*payroll_commands(team, master, out)[command])
+    assert_refused(r, out, "m.xlsx 花名册 row 5 (S006 杨帆, 离职 left) has no 工号 / Employee ID",
+                   "rows in 2026-11 (a.xlsx 活动 row", "fill in the rep's 工号")
+    assert not (tmp_path / "ledger.db").exists(), "a refused export made the ledger"
+
+
+def test_the_export_button_refuses_a_leaver_without_employee_id(tmp_path: Path) -> None:
+    """The workbook's export-hr action refuses the same leaver with the same message and leaves the workbook."""
+    from salesbook.cli import init_workspace
+    from salesbook.core.settings import default_rows
+
+    team, _ = build_example(tmp_path / "src")
+    root = tmp_path / "ws"
+    roster = [*ROSTER, ["S006", "杨帆", None, "三组", "华北", "周杰", "离职"]]
+    book = init_workspace(root, roster_rows=roster, targets_rows=TARGETS,
+                          settings_rows=[(k, "2026-11" if k == "period" else v, n) for k, v, n in default_rows()])
+    shutil.rmtree(root / "team")
+    shutil.copytree(team, root / "team")
+    before = book.read_bytes()
+    r = invoke("run", "export-hr", "--book", book)
+    assert_refused(r, root / "out" / "hr", "SalesBook.xlsm 花名册 row 5 (S006 杨帆, 离职 left) has no 工号",
+                   "fill in the rep's 工号")
+    assert book.read_bytes() == before
+
+
+@pytest.mark.parametrize("command", ["export-hr", "close"])
 def test_a_repeated_employee_id_or_rep_is_refused(team: Path, tmp_path: Path, command: str) -> None:
     """Two active reps with one 工号, or one rep id on two roster rows, stop the export naming every row."""
     roster = [ROSTER[0], ["S002", "陈明", "E1001", "一组", "华东", "李强", "在职"], ROSTER[2],

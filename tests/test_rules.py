@@ -34,7 +34,8 @@ EXPENSE_HEADER = ["报销编号", "销售代表", "日期", "类别", "金额", 
 ELSEWHERE = {"missing-target", "file-unreadable", "file-encrypted", "file-unsupported", "no-team-sheet",
              "activity-not-counted", "commission-plan-unknown", "commission-plan-mixed", "commission-tier-overlap",
              "commission-tier-gap", "commission-no-target", "commission-held",
-             "targets-from-months"}  # test_scoring.py::test_quarter_targets_are_the_sum_of_its_months
+             "targets-from-months",  # test_scoring.py::test_quarter_targets_are_the_sum_of_its_months
+             "roster-row-error"}  # test_a_rep_whose_roster_row_has_an_error_is_told_so_not_unknown (own master)
 
 
 def d(day: int, month: int = 11, year: int = 2026) -> date:
@@ -407,6 +408,27 @@ def test_unknown_reference_for_contracts_and_optional_refs(tmp_path, master):
     findings = run(tmp_path, master, {"a.xlsx": team(合同=[contract()], 回款=coll, 费用=exp)})
     assert hits(findings, "unknown-reference") == [("a.xlsx", "回款", 3, "合同编号", "B3", "unknown-reference"),
                                                    ("a.xlsx", "费用", 3, "客户编号", "G3", "unknown-reference")]
+
+
+def test_a_rep_whose_roster_row_has_an_error_is_told_so_not_unknown(tmp_path):
+    """Rows naming a rep whose only roster row was left out (a blank 工号) get roster-row-error pointing at that
+    roster cell, in the team files and in 目标; a rep not in the roster at all is still unknown-reference."""
+    from conftest import write_master
+
+    master = write_master(tmp_path / "m.xlsx",
+                          [["S001", "王芳", "E1001", "一组", "华东", "李强", "在职"],
+                           ["S002", "陈明", None, "一组", "华东", "李强", "离职"]],
+                          [["S001", "2026-11", 100, 1, 100, 1, 1], ["S002", "2026-11", 100, 1, 100, 1, 1]])
+    files = {"a.xlsx": team([customer("C001"), customer("C002", "乙公司", owner="S002"),
+                             customer("C003", "丙公司", owner="S999")],
+                            活动=[activity(d(25), "C002", rep="S002")])}
+    findings = run(tmp_path, master, files)
+    assert hits(findings, "roster-row-error") == [("a.xlsx", "客户", 3, "负责销售", "J3", "roster-row-error"),
+                                                  ("a.xlsx", "活动", 2, "销售代表", "B2", "roster-row-error"),
+                                                  ("m.xlsx", "目标", 3, "销售代表", "A3", "roster-row-error")]
+    assert all("m.xlsx [花名册] C3 required-missing" in f.message and f.value == "S002"
+               for f in findings if f.code == "roster-row-error")
+    assert hits(findings, "unknown-reference") == [("a.xlsx", "客户", 4, "负责销售", "J4", "unknown-reference")]
 
 
 # ------------------------------------------------------------------ customers

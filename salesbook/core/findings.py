@@ -28,6 +28,7 @@ CODES: dict[str, tuple[str, str, str]] = {
     "out-of-range": (ERROR, "「{column}」超出范围：{value}（{limit}）", "'{column}' out of range: {value} ({limit})"),
     "duplicate-key": (ERROR, "「{column}」重复：{value}（首次出现于 {first}），请改用新编号或删除重复行", "Duplicate '{column}': {value} (first at {first}); give it a new id or remove the copy"),
     "unknown-reference": (ERROR, "「{column}」引用的{target_zh}不存在：{value}{hint_zh}，请更正编号或先登记", "'{column}' refers to an unknown {target_en}: {value}{hint_en}; correct the id or file it first"),
+    "roster-row-error": (ERROR, "「{column}」的销售代表 {value} 在花名册中的行有错误（{where}），该销售代表不计分、本行未使用；请先改正花名册的该行", "'{column}': rep {value} is in the roster, but that roster row has an error ({where}), so the rep is not scored and this row is not used; fix the roster row first"),
     "date-order": (ERROR, "「{column}」{value} 早于「{other}」，请检查日期", "'{column}' {value} is before '{other}'; check the dates"),
     "text-too-long": (ERROR, "「{column}」文字超过 {limit} 个字符，本格未使用，请缩短", "'{column}' holds more than {limit} characters; the cell is not used — shorten it"),
     "totals-row-skipped": (INFO, "合计行已跳过", "Totals row skipped"),
@@ -60,9 +61,11 @@ CODES: dict[str, tuple[str, str, str]] = {
     "commission-held": (WARNING, "{rep_id} 在 {period} 有 {count} 项违规，提成 {amount} 暂扣为 0（设置 commission.hold_on_violation）", "{rep_id} has {count} violation(s) in {period}; the commission of {amount} is held at 0 (setting commission.hold_on_violation)"),
 }
 
-# Codes about the master workbook and the scoring stage rather than a team file's rows.
+# Codes about the master workbook and the scoring stage rather than a team file's rows (roster-row-error
+# marks team rows, but the error to fix is on the master's roster).
 MASTER_CODES = {"missing-target", "commission-plan-unknown", "commission-plan-mixed", "commission-tier-overlap",
-                "commission-tier-gap", "commission-no-target", "commission-held", "targets-from-months"}
+                "commission-tier-gap", "commission-no-target", "commission-held", "targets-from-months",
+                "roster-row-error"}
 
 # Codes that count as violations for score deductions (SPEC §5).
 VIOLATIONS = {"contract-unreviewed", "discount-unauthorized", "expense-over-limit", "expense-duplicate-receipt"}

@@ -59,8 +59,12 @@ def present(series: pd.Series) -> pd.Series:
 
 # ------------------------------------------------------------------ generic, across files
 
-def check_keys_and_references(ds: Dataset, roster: set[str] | None) -> list[Finding]:
-    """`duplicate-key` (every row after the first, in file then row order) and `unknown-reference`."""
+def check_keys_and_references(ds: Dataset, roster: set[str] | None,
+                               roster_errors: dict[str, str] | None = None) -> list[Finding]:
+    """`duplicate-key` (every row after the first, in file then row order) and `unknown-reference`;
+    a rep whose roster row was left out for an error (`roster_errors`: rep id -> where the roster row's
+    errors are) gets `roster-row-error` pointing at that row instead, since the rep is in the roster."""
+    roster_errors = roster_errors or {}
     out: list[Finding] = []
     known: dict[str, set[str]] = {}
     for s in team_schemas():
@@ -101,8 +105,12 @@ def check_keys_and_references(ds: Dataset, roster: set[str] | None) -> list[Find
             suggest = hints.get(target) or hints.setdefault(target, Suggest(ids))
             zh, en = labels.get(col.ref, (col.ref, col.ref))
             label = {"target_zh": zh, "target_en": en} if col.ref else roster_label
-            out += [ds.finding("unknown-reference", r, col.key, **label, **suggest.hint(r[col.key]))
-                    for r in records(f[bad])]
+            for r in records(f[bad]):
+                where = None if col.ref else roster_errors.get(r[col.key])
+                if where is not None:
+                    out.append(ds.finding("roster-row-error", r, col.key, where=where))
+                else:
+                    out.append(ds.finding("unknown-reference", r, col.key, **label, **suggest.hint(r[col.key])))
     return out
 
 
