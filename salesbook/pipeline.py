@@ -17,12 +17,13 @@ import pandas as pd
 
 from .core import rules
 from .core.activities import effective_activities
-from .core.dataset import Dataset, combine
+from .core.dataset import Dataset
 from .core.findings import ERROR, Bilingual, Finding, echo, make_finding, sort_key, workbook_order
 from .core.periods import Period, parse_period
 from .core.schema import match_sheet, team_schemas
 from .core.settings import Settings, SettingsError, load_settings
 from .core.table import SheetTable
+from .io import columns
 from .io.pool import Job, run_jobs
 from .io.precheck import READ_EXTENSIONS, Limits
 from .io.team_reader import FileResult, failure_reason, read_team_file, reject
@@ -489,9 +490,9 @@ def validate(paths: list[Path], *, master: Path | Master | None = None, period: 
     p.phase("checking rules", 8, "steps")
     tables: list[SheetTable] = [t for r in results for t in r.tables]
     findings: list[Finding] = [f for r in results for f in r.findings] + list(m.findings) + lock_notes
-    ds = combine(tables)
-    for t in tables:  # the frames hold the values now; the per-file lists would double the memory
-        t.data = None
+    ds = columns.dataset(tables)
+    for t in tables:  # the frames hold the values now; the per-file columns would double the memory
+        t.data = t.payload = None
     p.update(next(steps))
     # Keys and references first; domain rules then see only rows without errors so far.
     findings += rules.check_keys_and_references(ds, m.roster_ids, m.roster_errors)

@@ -23,7 +23,7 @@ from salesbook.core.settings import default_rows
 
 PERIOD = "2026-11"
 REPS_PER_FILE = 8
-DATA_VERSION = 1  # bump when the generated data changes (the cache key includes it)
+DATA_VERSION = 2  # bump when the generated data changes (the cache key includes it)
 SHAPES = ("clean", "busy")
 _REGIONS = ["华东", "华南", "华北"]  # the regions with eight cities each in the demo vocabulary
 _BRAND_PAIRS = [(a, b) for a in dd._BRANDS for b in dd._BRANDS if a != b]
