@@ -47,6 +47,9 @@ def write_parquet(path: Path, ds: Dataset) -> Path:
     for name, frame in ds.frames.items():
         if frame.empty:
             continue
+        if name in ds.columnar:  # the reader's Arrow columns: no conversion from Python objects
+            parts.append(_arrow_part(name, frame, ds.columnar[name]))
+            continue
         f = source_frame(frame)
         f.insert(0, "table", name)
         for c in f.columns:
@@ -64,6 +67,32 @@ def write_parquet(path: Path, ds: Dataset) -> Path:
                            else pa.nulls(t.num_rows, field.type) for field in schema]
                 writer.write_table(pa.Table.from_arrays(columns, schema=schema))
     return Path(path)  # no library versions inside: same data, same bytes
+
+
+def _arrow_part(name: str, frame: pd.DataFrame, columns: dict):
+    """One sheet kind's parquet table from its Arrow columns, typed as pyarrow types its frame
+    (text as string, dates as date32, an all-blank column as null), in the frame's column order."""
+    import pyarrow as pa
+
+    n = len(frame)
+    arrays, names = [], []
+    for c in frame.columns:
+        if str(c).startswith(TYPED):
+            continue
+        if c in ("_file", "_sheet"):
+            arr = pa.array(frame[c].to_numpy(), pa.string())
+        elif c == "_valid":
+            arr = pa.array(frame[c].to_numpy(), pa.bool_())
+        else:
+            arr = columns[c]
+            if pa.types.is_dictionary(arr.type):
+                arr = arr.cast(arr.type.value_type)
+        if not arrays:
+            arrays.append(pa.array([name] * n, pa.string()))
+            names.append("table")
+        arrays.append(arr)
+        names.append(SOURCE_RENAMES.get(c, c))
+    return pa.Table.from_arrays(arrays, names=names)
 
 
 def output_tables(c: Consolidation) -> dict[str, pd.DataFrame]:
