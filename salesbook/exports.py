@@ -87,8 +87,8 @@ def _arrow_part(name: str, frame: pd.DataFrame, columns: dict):
             arr = columns[c]
             if pa.types.is_dictionary(arr.type):
                 arr = arr.cast(arr.type.value_type)
-        if not arrays:
-            arrays.append(pa.array([name] * n, pa.string()))
+        if not arrays:  # typed as pyarrow types the pandas text column the frame path inserts
+            arrays.append(pa.array([name] * n, pa.large_string()))
             names.append("table")
         arrays.append(arr)
         names.append(SOURCE_RENAMES.get(c, c))

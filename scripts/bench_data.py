@@ -163,6 +163,7 @@ def team_set(root: Path, n_files: int, seed: int = 2026, log=print, shape: str =
     """
     if shape not in SHAPES:
         raise ValueError(f"shape must be one of {SHAPES}")
+    root = Path(root).resolve()  # the manifest's paths are used from other folders (a workspace's settings)
     prefix = "team-set" if shape == "clean" else f"team-set-{shape}"
     d = Path(root) / f"{prefix}-v{DATA_VERSION}-n{n_files}-s{seed}"
     manifest = d / "manifest.json"
@@ -202,6 +203,7 @@ def team_set(root: Path, n_files: int, seed: int = 2026, log=print, shape: str =
 
 def big_sheet(root: Path, n_rows: int, seed: int = 2026, log=print) -> dict:
     """One workbook with an activities sheet of n_rows (and the 200 customers it refers to)."""
+    root = Path(root).resolve()
     d = Path(root) / f"big-sheet-v{DATA_VERSION}-r{n_rows}-s{seed}"
     manifest = d / "manifest.json"
     if manifest.exists():

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import repeat
 
+import numpy as np
 import pandas as pd
 
 from .findings import Finding, column_letter, echo, make_finding
@@ -394,6 +395,8 @@ def _parse_column(col, raw_values, row_numbers, place, ctx, table, errors) -> li
         else:
             out = [(v.strip() or missing) if v.__class__ is str and len(v) <= max_text else check(v)
                    for v in raw_values]
+    elif ctype in ("money", "number") and kinds <= {float, str} and raw_values:
+        out, may_fail = _amounts(raw_values, str in kinds, check, lo, lo_ex, hi)
     else:
         memo = _Memo()
         memo.check = first_sight
@@ -419,6 +422,38 @@ def _parse_column(col, raw_values, row_numbers, place, ctx, table, errors) -> li
 
 
 _INF = float("inf")
+
+
+def _amounts(raw_values, has_text: bool, check, lo, lo_ex, hi) -> tuple[list, bool]:
+    """A money or number column of number cells (and blank or text cells): the numbers checked as one
+    array, each text cell (a blank, "1,234.50") and each number outside the range by `check`."""
+    values = raw_values
+    text: list[int] = []
+    if has_text:
+        text = [k for k, v in enumerate(raw_values) if v.__class__ is str]
+        values = list(raw_values)
+        for k in text:
+            values[k] = 0.0  # a placeholder; the cell is checked on its own below
+    a = np.array(values, dtype=float)
+    bad = ~np.isfinite(a)
+    if lo is not None:
+        bad |= a < lo
+    if lo_ex is not None:
+        bad |= a <= lo_ex
+    if hi is not None:
+        bad |= a > hi
+    out = a.tolist()
+    checked: dict[object, object] = {}  # text cells repeat (blanks above all): once per distinct text
+    for k in text:
+        v = raw_values[k]
+        out[k] = checked[v] if v in checked else checked.setdefault(v, check(v))
+    text_set = set(text)
+    fails = False
+    for k in np.flatnonzero(bad).tolist():
+        if k not in text_set:
+            out[k] = check(raw_values[k])
+            fails = True
+    return out, fails or any(v.__class__ is _Fail for v in checked.values())
 
 
 def _parse_one(col: ColumnSpec, parser, enum, raw) -> tuple[object, str | None]:

@@ -19,6 +19,7 @@ from ..core.schema import team_schemas
 from ..core.table import SheetTable
 
 _NUMERIC = {"float64": pa.float64(), "int64": pa.int64()}
+_TEXT = pa.dictionary(pa.int32(), pa.string())
 
 
 def encode(table: SheetTable) -> None:
@@ -43,10 +44,13 @@ def _batch(data: dict[str, list], types: dict[str, str]) -> pa.RecordBatch:
                 arr = pa.array(values, _NUMERIC[kind])
             except (pa.ArrowInvalid, OverflowError):  # a whole number past int64 (1e30 in an int column)
                 arr = pa.array([None if v is None else float(v) for v in values], _NUMERIC[kind])
+        elif values.count(None) == len(values):
+            arr = pa.nulls(len(values))  # typed as pandas would type it: no values, no type
         else:  # text or dates (a column is one or the other, by its type): each distinct value once
-            arr = pa.array(values)
-            if arr.type != pa.null():
-                arr = arr.dictionary_encode()
+            try:
+                arr = pa.array(values, _TEXT)
+            except (pa.ArrowTypeError, pa.ArrowInvalid):  # dates
+                arr = pa.array(values).dictionary_encode()
         arrays.append(arr)
     return pa.RecordBatch.from_arrays(arrays, names=list(data))
 

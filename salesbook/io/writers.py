@@ -16,6 +16,7 @@ import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from itertools import islice
 from pathlib import Path
 
 import pandas as pd
@@ -121,7 +122,8 @@ def csv_column(series: pd.Series, neutralise: bool = True) -> list:
 _BY_VALUE = frozenset({str, type(None), date, datetime})
 
 
-CSV_CHUNK_ROWS = 5_000  # rows of text held at a time
+CSV_CHUNK_ROWS = 2_000  # rows converted to text at a time
+CSV_FLUSH_ROWS = 250  # rows of CSV text held before they are written
 
 
 def write_csv(path: Path, frame: pd.DataFrame, *, neutralise: bool = True) -> Path:
@@ -138,10 +140,12 @@ def write_csv(path: Path, frame: pd.DataFrame, *, neutralise: bool = True) -> Pa
         fh.write(b"\xef\xbb\xbf")  # the BOM: Excel then reads the file as UTF-8
         for start in range(0, len(frame), CSV_CHUNK_ROWS):
             block = frame.iloc[start:start + CSV_CHUNK_ROWS]
-            w.writerows(zip(*(csv_column(block[c], neutralise) for c in frame.columns), strict=True))
-            fh.write(buf.getvalue().encode("utf-8"))  # a block at a time, not row by row
-            buf.seek(0)
-            buf.truncate()
+            rows = zip(*(csv_column(block[c], neutralise) for c in frame.columns), strict=True)
+            while part := list(islice(rows, CSV_FLUSH_ROWS)):
+                w.writerows(part)
+                fh.write(buf.getvalue().encode("utf-8"))  # encoded a few hundred rows at a time, not row by row
+                buf.seek(0)
+                buf.truncate()
         fh.write(buf.getvalue().encode("utf-8"))
     return path
 
