@@ -395,6 +395,8 @@ def bench(args: argparse.Namespace) -> dict:
                     d["period"],
                     "--out",
                     str(out),
+                    "--ledger",  # a ledger of this benchmark's own, not one beside the cached data
+                    f"sqlite:///{(work / f'ledger{suffix}.db').as_posix()}",
                 ]
                 runs["consolidate_cli" + suffix].append(_run_cli(cli, log, "consolidate_cli" + suffix))
                 shutil.rmtree(out, ignore_errors=True)
