@@ -26,6 +26,7 @@ from .io.presentation import (
     NUMBER_FORMATS,
     display_width,
     enum_names,
+    forget_links,
     palettes,
     row_link,
     sheet_look,
@@ -141,6 +142,7 @@ def frame_sheet(name: str, frame: pd.DataFrame, *, fills: dict[int, str] | None 
     rows = look.display_rows(raw)
     links = {}
     if sources and base is not None and "file" in look.keys:
+        forget_links()
         for i, rec in enumerate(shown.head(MAX_LINKS).to_dict("records")):
             found = row_link(rec, sources, base)
             if found is not None and found[0] in look.keys:

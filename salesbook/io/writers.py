@@ -209,7 +209,9 @@ def write_xlsx(path: Path, sheets: list[tuple[str, pd.DataFrame]], *, constant_m
     """
     import xlsxwriter
 
-    from .presentation import sheet_look
+    from .presentation import forget_links, sheet_look
+
+    forget_links()
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
