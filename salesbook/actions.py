@@ -581,9 +581,17 @@ def statements(book: Book) -> str:
 ACTIONS = {"validate": validate, "consolidate": consolidate, "contracts": contracts, "reports": reports,
            "export-hr": export_hr, "statements": statements, "close": close}
 ALIASES = {"report": "reports"}  # the CLI command is `report`; both names run the same action
+# The output sheets each action writes anew: the file backend does not load their old cells.
+REWRITES = {"validate": [SHEETS["findings"], SHEETS["files"]], "consolidate": list(SHEETS.values()),
+            "close": list(SHEETS.values()), "export-hr": [SHEETS["scorecards"], SHEETS["commissions"]]}
 # Options of `salesbook run` that an action takes (the buttons give none: they ask or use the settings).
 ACTION_OPTIONS = {"consolidate": {"ledger"}, "reports": {"ledger"}, "export-hr": {"ledger"},
                   "close": {"ledger", "accept_errors", "note"}}
+
+
+def rewritten_sheets(name: str) -> list[str]:
+    """The sheets action `name` writes anew (a FileBook opened for it need not load their cells)."""
+    return REWRITES.get(ALIASES.get(name, name), [])
 
 
 def run_action(name: str, book: Book, **options) -> str:
@@ -628,4 +636,5 @@ def _expected_errors() -> tuple[type[Exception], ...]:
 
 EXPECTED_ERRORS = _expected_errors()  # errors.describe() is the full list (OSError and library errors too)
 
-__all__ = ["ACTIONS", "ACTION_OPTIONS", "ALIASES", "EXPECTED_ERRORS", "ActionError", "MasterError", "run_action"]
+__all__ = ["ACTIONS", "ACTION_OPTIONS", "ALIASES", "EXPECTED_ERRORS", "ActionError", "MasterError", "rewritten_sheets",
+           "run_action"]
