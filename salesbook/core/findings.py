@@ -22,7 +22,7 @@ CODES: dict[str, tuple[str, str, str]] = {
     "ambiguous-column": (ERROR, "列「{column}」与多个表头匹配（{headers}），本表数据未使用", "Column '{column}' matches several headers ({headers}); this sheet's rows are not used"),
     "unknown-column": (INFO, "未知列「{column}」，已保留但不参与校验", "Unknown column '{column}' is kept but not checked"),
     "required-missing": (ERROR, "必填项「{column}」为空，请填写", "Required value '{column}' is empty; fill it in"),
-    "bad-type": (ERROR, "「{column}」应为{type_zh}，实际为「{value}」", "'{column}' should be {type_en}, got '{value}'"),
+    "bad-type": (ERROR, "「{column}」应为{type_zh}，实际为「{value}」{hint_zh}", "'{column}' should be {type_en}, got '{value}'{hint_en}"),
     "bad-enum": (ERROR, "「{column}」的值「{value}」不在允许范围（{allowed}）", "'{column}' value '{value}' is not one of: {allowed}"),
     "bad-pattern": (ERROR, "「{column}」格式不正确：{value}（{hint_zh}）", "'{column}' has the wrong format: {value} ({hint_en})"),
     "out-of-range": (ERROR, "「{column}」超出范围：{value}（{limit}）", "'{column}' out of range: {value} ({limit})"),

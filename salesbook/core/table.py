@@ -14,7 +14,7 @@ from datetime import date
 import pandas as pd
 
 from .findings import Finding, column_letter, echo, make_finding
-from .parse import PARSERS, TYPE_NAMES, PatternError, is_blank, parse_money_wan
+from .parse import PARSERS, TYPE_NAMES, PatternError, is_blank, number_hint, parse_money_wan
 from .schema import ColumnSpec, SheetSchema, normalize_name
 
 HEADER_SCAN_ROWS = 10
@@ -320,7 +320,7 @@ def _parse_column(col, raw_values, row_numbers, place, ctx, table, errors) -> li
         value, code = _parse_one(col, parser, enum, raw)
         if code == "bad-type":
             zh, en = TYPE_NAMES[ctype]
-            return _Fail(code, raw, type_zh=zh, type_en=en)
+            return _Fail(code, raw, type_zh=zh, type_en=en, **(number_hint(raw) if ctype in NUMERIC_TYPES else {}))
         if code == "bad-enum":
             return _Fail(code, raw, allowed=enum.allowed())
         if code == "bad-pattern":
