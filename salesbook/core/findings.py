@@ -58,14 +58,15 @@ CODES: dict[str, tuple[str, str, str]] = {
     "commission-tier-overlap": (ERROR, "方案「{plan}」的档位 {tier} 与第 {other_row} 行的档位 {other} 重叠，该方案不发放提成；请调整下限或上限", "Plan '{plan}': tier {tier} overlaps the tier of row {other_row} ({other}), so the plan pays nothing; fix the From or To"),
     "commission-tier-gap": (ERROR, "方案「{plan}」在 {gap} 之间没有档位，该方案不发放提成；上一档的上限应等于本档的下限", "Plan '{plan}' has no tier for {gap}, so the plan pays nothing; a tier's From must equal the previous tier's To"),
     "commission-no-target": (WARNING, "{rep_id} 在 {period} 没有「{kpi_zh}」目标，按达成率计提的方案「{plan}」无法计算，本期提成为 0", "{rep_id} has no {kpi} target for {period}; plan '{plan}' is on attainment, so the commission is 0"),
+    "commission-rate-ambiguous": (WARNING, "方案「{plan}」的费率「{value}」读作 {reading}：{why_zh}；如非此意，请写成带 % 的费率（{suggest}）", "Plan '{plan}': rate '{value}' is read as {reading}: {why_en}; if that is not what you meant, write the rate with % ({suggest})"),
     "commission-held": (WARNING, "{rep_id} 在 {period} 有 {count} 项违规，提成 {amount} 暂扣为 0（设置 commission.hold_on_violation）", "{rep_id} has {count} violation(s) in {period}; the commission of {amount} is held at 0 (setting commission.hold_on_violation)"),
 }
 
 # Codes about the master workbook and the scoring stage rather than a team file's rows (roster-row-error
 # marks team rows, but the error to fix is on the master's roster).
 MASTER_CODES = {"missing-target", "commission-plan-unknown", "commission-plan-mixed", "commission-tier-overlap",
-                "commission-tier-gap", "commission-no-target", "commission-held", "targets-from-months",
-                "roster-row-error"}
+                "commission-tier-gap", "commission-rate-ambiguous", "commission-no-target", "commission-held",
+                "targets-from-months", "roster-row-error"}
 
 # Codes that count as violations for score deductions (SPEC §5).
 VIOLATIONS = {"contract-unreviewed", "discount-unauthorized", "expense-over-limit", "expense-duplicate-receipt"}
