@@ -81,7 +81,8 @@ def example(tmp_path_factory):
         ["K3", "C3", 99999.99, 0, "通过", "通过", None, signed, "已签订", "S003"],
         ["K4", "C4", 50000, 0, "通过", "通过", None, signed, "已签订", "S004"],
         ["K5", "C5", 150000, 0, "通过", "通过", None, signed, "已签订", "S005"],
-        ["K5B", "C5", 30000, "20%", None, None, None, None, "草稿", "S005"],  # unauthorised discount: a violation
+        # a signed contract with an unauthorised discount: a violation in the period (and not counted)
+        ["K5B", "C5", 30000, "20%", "通过", "通过", None, signed, "已签订", "S005"],
         ["K6", "C6", 1000000, 0, "通过", "通过", None, signed, "已签订", "S006"],
         ["K7", "C7", 50000.50, 0, "通过", "通过", None, signed, "已签订", "S007"],
         ["K8", "C8", 10000, 0, "通过", "通过", None, signed, "已签订", "S008"],

@@ -52,6 +52,7 @@ CODES: dict[str, tuple[str, str, str]] = {
     "expense-missing-customer": (WARNING, "招待费未填写客户编号", "Entertainment expense names no customer"),
     "collection-exceeds-contract": (WARNING, "合同 {contract} 回款合计 {total} 超过合同金额 {amount}", "Collections of contract {contract} total {total}, above its amount {amount}"),
     "activity-not-counted": (INFO, "不计入有效活动：{reason_zh}", "Not counted as an effective activity: {reason_en}"),
+    "violation-undated": (WARNING, "{rep_id} 的违规（{codes}）所在行没有「{column}」，{points} 分在任何周期都未扣除；填写日期后计入该日期所在的周期", "{rep_id}'s violation ({codes}) is deducted in no period until the row has its date: {points} points not deducted; fill in '{column}'"),
     # commissions (SPEC §10): the plan sheet, the roster's plans, and each rep's commission
     "commission-plan-unknown": (ERROR, "提成方案「{value}」不在「提成方案」表中，{who}本期无提成；请更正方案名或先登记该方案", "Commission plan '{value}' is not in the Commission Plan sheet, so {who_en} no commission; correct the name or add the plan"),
     "commission-plan-mixed": (ERROR, "方案「{plan}」的「{column}」为「{value}」，与其第一档（第 {first_row} 行）的「{first}」不同；同一方案各档的基数、档位依据和计算方式必须一致，该方案不发放提成", "Plan '{plan}' has '{column}' {value}, unlike its first tier (row {first_row}: {first}); all tiers of a plan share Base, Tier Basis and Method, so the plan pays nothing"),
@@ -63,10 +64,11 @@ CODES: dict[str, tuple[str, str, str]] = {
 }
 
 # Codes about the master workbook and the scoring stage rather than a team file's rows (roster-row-error
-# marks team rows, but the error to fix is on the master's roster).
+# marks team rows, but the error to fix is on the master's roster; violation-undated points at a team
+# cell, but only a period's scoring finds it — validate never gives it).
 MASTER_CODES = {"missing-target", "commission-plan-unknown", "commission-plan-mixed", "commission-tier-overlap",
                 "commission-tier-gap", "commission-rate-ambiguous", "commission-no-target", "commission-held",
-                "targets-from-months", "roster-row-error"}
+                "targets-from-months", "roster-row-error", "violation-undated"}
 
 # Codes that count as violations for score deductions (SPEC §5).
 VIOLATIONS = {"contract-unreviewed", "discount-unauthorized", "expense-over-limit", "expense-duplicate-receipt"}

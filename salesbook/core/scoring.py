@@ -87,37 +87,71 @@ def collect_kpis(ds: Dataset, period: Period, not_counted: set[tuple] | frozense
     return ev
 
 
+DATE_OF_VIOLATION = {"contracts": "signed", "expenses": "date"}  # the column that dates a violation
+
+
 def violation_points(ds: Dataset, findings: list[Finding], period: Period, st: Settings) -> dict[str, list[tuple]]:
     """rep -> [(file, sheet, row, points, code)]: 10 per unreviewed contract, 5 per unauthorised
-    discount, 3 per expense row with a violation. A violation counts in the period of its row's
-    date (signed date, expense date); one without a date counts in every period until fixed."""
+    discount, 3 per expense row with a violation.
+
+    A violation counts in the period of its row's date (signed date, expense date) only. One on a
+    row without a date (a Signed contract without 签订日期, itself `signed-without-date`) counts in
+    no period: `undated_violations` says so. An unauthorised discount on a contract that is not
+    Signed or Terminated is no breach until it is signed: it stays an error finding (the contract
+    cannot be printed final) but is no deduction, and so does not hold the commission either."""
+    out: dict[str, list[tuple]] = {}
+    for f, d, points in _deductible(ds, findings, st):
+        if not blank(d) and period.contains(d):
+            out.setdefault(f.rep_id, []).append((f.file, f.sheet, f.row, points, f.code))
+    return out
+
+
+def undated_violations(ds: Dataset, findings: list[Finding], st: Settings) -> list[Finding]:
+    """`violation-undated` at the date cell of every row whose violations are deducted in no period."""
+    rows: dict[tuple[str, str, str, int], list[tuple[str, Decimal]]] = {}
+    for f, d, points in _deductible(ds, findings, st):
+        if blank(d):
+            rows.setdefault((f.rep_id, f.file, f.sheet, f.row), []).append((f.code, points))
+    out = []
+    for (rep, fl, sh, rw), items in rows.items():
+        kind = ds.sheet_schemas.get((fl, sh), "")
+        out.append(ds.finding("violation-undated", {"_file": fl, "_sheet": sh, "_row": rw},
+                              DATE_OF_VIOLATION.get(kind, "signed"), value="", rep_id=rep,
+                              codes=", ".join(code for code, _ in items),
+                              points=f"{sum(p for _, p in items).normalize():f}"))
+    return out
+
+
+def _deductible(ds: Dataset, findings: list[Finding], st: Settings):
+    """(finding, its row's date, points) of every violation that is a deduction once dated."""
     dates: dict[tuple[str, str, int], object] = {}
-    for name, col in (("contracts", "signed"), ("expenses", "date")):
+    for name, col in DATE_OF_VIOLATION.items():
         f = ds.frame(name)
         for fl, sh, rw, d in zip(f["_file"], f["_sheet"], f["_row"], f[col], strict=True):
             dates[(fl, sh, int(rw))] = d
+    k = ds.frame("contracts")
+    status = {(fl, sh, int(rw)): v for fl, sh, rw, v in zip(k["_file"], k["_sheet"], k["_row"], k["status"],
+                                                            strict=True)}
     pts = {
         "contract-unreviewed": float(st["deduction.contract_unreviewed"]),
         "discount-unauthorized": float(st["deduction.discount_unauthorized"]),
     }
     expense_pts = float(st["deduction.expense_violation"])
-    out: dict[str, list[tuple]] = {}
     expense_rows: set[tuple] = set()
     for f in findings:
         if f.code not in pts and f.code not in ("expense-over-limit", "expense-duplicate-receipt"):
             continue
-        d = dates.get((f.file, f.sheet, f.row))
-        if not (blank(d) or period.contains(d)) or not f.rep_id:
+        place = (f.file, f.sheet, f.row)
+        if not f.rep_id or (f.code == "discount-unauthorized" and status.get(place) not in ("Signed", "Terminated")):
             continue
         if f.code in pts:
-            out.setdefault(f.rep_id, []).append((f.file, f.sheet, f.row, Decimal(repr(pts[f.code])), f.code))
+            yield f, dates.get(place), Decimal(repr(pts[f.code]))
         else:
-            key = (f.rep_id, f.file, f.sheet, f.row)
+            key = (f.rep_id, *place)
             if key in expense_rows:
                 continue  # one deduction per expense row, however many violations it has
             expense_rows.add(key)
-            out.setdefault(f.rep_id, []).append((f.file, f.sheet, f.row, Decimal(repr(expense_pts)), f.code))
-    return out
+            yield f, dates.get(place), Decimal(repr(expense_pts))
 
 
 def rescaled_weights(weights: dict[str, float], present: list[str]) -> dict[str, Decimal]:
@@ -244,7 +278,7 @@ def score_reps(ds: Dataset, findings: list[Finding], period: Period, st: Setting
     ev = collect_kpis(ds, period, not_counted)
     vio = violation_points(ds, findings, period, st)
     target_of, target_notes = period_targets(targets, period, master_file=master_file)
-    out_findings: list[Finding] = []
+    out_findings: list[Finding] = undated_violations(ds, findings, st)
     rows, evidence = [], []
     details: dict[str, RepScore] = {}
     for rep in records(roster):
