@@ -17,6 +17,7 @@ import pandas as pd
 
 from .core import rules
 from .core.activities import effective_activities
+from .core.counted import collections_not_counted
 from .core.dataset import Dataset, combine
 from .core.findings import ERROR, Bilingual, Finding, echo, make_finding, sort_key, workbook_order
 from .core.periods import Period, parse_period
@@ -508,6 +509,7 @@ def validate(paths: list[Path], *, master: Path | Master | None = None, period: 
         p.update(next(steps))
     findings += domain
     ds.mark_errors(findings)
+    findings += collections_not_counted(ds, findings)  # needs the contracts' errors marked
     run = Run(files=results + locked, dataset=ds, findings=[], master=m, period=per, as_of=as_of,
               grades=grades, pipeline=pipeline, sheet_positions=_sheet_positions(results, m))
     run.findings = run.sorted(_fill_rep_ids(findings, ds))

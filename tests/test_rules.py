@@ -791,6 +791,7 @@ COVERED = {
     "opportunity-stale", "contract-unreviewed", "discount-unauthorized", "signed-without-date",
     "contract-amount-mismatch", "order-overdue", "complaint-overdue", "expense-over-limit",
     "expense-duplicate-receipt", "expense-missing-customer", "collection-exceeds-contract", "text-too-long",
+    "collection-not-counted",
 }
 
 

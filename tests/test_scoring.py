@@ -338,3 +338,30 @@ def test_an_undated_violation_is_deducted_in_no_period(tmp_path: Path) -> None:
     assert "contract-unreviewed" in undated[0].message and "签订日期" in undated[0].message
     assert [f.row for f in got["2026-12"].run.findings if f.code == "discount-unauthorized"] == [2, 3]
 
+
+def test_collections_count_only_on_error_free_signed_or_terminated_contracts(tmp_path: Path) -> None:
+    """Money received on an unreviewed or draft contract is no collection (KPI and commission base): each such
+    row gets `collection-not-counted` saying why and shows in the evidence with 0; Signed and Terminated count."""
+    team = _small_team(tmp_path, [
+        ["H-OK", "C1", 10000, 0, "通过", "通过", None, D(2026, 11, 2), "已签订", "S001"],
+        ["H-UNREV", "C1", 20000, 0, "待审", "通过", None, D(2026, 11, 3), "已签订", "S001"],
+        ["H-DRAFT", "C1", 30000, 0, "待审", "待审", None, None, "草稿", "S001"],
+        ["H-TERM", "C1", 40000, 0, "通过", "通过", None, D(2026, 11, 4), "已终止", "S001"],
+    ], [["P1", "H-OK", D(2026, 11, 10), 1000], ["P2", "H-UNREV", D(2026, 11, 10), 2000],
+        ["P3", "H-DRAFT", D(2026, 11, 10), 3000], ["P4", "H-TERM", D(2026, 11, 10), 4000]])
+    roster = [[*ONE_REP[0], "回款"]]
+    master = write_workbook(tmp_path / "m.xlsx", {
+        "花名册": [["销售代表", "姓名", "工号", "团队", "区域", "主管", "状态", "提成方案"], *roster],
+        "目标": [["销售代表", "周期", "销售额目标", "销售量目标", "回款目标", "新客户目标", "活动目标"],
+                 ["S001", "2026-11", 100000, None, 100000, None, None]],
+        "提成方案": [["方案", "基数", "档位依据", "下限", "上限", "费率", "计算方式"], ["回款", "回款", "金额", 0, None, "10%", "累进"]],
+        "设置": [["键", "值", "说明"]]})
+    c = consolidate(team, master=master, period="2026-11")
+    assert float(c.scorecards["collections"].iloc[0]) == 5000.0
+    assert (float(c.commissions["base"].iloc[0]), float(c.commissions["commission"].iloc[0])) == (5000.0, 500.0)
+    notes = {f.row: f for f in c.run.findings if f.code == "collection-not-counted"}
+    assert sorted(notes) == [3, 4] and {f.severity for f in notes.values()} == {"info"}
+    assert "contract-unreviewed" in notes[3].message and "Draft" in notes[4].message and notes[4].cell == "B4"
+    ev = c.evidence[c.evidence["kpi"] == "collections"]
+    assert sorted(zip(ev["row"], ev["value"], strict=True)) == [(2, 1000.0), (3, 0.0), (4, 0.0), (5, 4000.0)]
+

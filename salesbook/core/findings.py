@@ -52,6 +52,7 @@ CODES: dict[str, tuple[str, str, str]] = {
     "expense-missing-customer": (WARNING, "招待费未填写客户编号", "Entertainment expense names no customer"),
     "collection-exceeds-contract": (WARNING, "合同 {contract} 回款合计 {total} 超过合同金额 {amount}", "Collections of contract {contract} total {total}, above its amount {amount}"),
     "activity-not-counted": (INFO, "不计入有效活动：{reason_zh}", "Not counted as an effective activity: {reason_en}"),
+    "collection-not-counted": (INFO, "本笔回款不计入回款额和提成：{reason_zh}", "Collection not counted (collections KPI and commission): {reason_en}"),
     "violation-undated": (WARNING, "{rep_id} 的违规（{codes}）所在行没有「{column}」，{points} 分在任何周期都未扣除；填写日期后计入该日期所在的周期", "{rep_id}'s violation ({codes}) is deducted in no period until the row has its date: {points} points not deducted; fill in '{column}'"),
     # commissions (SPEC §10): the plan sheet, the roster's plans, and each rep's commission
     "commission-plan-unknown": (ERROR, "提成方案「{value}」不在「提成方案」表中，{who}本期无提成；请更正方案名或先登记该方案", "Commission plan '{value}' is not in the Commission Plan sheet, so {who_en} no commission; correct the name or add the plan"),

@@ -12,6 +12,8 @@ from decimal import ROUND_HALF_UP, Decimal
 import pandas as pd
 
 from .activities import not_counted_rows
+from .counted import CODE as COLLECTION_NOT_COUNTED
+from .counted import uncounted_contracts
 from .dataset import Dataset, records
 from .findings import Finding, make_finding
 from .periods import Period
@@ -52,7 +54,8 @@ def collect_kpis(ds: Dataset, period: Period, not_counted: set[tuple] | frozense
     """rep -> kpi -> [(file, sheet, row, value, code)] of every contributing row (valid rows only).
 
     Activities in `not_counted` (file, sheet, row) are listed with value 0 and the code
-    `activity-not-counted`, so the evidence shows the rows that did not count too (SPEC §11).
+    `activity-not-counted`, so the evidence shows the rows that did not count too (SPEC §11); so are
+    collections on a contract that does not count (`collection-not-counted`, see core.counted).
     """
     ev: dict[str, dict[str, list[tuple]]] = {}
 
@@ -70,10 +73,15 @@ def collect_kpis(ds: Dataset, period: Period, not_counted: set[tuple] | frozense
         if rep is not None:
             add(rep, "volume", r, dec(r["quantity"]))
     owner = contract_owners(ds)
+    uncounted = uncounted_contracts(ds)
     for r in records(ds.valid("collections")):
         rep = owner.get(r["contract_id"])
         if rep is not None and period.contains(r["date"]):
-            add(rep, "collections", r, dec(r["amount"]))
+            if r["contract_id"] in uncounted:  # money under a contract that does not count: shown as 0
+                ev.setdefault(rep, {}).setdefault("collections", []).append(
+                    (r["_file"], r["_sheet"], int(r["_row"]), Decimal(0), COLLECTION_NOT_COUNTED))
+            else:
+                add(rep, "collections", r, dec(r["amount"]))
     one, zero = Decimal(1), Decimal(0)
     for name, date_col, rep_col, kpi in (("customers", "created", "owner", "new_customers"),
                                           ("activities", "date", "rep_id", "activities")):
