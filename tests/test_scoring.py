@@ -365,3 +365,14 @@ def test_collections_count_only_on_error_free_signed_or_terminated_contracts(tmp
     ev = c.evidence[c.evidence["kpi"] == "collections"]
     assert sorted(zip(ev["row"], ev["value"], strict=True)) == [(2, 1000.0), (3, 0.0), (4, 0.0), (5, 4000.0)]
 
+
+def test_a_zero_month_target_is_no_target_in_the_quarter(tmp_path: Path) -> None:
+    """Months with revenue targets 0, 20,000, 22,000 give the quarter no revenue target (0 is no target, SPEC §5),
+    so its weight goes to the other KPIs rather than a 42,000 target from two months."""
+    team = _small_team(tmp_path, [["K1", "C1", 42000, 0, "通过", "通过", None, D(2026, 11, 2), "已签订", "S001"]])
+    targets = [["S001", "2026-10", 0, None, 1, None, None], ["S001", "2026-11", 20000, None, 1, None, None],
+               ["S001", "2026-12", 22000, None, 1, None, None]]
+    master = write_master(tmp_path / "m.xlsx", ONE_REP, targets)
+    card = consolidate(team, master=master, period="2026-Q4").scorecards.iloc[0]
+    assert pd.isna(card["revenue_target"]) and card["collections_target"] == 3.0
+

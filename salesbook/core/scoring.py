@@ -239,7 +239,7 @@ def period_targets(targets: pd.DataFrame | None, period: Period, *, master_file:
 
     SPEC §5: the Targets row of the period itself; for a quarter without a row of its own, the sum
     of its three months' targets KPI by KPI, when all three months have that KPI's target (an
-    `info` finding says so); otherwise the KPI has no target.
+    `info` finding says so); otherwise the KPI has no target. A month's target of 0 is no target.
     """
     from .periods import PeriodError, parse_period
 
@@ -267,7 +267,8 @@ def period_targets(targets: pd.DataFrame | None, period: Period, *, master_file:
         monthly = [values(rows[(rep, m)]) for m in months if (rep, m) in rows]
         if len(monthly) < 3:
             continue
-        summed = {k: sum((m[k] for m in monthly), Decimal(0)) if all(m[k] is not None for m in monthly) else None
+        # a month target of 0 is no target (SPEC §5): 0 + 20 + 22 gives the quarter none for that KPI
+        summed = {k: sum((m[k] for m in monthly), Decimal(0)) if all(m[k] for m in monthly) else None
                   for k in KPIS}
         kpis = [k for k in KPIS if summed[k] is not None]
         if not kpis:
