@@ -559,7 +559,7 @@ def consolidate(team_dir: Path | list[Path], *, master: Path | Master, period: s
     p.phase("scoring", 2, "steps")
     master_file = Path(m.path).name if m.path else ""
     scoring = score_reps(run.dataset, run.findings, run.period, m.settings, m.roster, m.targets,
-                         master_file=master_file)
+                         master_file=master_file, as_of=run.as_of)
     p.update(1)
     roster_rows = dict(zip(m.roster["rep_id"], m.roster["_row"].astype(int), strict=True)) \
         if "_row" in m.roster.columns else {}

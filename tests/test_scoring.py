@@ -376,3 +376,16 @@ def test_a_zero_month_target_is_no_target_in_the_quarter(tmp_path: Path) -> None
     card = consolidate(team, master=master, period="2026-Q4").scorecards.iloc[0]
     assert pd.isna(card["revenue_target"]) and card["collections_target"] == 3.0
 
+
+def test_rows_after_the_as_of_date_do_not_count(tmp_path: Path) -> None:
+    """With --as-of 2026-11-15 a contract signed on 11-20 and a payment of 11-25 count toward no KPI or deduction yet."""
+    team = _small_team(tmp_path, [
+        ["K1", "C1", 10000, 0, "通过", "通过", None, D(2026, 11, 2), "已签订", "S001"],
+        ["K2", "C1", 50000, 0, "通过", "通过", None, D(2026, 11, 20), "已签订", "S001"],
+        ["K3", "C1", 5000, 0, "待审", "通过", None, D(2026, 11, 21), "已签订", "S001"],  # unreviewed, after as-of
+    ], [["P1", "K1", D(2026, 11, 10), 1000], ["P2", "K1", D(2026, 11, 25), 2000]])
+    master = write_master(tmp_path / "m.xlsx", ONE_REP, [["S001", "2026-11", 100000, None, 10000, None, None]])
+    card = consolidate(team, master=master, period="2026-11", as_of=D(2026, 11, 15)).scorecards.iloc[0]
+    assert (card["revenue"], card["collections"], card["deductions"]) == (10000.0, 1000.0, 0.0)
+    full = consolidate(team, master=master, period="2026-11").scorecards.iloc[0]
+    assert (full["revenue"], full["collections"], full["deductions"]) == (60000.0, 3000.0, 10.0)

@@ -7,6 +7,7 @@ the score is rounded half-up to 2 decimals only at the end.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
@@ -280,12 +281,24 @@ def period_targets(targets: pd.DataFrame | None, period: Period, *, master_file:
     return out, findings
 
 
+def counting_period(period: Period, as_of: date | None) -> Period:
+    """The part of `period` up to the as-of date: a row dated after it has not happened yet, so it
+    counts toward no KPI, commission or deduction yet; it is no finding (a later run counts it)."""
+    if as_of is None or as_of >= period.end:
+        return period
+    return Period(period.label, period.start, as_of)  # as_of before the start: nothing counts
+
+
 def score_reps(ds: Dataset, findings: list[Finding], period: Period, st: Settings,
-               roster: pd.DataFrame, targets: pd.DataFrame | None, *, master_file: str = "") -> Scoring:
-    """Scorecards for every rep in scope: active roster reps, and reps who left but have rows."""
+               roster: pd.DataFrame, targets: pd.DataFrame | None, *, master_file: str = "",
+               as_of: date | None = None) -> Scoring:
+    """Scorecards for every rep in scope: active roster reps, and reps who left but have rows.
+
+    Rows count from the period's start up to the as-of date (the period's end when None)."""
     not_counted = not_counted_rows(findings)
-    ev = collect_kpis(ds, period, not_counted)
-    vio = violation_points(ds, findings, period, st)
+    counting = counting_period(period, as_of)
+    ev = collect_kpis(ds, counting, not_counted)
+    vio = violation_points(ds, findings, counting, st)
     target_of, target_notes = period_targets(targets, period, master_file=master_file)
     out_findings: list[Finding] = undated_violations(ds, findings, st)
     rows, evidence = [], []
