@@ -95,7 +95,7 @@ class Run:
 
     def sorted(self, findings: list[Finding]) -> list[Finding]:
         """Findings in reading order: file by file, sheets as they stand in each workbook, then row and cell."""
-        rank = {s.zh: i for i, s in enumerate(team_schemas())}
+        rank = {name: i for i, s in enumerate(team_schemas()) for name in (s.en, s.zh)}  # missing sheets, zh or en
         return sorted(findings, key=workbook_order(self.sheet_positions, rank))
 
     @property

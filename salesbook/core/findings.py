@@ -46,7 +46,7 @@ CODES: dict[str, tuple[str, str, str]] = {
     "signed-without-date": (ERROR, "合同状态为已签订，但没有签订日期", "Contract is Signed but has no signed date"),
     "contract-amount-mismatch": (WARNING, "明细合计 {lines_total} 与合同金额 {value} 不符", "Lines total {lines_total} differs from the contract amount {value}"),
     "order-overdue": (WARNING, "承诺交期 {value} 已过，尚未发货", "Promised date {value} has passed and the order is not shipped"),
-    "complaint-overdue": (WARNING, "投诉 {days} 天未解决（时限 {sla} 天）", "Complaint took {days} days (limit {sla} days)"),
+    "complaint-overdue": (WARNING, "投诉{took_zh}（时限 {sla} 天）", "Complaint {took_en} (limit {sla} days)"),
     "expense-over-limit": (ERROR, "{category}金额 {value} 超过标准 {limit}，且未批准（违规）", "{category_en} amount {value} above the limit {limit} and not approved (violation)"),
     "expense-duplicate-receipt": (ERROR, "发票号 {value} 重复报销（{others}）（违规）", "Receipt {value} claimed more than once ({others}) (violation)"),
     "expense-missing-customer": (WARNING, "招待费未填写客户编号", "Entertainment expense names no customer"),

@@ -315,7 +315,7 @@ def check_contracts(ds: Dataset, st: Settings) -> list[Finding]:
                 out.append(ds.finding("signed-without-date", r, "signed", rep_id=rep))
         discount = 0.0 if blank(r.get("discount")) else float(r["discount"])
         if discount > limit + 1e-12 and r.get("manager_approval") != "Approved":
-            out.append(ds.finding("discount-unauthorized", r, "discount", value=f"{discount:.2%}", rep_id=rep,
+            out.append(ds.finding("discount-unauthorized", r, "discount", rep_id=rep,  # the value as typed
                                   limit=f"{limit:.0%}"))
         if r["contract_id"] in lines_total:
             total = round(lines_total[r["contract_id"]] * (1 - discount), 2)
@@ -439,8 +439,15 @@ def check_complaints(ds: Dataset, st: Settings, as_of: date | None) -> list[Find
             days = (as_of - rec).days
         if days is not None and days > sla:
             out.append(ds.finding("complaint-overdue", r, "received", rep_id=owners.get(r["customer_id"], ""),
-                                  days=days, sla=sla))
+                                  days=days, sla=sla, **complaint_took(days, resolved=not blank(res))))
     return out
+
+
+def complaint_took(days: int, *, resolved: bool) -> dict[str, str]:
+    """How long a late complaint took, for its message: resolved after N days, or open for N days."""
+    if resolved:
+        return {"took_zh": f"用了 {days} 天才解决", "took_en": f"took {days} days to resolve"}
+    return {"took_zh": f" {days} 天未解决", "took_en": f"open for {days} days"}
 
 
 def check_expenses(ds: Dataset, st: Settings) -> list[Finding]:
