@@ -898,6 +898,11 @@ class TeamBuilder:
         thread = "".join(f"转发：第 {i} 封邮件。王经理您好，关于扩容项目的报价和交付安排，详见附件，请审阅后回复。"
                          for i in range(1, 120))
         self.defect(self.pick(S, "activities", lambda r: r["summary"]), "summary", "text-too-long", thread)
+        # money received under a contract still in draft: not counted until the contract is signed
+        # (no draw from the generator here, so the rest of the demo stays as it was)
+        draft = next(k for k in self.rows[N]["contracts"] if k["status"] == "Draft" and not k["_d"])
+        paid = self._pay(N, draft, self.start + timedelta(days=2), 1000.0)
+        self.defect(paid, "contract_id", "collection-not-counted")
 
     def _pay(self, f: str, k: dict, d: date, amount: float, after: dict | None = None) -> dict:
         row = _row(

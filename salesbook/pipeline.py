@@ -18,6 +18,7 @@ import pandas as pd
 
 from .core import rules
 from .core.activities import effective_activities
+from .core.counted import collections_not_counted
 from .core.dataset import Dataset
 from .core.findings import ERROR, Bilingual, Finding, echo, make_finding, sort_key, workbook_order
 from .core.periods import Period, parse_period
@@ -96,7 +97,7 @@ class Run:
 
     def sorted(self, findings: list[Finding]) -> list[Finding]:
         """Findings in reading order: file by file, sheets as they stand in each workbook, then row and cell."""
-        rank = {s.zh: i for i, s in enumerate(team_schemas())}
+        rank = {name: i for i, s in enumerate(team_schemas()) for name in (s.en, s.zh)}  # missing sheets, zh or en
         return sorted(findings, key=workbook_order(self.sheet_positions, rank))
 
     @property
@@ -512,6 +513,7 @@ def validate(paths: list[Path], *, master: Path | Master | None = None, period: 
         p.update(next(steps))
     findings += domain
     ds.mark_errors(findings)
+    findings += collections_not_counted(ds, findings)  # needs the contracts' errors marked
     run = Run(files=results + locked, dataset=ds, findings=[], master=m, period=per, as_of=as_of,
               grades=grades, pipeline=pipeline, sheet_positions=_sheet_positions(results, m))
     run.findings = run.sorted(_fill_rep_ids(findings, ds))
@@ -561,7 +563,7 @@ def consolidate(team_dir: Path | list[Path], *, master: Path | Master, period: s
     p.phase("scoring", 2, "steps")
     master_file = Path(m.path).name if m.path else ""
     scoring = score_reps(run.dataset, run.findings, run.period, m.settings, m.roster, m.targets,
-                         master_file=master_file)
+                         master_file=master_file, as_of=run.as_of)
     p.update(1)
     roster_rows = dict(zip(m.roster["rep_id"], m.roster["_row"].astype(int), strict=True)) \
         if "_row" in m.roster.columns else {}

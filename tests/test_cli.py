@@ -116,10 +116,11 @@ def test_demo_scorecards_are_reproduced_from_the_rows_evidence_names(demo, tmp_p
             for e in mine.to_dict("records"):
                 src = index.loc[(table, e["file"], e["sheet"], e["row"])]
                 assert bool(src["valid"])
-                # an activity that does not count (SPEC §11) is listed with 0 and its finding code
-                counts = not (kpi == "activities" and e["code"] == "activity-not-counted")
-                assert e["value"] == (1.0 if counts else 0.0) or col is not None
-                total += (1.0 if counts else 0.0) if col is None else float(src[col])
+                # an activity that does not count (SPEC §11), or a collection on a contract that does not,
+                # is listed with 0 and its finding code
+                counts = e["code"] not in ("activity-not-counted", "collection-not-counted")
+                assert e["value"] == (1.0 if counts else 0.0) or (col is not None and counts)
+                total += (1.0 if counts else 0.0) if col is None else float(src[col]) if counts else 0.0
             assert round(total, 2) == round(card[kpi], 2), (card["rep_id"], kpi)
             checked += 1
     assert checked == 5 * len(cards) and len(cards) == 12

@@ -81,7 +81,8 @@ def example(tmp_path_factory):
         ["K3", "C3", 99999.99, 0, "通过", "通过", None, signed, "已签订", "S003"],
         ["K4", "C4", 50000, 0, "通过", "通过", None, signed, "已签订", "S004"],
         ["K5", "C5", 150000, 0, "通过", "通过", None, signed, "已签订", "S005"],
-        ["K5B", "C5", 30000, "20%", None, None, None, None, "草稿", "S005"],  # unauthorised discount: a violation
+        # a signed contract with an unauthorised discount: a violation in the period (and not counted)
+        ["K5B", "C5", 30000, "20%", "通过", "通过", None, signed, "已签订", "S005"],
         ["K6", "C6", 1000000, 0, "通过", "通过", None, signed, "已签订", "S006"],
         ["K7", "C7", 50000.50, 0, "通过", "通过", None, signed, "已签订", "S007"],
         ["K8", "C8", 10000, 0, "通过", "通过", None, signed, "已签订", "S008"],
@@ -411,3 +412,47 @@ def test_statement_pages_show_hold_cap_and_missing_plans(example, tmp_path) -> N
     assert "无目标" in pages["S004"]
     assert "方案不存在" in pages["S008"]
     assert "[100%, 120%)" in pages["S001"] and "¥370.37" in pages["S001"] and "¥1,570.37" in pages["S001"]
+
+
+def test_a_plans_plain_rates_are_read_together_and_ambiguous_ones_flagged(tmp_path) -> None:
+    """Rates 1, 2, 3 of one plan are 1 %, 2 %, 3 % (any rate above 1 makes the plan's plain rates percents),
+    0.01, 0.02, 1 are fractions (1 = 100 %); a plain rate the rule may misread gets a warning at its cell."""
+    from salesbook.core.commission import load_plans
+    from salesbook.core.schema import load_schemas
+    from salesbook.core.table import CheckContext, build_table
+
+    rows = [PLAN_HEADER,
+            ["整数", "签约", "达成率", 0, 0.8, 1, "累进"], ["整数", "签约", "达成率", 0.8, 1, 2, "累进"],  # rows 2-3
+            ["整数", "签约", "达成率", 1, None, 3, "累进"],
+            ["分数", "签约", "金额", 0, 1000, 0.01, "累进"], ["分数", "签约", "金额", 1000, None, 1, "累进"],  # rows 5-6
+            ["混写", "签约", "金额", 0, 1000, 0.5, "累进"], ["混写", "签约", "金额", 1000, None, 2, "累进"],  # rows 7-8
+            ["明确", "签约", "金额", 0, 1000, "1%", "累进"], ["明确", "签约", "金额", 1000, None, 2, "累进"]]  # 9-10
+    table = build_table(load_schemas()["commission_plans"], "提成方案", rows, CheckContext(file="m.xlsx"))
+    plans, findings = load_plans(table)
+    rates = {p.name: [t.rate for t in p.tiers] for p in plans.values()}
+    assert rates == {"整数": [Decimal("0.01"), Decimal("0.02"), Decimal("0.03")],
+                     "分数": [Decimal("0.01"), Decimal("1")],
+                     "混写": [Decimal("0.005"), Decimal("0.02")],
+                     "明确": [Decimal("0.01"), Decimal("0.02")]}
+    assert all(p.valid for p in plans.values())
+    assert hits(findings, "commission-rate-ambiguous") == [("提成方案", 2, "费率", "F2", "commission-rate-ambiguous"),
+                                                          ("提成方案", 6, "费率", "F6", "commission-rate-ambiguous"),
+                                                          ("提成方案", 7, "费率", "F7", "commission-rate-ambiguous")]
+    by_row = {f.row: f for f in findings}
+    assert by_row[2].severity == "warning" and "整数" in by_row[2].message and "1%" in by_row[2].message
+    assert "100%" in by_row[6].message and "0.5%" in by_row[7].message
+
+
+def test_a_plan_of_rates_1_2_3_pays_1_2_3_percent(tmp_path) -> None:
+    """The tester's plan (达成率 0–80 % 1, 80–100 % 2, 100 %+ 3) on revenue 123,456.78 of a 100,000 target
+    pays 80,000 × 1 % + 20,000 × 2 % + 23,456.78 × 3 % = 800 + 400 + 703.7034 = 1,903.70."""
+    plans = [["PA", "签约", "达成率", 0, 0.8, 1, "累进"], ["PA", "签约", "达成率", 0.8, 1.0, 2, "累进"],
+             ["PA", "签约", "达成率", 1.0, None, 3, "累进"]]
+    master = master_book(tmp_path / "master.xlsx", [rep("S001", "PA")], plans,
+                         [["S001", "2026-11", 100000, None, None, None, None]])
+    write_workbook(tmp_path / "team" / "a.xlsx", {
+        "客户": [CUST, ["C1", "甲公司", "张三", "13812345678", "S001", D(2026, 9, 2)]],
+        "合同": [CON, ["K1", "C1", 123456.78, 0, "通过", "通过", None, D(2026, 11, 2), "已签订", "S001"]]})
+    c = consolidate(tmp_path / "team", master=master, period="2026-11")
+    assert c.commissions["commission"].tolist() == [1903.70]
+    assert [f.cell for f in c.run.findings if f.code == "commission-rate-ambiguous"] == ["F2"]

@@ -417,13 +417,13 @@ def _reference_findings(team_dir: Path, as_of: date, roster: set[str]) -> set[tu
     contracts = {}
     for k in ok["contracts"]:
         if k["status"] == "Signed" and (k.get("legal_review") or "Pending") != "Approved":
-            at(k, "legal_review", "contract-unreviewed")
+            error(k, "legal_review", "contract-unreviewed")
         elif k["status"] == "Signed" and (k.get("finance_review") or "Pending") != "Approved":
-            at(k, "finance_review", "contract-unreviewed")
+            error(k, "finance_review", "contract-unreviewed")
         if (k.get("discount") or 0) > 0.1 and k.get("manager_approval") != "Approved":
-            at(k, "discount", "discount-unauthorized")
+            error(k, "discount", "discount-unauthorized")
         if k["status"] == "Signed" and not k.get("signed"):
-            at(k, "signed", "signed-without-date")
+            error(k, "signed", "signed-without-date")
         contracts[k["contract_id"]] = k
     for line in ok["contract_lines"]:
         k = contracts.get(line["contract_id"])
@@ -473,6 +473,13 @@ def _reference_findings(team_dir: Path, as_of: date, roster: set[str]) -> set[tu
         running[k["contract_id"]] += p["amount"]
         if before <= k["amount"] < running[k["contract_id"]]:
             at(p, "amount", "collection-exceeds-contract")
+    first_of: dict = {}  # a collection counts on a contract (its first row) without errors, Signed or Terminated
+    for k in rows["contracts"]:
+        first_of.setdefault(k.get("contract_id"), k)
+    for p in ok["collections"]:
+        k = first_of.get(p["contract_id"])
+        if k is not None and (k["_err"] or k["status"] not in ("Signed", "Terminated")):
+            at(p, "contract_id", "collection-not-counted")
     return found
 
 

@@ -351,3 +351,29 @@ def test_wan_columns_read_50wan_as_50_and_flag_amounts_typed_in_yuan():
     table = build_table(schema, "客户", rows, CheckContext(file="a.xlsx"))
     assert table.data["annual_potential"][0] == 50 and table.data["historical_revenue"][0] == 12
     assert [(f.cell, f.code) for f in table.findings if f.severity == "error"] == [("C3", "out-of-range")]
+
+
+@pytest.mark.parametrize(("text", "value"), [("1,234.50", 1234.5), ("12,345", 12345), ("-1,234", -1234),
+                                             ("1,234,567.891", 1234567.891), ("1 234 567", 1234567),
+                                             ("¥1,234.50", 1234.5), ("1,234.50 元", 1234.5), ("1,200万", 12_000_000)])
+def test_thousands_separators_between_groups_of_three_are_read(text, value):
+    """A comma (or space) between groups of three digits is a thousands separator."""
+    assert parse_money(text) == value
+
+
+@pytest.mark.parametrize("text", ["12,34.5", "1,2345", "1,234,5", "1.234,50", "12,5", ",123", "1,,234"])
+def test_misplaced_separators_and_decimal_commas_are_not_amounts(text):
+    """"12,34.5" is no 1234.5 and the European "1.234,50" no 1.2345: both are refused, never read silently."""
+    with pytest.raises(ValueError):
+        parse_money(text)
+    with pytest.raises(ValueError):
+        parse_number(text)
+
+
+def test_a_refused_grouping_gets_a_hint():
+    """The bad-type hint says what to write: a decimal comma is shown with a point, a bad grouping how to group."""
+    from salesbook.core.parse import number_hint
+
+    assert "1234.50" in number_hint("1.234,50")["hint_en"]
+    assert "groups of three" in number_hint("12,34.5")["hint_en"]
+    assert number_hint("abc") == {}

@@ -33,7 +33,8 @@ EXPENSE_HEADER = ["报销编号", "销售代表", "日期", "类别", "金额", 
 # (tests/test_activities.py) and commissions (tests/test_commission.py).
 ELSEWHERE = {"missing-target", "file-unreadable", "file-encrypted", "file-unsupported", "no-team-sheet",
              "activity-not-counted", "commission-plan-unknown", "commission-plan-mixed", "commission-tier-overlap",
-             "commission-tier-gap", "commission-no-target", "commission-held",
+             "commission-tier-gap", "commission-no-target", "commission-held", "commission-rate-ambiguous",
+             "violation-undated",  # test_scoring.py::test_an_undated_violation_is_deducted_in_no_period
              "targets-from-months",  # test_scoring.py::test_quarter_targets_are_the_sum_of_its_months
              "roster-row-error"}  # test_a_rep_whose_roster_row_has_an_error_is_told_so_not_unknown (own master)
 
@@ -110,11 +111,24 @@ def test_missing_sheet_is_info_per_absent_sheet(tmp_path, master):
 
 
 def test_english_sheet_names_are_not_missing(tmp_path, master):
-    """Sheets named in English (any case, extra spaces) count as present."""
+    """Sheets named in English (any case, extra spaces) count as present; the missing ones are named in English too."""
     sheets = {"customers": [CUSTOMER_HEADER, customer()], "Contract  Lines": [LINE_HEADER]}
     findings = run(tmp_path, master, {"a.xlsx": sheets})
     missing = {f.sheet for f in findings if f.code == "missing-sheet"}
-    assert missing == {"活动", "商机", "合同", "订单", "回款", "投诉", "费用"}
+    assert missing == {"Activities", "Opportunities", "Contracts", "Orders", "Collections", "Complaints", "Expenses"}
+
+
+def test_missing_sheets_and_columns_are_named_in_the_workbooks_language(tmp_path, master):
+    """A Chinese workbook's missing sheet and column are named in Chinese, an English workbook's in English."""
+    en_header = ["Date", "Rep", "Customer ID", "Type"]  # Summary left out
+    zh = {"客户": [CUSTOMER_HEADER, customer()], "活动": [ACTIVITY_HEADER[:4]]}
+    en = {"Customers": [CUSTOMER_HEADER, customer()], "Activities": [en_header]}
+    findings = run(tmp_path, master, {"zh.xlsx": zh, "en.xlsx": en})
+    columns = {(f.file, f.column) for f in findings if f.code == "missing-column"}
+    assert columns == {("zh.xlsx", "内容摘要"), ("en.xlsx", "Summary")}
+    sheets = {(f.file, f.sheet) for f in findings if f.code == "missing-sheet"}
+    assert ("zh.xlsx", "合同") in sheets and ("en.xlsx", "Contracts") in sheets
+    assert not {s for fl, s in sheets if fl == "en.xlsx"} & {"合同", "回款", "费用"}
 
 
 def test_an_empty_sheet_is_like_a_missing_sheet(tmp_path, master):
@@ -691,6 +705,27 @@ def test_complaint_overdue_resolved_and_open(tmp_path, master):
                                                    ("a.xlsx", "投诉", 6, "受理日期", "C6", "complaint-overdue")]
 
 
+def test_complaint_overdue_says_whether_it_was_resolved_late_or_is_still_open(tmp_path, master):
+    """A complaint resolved on day 9 "took 8 days to resolve"; one still open at as-of is "open for N days"."""
+    complaints = [["T1", "C001", d(1), d(9), "已解决"], ["T2", "C001", d(20), None, "处理中"]]
+    findings = run(tmp_path, master, {"a.xlsx": team(投诉=complaints)})
+    late, still_open = sorted((f for f in findings if f.code == "complaint-overdue"), key=lambda f: f.row)
+    assert "took 8 days to resolve" in late.message and "用了 8 天才解决" in late.message
+    assert "open" not in late.message.split(" / ")[1] and "未解决" not in late.message
+    assert "open for 10 days" in still_open.message and "10 天未解决" in still_open.message
+
+
+def test_discount_unauthorized_shows_the_discount_as_typed(tmp_path, master):
+    """The discount in the finding is what the rep sees: 15% for a percent cell (even a formula's
+    0.15000000000000002), "15%" as typed, 15 as typed — never 15.00% or 0.15000001."""
+    rows = [contract("K1", discount=0.15000000000000002), contract("K2", discount="15%"), contract("K3", discount=15),
+            contract("K4", discount=0.125)]
+    findings = run(tmp_path, master, {"a.xlsx": team(合同=rows)})
+    shown = {f.row: (f.value, f.message) for f in findings if f.code == "discount-unauthorized"}
+    assert {r: v for r, (v, _) in shown.items()} == {2: "15%", 3: "15%", 4: "15", 5: "12.5%"}
+    assert "折扣率 15% 超过 10%" in shown[2][1] and "12.5%" in shown[5][1]
+
+
 # ------------------------------------------------------------------ expenses
 
 def expense(eid, amount=100, *, rep="S001", category="差旅费", receipt=None, cid=None, approval=None) -> list:
@@ -790,6 +825,7 @@ COVERED = {
     "opportunity-stale", "contract-unreviewed", "discount-unauthorized", "signed-without-date",
     "contract-amount-mismatch", "order-overdue", "complaint-overdue", "expense-over-limit",
     "expense-duplicate-receipt", "expense-missing-customer", "collection-exceeds-contract", "text-too-long",
+    "collection-not-counted",
 }
 
 

@@ -103,8 +103,8 @@ def test_hand_worked_scorecards(tmp_path: Path) -> None:
 
     S002: revenue K2 100000/50000 = 2 → capped 1.5; volume 10/10 = 1; collections target blank →
     left out, weights rescaled by 1/.70; new 1/1; activities 3/2 = 1.5 → capped 1.5.
-    base = 100 × (.525 + .1 + .1 + .225)/.7 = 135.7142857… → 135.71. Deduction: K3 (a draft)
-    has a 15 % discount without manager approval → 5. score = 130.7142857… → 130.71 → S, 1.5.
+    base = 100 × (.525 + .1 + .1 + .225)/.7 = 135.7142857… → 135.71. K3 (a draft) has a 15 %
+    discount without manager approval: an error, but no deduction until it is signed → 135.71 → S, 1.5.
 
     S003: revenue K6 100000/100000 = 1 (K4 legal pending, K7 finance rejected and K5's
     unauthorised discount are errors, so not counted); volume 5/10 = .5; collections 100000/100000
@@ -129,7 +129,7 @@ def test_hand_worked_scorecards(tmp_path: Path) -> None:
            for rid, r in cards.items()}
     assert got == {
         "S001": (120000.0, 6.0, 70000.0, 1.0, 4.0, 94.25, 0.0, 94.25, "B", 1.0),
-        "S002": (100000.0, 10.0, 0.0, 1.0, 3.0, 135.71, 5.0, 130.71, "S", 1.5),
+        "S002": (100000.0, 10.0, 0.0, 1.0, 3.0, 135.71, 0.0, 135.71, "S", 1.5),
         "S003": (100000.0, 5.0, 100000.0, 1.0, 5.0, 87.5, 30.0, 57.5, "D", 0.5),
         "S004": (100000.0, 10.0, 80000.0, 1.0, 2.0, 100.0, 0.0, 100.0, "A", 1.2),
         "S005": (10000.0, 1.0, 10000.0, 0.0, 0.0, 65.1, 0.0, 65.1, "C", 0.8),
@@ -161,7 +161,7 @@ def test_scorecards_csv_columns_and_cents(tmp_path: Path) -> None:
         "activities", "activities_target", "activities_attainment", "base_score", "deductions", "score", "rating",
         "coefficient", "violations"]
     s002 = next(r for r in rows if r["rep_id"] == "S002")
-    assert (s002["score"], s002["rating"], s002["collections_attainment"]) == ("130.71", "S", "")
+    assert (s002["score"], s002["rating"], s002["collections_attainment"]) == ("135.71", "S", "")
 
 
 def test_evidence_reproduces_every_scorecard_number(tmp_path: Path) -> None:
@@ -307,3 +307,85 @@ def test_quarter_targets_are_the_sum_of_its_months(tmp_path: Path) -> None:
                                        for f in c.run.findings if f.code == "missing-target"}
     assert cards.loc["S002", "revenue_target"] == 300000.0, "the quarter's own row wins over its months"
     assert pd.isna(cards.loc["S002", "volume_target"])
+
+
+def _small_team(root: Path, contracts: list[list], collections: list[list] = ()) -> Path:
+    customers = [["C1", "甲机械有限公司", "张三", "13812345671", "S001", D(2026, 9, 1)]]
+    write_workbook(root / "team" / "a.xlsx", {"客户": [CUST, *customers], "合同": [CON, *contracts],
+                                              "回款": [COL, *collections]})
+    return root / "team"
+
+
+ONE_REP = [["S001", "王芳", "E1001", "一组", "华东", "李强", "在职"]]
+
+
+def test_an_undated_violation_is_deducted_in_no_period(tmp_path: Path) -> None:
+    """A violation on a contract without 签订日期 is deducted in no period and gets `violation-undated` at
+    that cell; an unauthorised discount on a draft is no deduction; a dated one counts in its own period only."""
+    team = _small_team(tmp_path, [
+        ["K1", "C1", 100000, "20%", "通过", "通过", None, D(2026, 11, 2), "已签订", "S001"],  # dated: 5 in 2026-11
+        ["K2", "C1", 5000, "20%", "待审", "待审", None, None, "草稿", "S001"],  # draft: not a deduction
+        ["K3", "C1", 5000, 0, "待审", "通过", None, None, "已签订", "S001"],  # signed, unreviewed, undated
+    ])
+    targets = [["S001", p, 100000, None, None, None, None] for p in ("2026-10", "2026-11", "2026-12")]
+    master = write_master(tmp_path / "m.xlsx", ONE_REP, targets)
+    got = {p: consolidate(team, master=master, period=p) for p in ("2026-10", "2026-11", "2026-12")}
+    assert {p: float(c.scorecards["deductions"].iloc[0]) for p, c in got.items()} == {
+        "2026-10": 0.0, "2026-11": 5.0, "2026-12": 0.0}
+    undated = [f for f in got["2026-12"].run.findings if f.code == "violation-undated"]
+    assert [(f.file, f.sheet, f.cell, f.severity, f.rep_id) for f in undated] == [
+        ("a.xlsx", "合同", "H4", "warning", "S001")]
+    assert "contract-unreviewed" in undated[0].message and "签订日期" in undated[0].message
+    assert [f.row for f in got["2026-12"].run.findings if f.code == "discount-unauthorized"] == [2, 3]
+
+
+def test_collections_count_only_on_error_free_signed_or_terminated_contracts(tmp_path: Path) -> None:
+    """Money received on an unreviewed or draft contract is no collection (KPI and commission base): each such
+    row gets `collection-not-counted` saying why and shows in the evidence with 0; Signed and Terminated count."""
+    team = _small_team(tmp_path, [
+        ["H-OK", "C1", 10000, 0, "通过", "通过", None, D(2026, 11, 2), "已签订", "S001"],
+        ["H-UNREV", "C1", 20000, 0, "待审", "通过", None, D(2026, 11, 3), "已签订", "S001"],
+        ["H-DRAFT", "C1", 30000, 0, "待审", "待审", None, None, "草稿", "S001"],
+        ["H-TERM", "C1", 40000, 0, "通过", "通过", None, D(2026, 11, 4), "已终止", "S001"],
+    ], [["P1", "H-OK", D(2026, 11, 10), 1000], ["P2", "H-UNREV", D(2026, 11, 10), 2000],
+        ["P3", "H-DRAFT", D(2026, 11, 10), 3000], ["P4", "H-TERM", D(2026, 11, 10), 4000]])
+    roster = [[*ONE_REP[0], "回款"]]
+    master = write_workbook(tmp_path / "m.xlsx", {
+        "花名册": [["销售代表", "姓名", "工号", "团队", "区域", "主管", "状态", "提成方案"], *roster],
+        "目标": [["销售代表", "周期", "销售额目标", "销售量目标", "回款目标", "新客户目标", "活动目标"],
+                 ["S001", "2026-11", 100000, None, 100000, None, None]],
+        "提成方案": [["方案", "基数", "档位依据", "下限", "上限", "费率", "计算方式"], ["回款", "回款", "金额", 0, None, "10%", "累进"]],
+        "设置": [["键", "值", "说明"]]})
+    c = consolidate(team, master=master, period="2026-11")
+    assert float(c.scorecards["collections"].iloc[0]) == 5000.0
+    assert (float(c.commissions["base"].iloc[0]), float(c.commissions["commission"].iloc[0])) == (5000.0, 500.0)
+    notes = {f.row: f for f in c.run.findings if f.code == "collection-not-counted"}
+    assert sorted(notes) == [3, 4] and {f.severity for f in notes.values()} == {"info"}
+    assert "contract-unreviewed" in notes[3].message and "Draft" in notes[4].message and notes[4].cell == "B4"
+    ev = c.evidence[c.evidence["kpi"] == "collections"]
+    assert sorted(zip(ev["row"], ev["value"], strict=True)) == [(2, 1000.0), (3, 0.0), (4, 0.0), (5, 4000.0)]
+
+
+def test_a_zero_month_target_is_no_target_in_the_quarter(tmp_path: Path) -> None:
+    """Months with revenue targets 0, 20,000, 22,000 give the quarter no revenue target (0 is no target, SPEC §5),
+    so its weight goes to the other KPIs rather than a 42,000 target from two months."""
+    team = _small_team(tmp_path, [["K1", "C1", 42000, 0, "通过", "通过", None, D(2026, 11, 2), "已签订", "S001"]])
+    targets = [["S001", "2026-10", 0, None, 1, None, None], ["S001", "2026-11", 20000, None, 1, None, None],
+               ["S001", "2026-12", 22000, None, 1, None, None]]
+    master = write_master(tmp_path / "m.xlsx", ONE_REP, targets)
+    card = consolidate(team, master=master, period="2026-Q4").scorecards.iloc[0]
+    assert pd.isna(card["revenue_target"]) and card["collections_target"] == 3.0
+
+
+def test_rows_after_the_as_of_date_do_not_count(tmp_path: Path) -> None:
+    """With --as-of 2026-11-15 a contract signed on 11-20 and a payment of 11-25 count toward no KPI or deduction yet."""
+    team = _small_team(tmp_path, [
+        ["K1", "C1", 10000, 0, "通过", "通过", None, D(2026, 11, 2), "已签订", "S001"],
+        ["K2", "C1", 50000, 0, "通过", "通过", None, D(2026, 11, 20), "已签订", "S001"],
+        ["K3", "C1", 5000, 0, "待审", "通过", None, D(2026, 11, 21), "已签订", "S001"],  # unreviewed, after as-of
+    ], [["P1", "K1", D(2026, 11, 10), 1000], ["P2", "K1", D(2026, 11, 25), 2000]])
+    master = write_master(tmp_path / "m.xlsx", ONE_REP, [["S001", "2026-11", 100000, None, 10000, None, None]])
+    card = consolidate(team, master=master, period="2026-11", as_of=D(2026, 11, 15)).scorecards.iloc[0]
+    assert (card["revenue"], card["collections"], card["deductions"]) == (10000.0, 1000.0, 0.0)
+    full = consolidate(team, master=master, period="2026-11").scorecards.iloc[0]
+    assert (full["revenue"], full["collections"], full["deductions"]) == (60000.0, 3000.0, 10.0)

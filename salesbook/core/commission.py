@@ -8,11 +8,16 @@ Every amount is Decimal; the commission is rounded half-up to the cent once, at 
 
 A plan with any error in its rows (mixed Base/Basis/Method, overlapping or gapped tiers, a rate
 outside 0–100 %, an unreadable bound) pays nothing: its reps get 0 and the findings say why.
+Percentages are read plan by plan: text with % is always a percentage; plain numbers are fractions
+when all of the plan's (bounds, or rates) are small enough, else all of them are percentages — so a
+plan's rates 1, 2, 3 are 1 %, 2 %, 3 %, never 100 %, 2 %, 3 %. A plain rate the rule may have read
+against the author's intent (0.5 next to 2 and 3, or a lone 1 = 100 %) is a `commission-rate-ambiguous` warning.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
@@ -21,7 +26,7 @@ import pandas as pd
 
 from .dataset import records
 from .findings import Finding, make_finding
-from .parse import parse_money
+from .parse import number_hint, number_text, parse_money
 from .schema import load_schemas, normalize_name
 from .scoring import dec
 from .table import SheetTable
@@ -37,6 +42,9 @@ COMMISSION_COLUMNS = ["rep_id", "name", "employee_id", "period", "plan", "base",
 # Plain numbers of a 达成率 plan that are all at most this are fractions (Excel's 150 % is 1.5);
 # otherwise they are percentages (150 means 150 %).
 FRACTION_LIMIT = Decimal(10)
+# The same rule for the rates of a plan: plain numbers all at most 1 are fractions (0.03 is 3 %),
+# else every plain number of the plan's rates is a percentage (1, 2, 3 are 1 %, 2 %, 3 %).
+RATE_FRACTION_LIMIT = Decimal(1)
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 
 
@@ -117,8 +125,49 @@ class Commission:
 
 
 def _plain_number(text: str) -> Decimal | None:
-    t = text.replace(",", "").replace(" ", "")
+    try:
+        t = number_text(unicodedata.normalize("NFKC", text))
+    except ValueError:
+        return None
     return Decimal(t) if _NUMBER.match(t) else None
+
+
+def _is_percent_text(text: object) -> bool:
+    return str(text).strip().endswith(("%", "％"))
+
+
+def _rate(text: str, percents: bool) -> Decimal:
+    """A rate as a fraction: "3%" is 3 %; a plain 3 is 3 % and 0.03 is 3 % — by the plan's rule (`percents`)."""
+    t = unicodedata.normalize("NFKC", text).strip()
+    n = _plain_number(t[:-1] if t.endswith("%") else t)
+    if n is None:
+        raise ValueError(text)
+    return n / 100 if t.endswith("%") or percents else n
+
+
+def _ambiguous_rate(typed: object, rate: Decimal, percents: bool, plain: list[Decimal]) -> dict[str, str]:
+    """Message fields when a plain-number rate could mean another rate than the plan-wide rule reads, else {}.
+
+    In a plan of percentages a plain 0 < n ≤ 1 (a 1 % typed 1, or a 3 % cell Excel stores as 0.03) is
+    read as n %; in a plan of fractions a plain 1 is read as 100 %. Either may be meant the other way.
+    """
+    if _is_percent_text(typed):
+        return {}
+    n = _plain_number(str(typed))
+    if n is None or n == 0 or n > 1:
+        return {}
+    shown = f"{(rate * 100).normalize():f}%"
+    if percents:
+        above = [f"{v.normalize():f}" for v in plain if v > RATE_FRACTION_LIMIT]
+        zh, en = "、".join(above), ", ".join(above)
+        return {"reading": shown, "suggest": f"{n.normalize():f}% / {(n * 100).normalize():f}%",
+                "why_zh": f"同一方案有大于 1 的费率（{zh}），整个方案的数字费率都按百分数读",
+                "why_en": f"the plan has rates above 1 ({en}), so all its plain-number rates are percentages"}
+    if n == 1:
+        return {"reading": shown, "suggest": "1% / 100%",
+                "why_zh": "同一方案没有大于 1 的费率，整个方案的数字费率都按小数读（1 = 100%）",
+                "why_en": "no rate of the plan is above 1, so all its plain-number rates are fractions (1 = 100 %)"}
+    return {}
 
 
 def _attainment_bound(text: str, fractions: bool) -> Decimal:
@@ -189,8 +238,12 @@ def load_plans(table: SheetTable | None) -> tuple[dict[str, Plan], list[Finding]
         fractions = True
         if basis == "Attainment":
             plain = [_plain_number(str(r[c])) for r in g.rows for c in ("tier_from", "tier_to")
-                     if r.get(c) is not None and not str(r[c]).strip().endswith(("%", "％"))]
+                     if r.get(c) is not None and not _is_percent_text(r[c])]
             fractions = all(n is None or abs(n) <= FRACTION_LIMIT for n in plain)
+        plain_rates = [_plain_number(str(r["rate"])) for r in g.rows
+                       if r.get("rate") is not None and not _is_percent_text(r["rate"])]
+        rate_percents = any(n is not None and n > RATE_FRACTION_LIMIT for n in plain_rates)
+        plain_rates = [n for n in plain_rates if n is not None]
         tiers: list[Tier] = []
         for r in g.rows:
             bounds: dict[str, Decimal | None] = {"tier_from": None, "tier_to": None}
@@ -217,10 +270,24 @@ def load_plans(table: SheetTable | None) -> tuple[dict[str, Plan], list[Finding]
             if not bad and lower is not None and upper is not None and upper <= lower:
                 out.append(finding("out-of-range", r, "tier_to", limit=f"> {_show(r.get('tier_from'))}"))
                 bad = True
-            if bad or lower is None or r.get("rate") is None:
+            rate = None
+            if r.get("rate") is not None:
+                try:
+                    rate = _rate(str(r["rate"]), rate_percents).quantize(Decimal("1E-12")).normalize()
+                except (ValueError, InvalidOperation):
+                    out.append(finding("bad-type", r, "rate", type_zh="百分比（如 3%）", type_en="a percentage (e.g. 3%)",
+                                       **number_hint(str(r["rate"]))))
+                else:
+                    if not 0 <= rate <= 1:
+                        out.append(finding("out-of-range", r, "rate", limit="0%–100%"))
+                        rate = None
+                    else:
+                        note = _ambiguous_rate(r["rate"], rate, rate_percents, plain_rates)
+                        if note:
+                            out.append(finding("commission-rate-ambiguous", r, "rate", plan=g.name, **note))
+            if bad or lower is None or rate is None:
                 ok = False
                 continue
-            rate = dec(r["rate"]).quantize(Decimal("1E-12")).normalize()
             tiers.append(Tier(lower, upper, rate, int(r["_row"])))
         tiers.sort(key=lambda t: (t.lower, t.row))
         for a, b in zip(tiers, tiers[1:], strict=False):

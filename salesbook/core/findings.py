@@ -22,7 +22,7 @@ CODES: dict[str, tuple[str, str, str]] = {
     "ambiguous-column": (ERROR, "列「{column}」与多个表头匹配（{headers}），本表数据未使用", "Column '{column}' matches several headers ({headers}); this sheet's rows are not used"),
     "unknown-column": (INFO, "未知列「{column}」，已保留但不参与校验", "Unknown column '{column}' is kept but not checked"),
     "required-missing": (ERROR, "必填项「{column}」为空，请填写", "Required value '{column}' is empty; fill it in"),
-    "bad-type": (ERROR, "「{column}」应为{type_zh}，实际为「{value}」", "'{column}' should be {type_en}, got '{value}'"),
+    "bad-type": (ERROR, "「{column}」应为{type_zh}，实际为「{value}」{hint_zh}", "'{column}' should be {type_en}, got '{value}'{hint_en}"),
     "bad-enum": (ERROR, "「{column}」的值「{value}」不在允许范围（{allowed}）", "'{column}' value '{value}' is not one of: {allowed}"),
     "bad-pattern": (ERROR, "「{column}」格式不正确：{value}（{hint_zh}）", "'{column}' has the wrong format: {value} ({hint_en})"),
     "out-of-range": (ERROR, "「{column}」超出范围：{value}（{limit}）", "'{column}' out of range: {value} ({limit})"),
@@ -46,26 +46,30 @@ CODES: dict[str, tuple[str, str, str]] = {
     "signed-without-date": (ERROR, "合同状态为已签订，但没有签订日期", "Contract is Signed but has no signed date"),
     "contract-amount-mismatch": (WARNING, "明细合计 {lines_total} 与合同金额 {value} 不符", "Lines total {lines_total} differs from the contract amount {value}"),
     "order-overdue": (WARNING, "承诺交期 {value} 已过，尚未发货", "Promised date {value} has passed and the order is not shipped"),
-    "complaint-overdue": (WARNING, "投诉 {days} 天未解决（时限 {sla} 天）", "Complaint took {days} days (limit {sla} days)"),
+    "complaint-overdue": (WARNING, "投诉{took_zh}（时限 {sla} 天）", "Complaint {took_en} (limit {sla} days)"),
     "expense-over-limit": (ERROR, "{category}金额 {value} 超过标准 {limit}，且未批准（违规）", "{category_en} amount {value} above the limit {limit} and not approved (violation)"),
     "expense-duplicate-receipt": (ERROR, "发票号 {value} 重复报销（{others}）（违规）", "Receipt {value} claimed more than once ({others}) (violation)"),
     "expense-missing-customer": (WARNING, "招待费未填写客户编号", "Entertainment expense names no customer"),
     "collection-exceeds-contract": (WARNING, "合同 {contract} 回款合计 {total} 超过合同金额 {amount}", "Collections of contract {contract} total {total}, above its amount {amount}"),
     "activity-not-counted": (INFO, "不计入有效活动：{reason_zh}", "Not counted as an effective activity: {reason_en}"),
+    "collection-not-counted": (INFO, "本笔回款不计入回款额和提成：{reason_zh}", "Collection not counted (collections KPI and commission): {reason_en}"),
+    "violation-undated": (WARNING, "{rep_id} 的违规（{codes}）所在行没有「{column}」，{points} 分在任何周期都未扣除；填写日期后计入该日期所在的周期", "{rep_id}'s violation ({codes}) is deducted in no period until the row has its date: {points} points not deducted; fill in '{column}'"),
     # commissions (SPEC §10): the plan sheet, the roster's plans, and each rep's commission
     "commission-plan-unknown": (ERROR, "提成方案「{value}」不在「提成方案」表中，{who}本期无提成；请更正方案名或先登记该方案", "Commission plan '{value}' is not in the Commission Plan sheet, so {who_en} no commission; correct the name or add the plan"),
     "commission-plan-mixed": (ERROR, "方案「{plan}」的「{column}」为「{value}」，与其第一档（第 {first_row} 行）的「{first}」不同；同一方案各档的基数、档位依据和计算方式必须一致，该方案不发放提成", "Plan '{plan}' has '{column}' {value}, unlike its first tier (row {first_row}: {first}); all tiers of a plan share Base, Tier Basis and Method, so the plan pays nothing"),
     "commission-tier-overlap": (ERROR, "方案「{plan}」的档位 {tier} 与第 {other_row} 行的档位 {other} 重叠，该方案不发放提成；请调整下限或上限", "Plan '{plan}': tier {tier} overlaps the tier of row {other_row} ({other}), so the plan pays nothing; fix the From or To"),
     "commission-tier-gap": (ERROR, "方案「{plan}」在 {gap} 之间没有档位，该方案不发放提成；上一档的上限应等于本档的下限", "Plan '{plan}' has no tier for {gap}, so the plan pays nothing; a tier's From must equal the previous tier's To"),
     "commission-no-target": (WARNING, "{rep_id} 在 {period} 没有「{kpi_zh}」目标，按达成率计提的方案「{plan}」无法计算，本期提成为 0", "{rep_id} has no {kpi} target for {period}; plan '{plan}' is on attainment, so the commission is 0"),
+    "commission-rate-ambiguous": (WARNING, "方案「{plan}」的费率「{value}」读作 {reading}：{why_zh}；如非此意，请写成带 % 的费率（{suggest}）", "Plan '{plan}': rate '{value}' is read as {reading}: {why_en}; if that is not what you meant, write the rate with % ({suggest})"),
     "commission-held": (WARNING, "{rep_id} 在 {period} 有 {count} 项违规，提成 {amount} 暂扣为 0（设置 commission.hold_on_violation）", "{rep_id} has {count} violation(s) in {period}; the commission of {amount} is held at 0 (setting commission.hold_on_violation)"),
 }
 
 # Codes about the master workbook and the scoring stage rather than a team file's rows (roster-row-error
-# marks team rows, but the error to fix is on the master's roster).
+# marks team rows, but the error to fix is on the master's roster; violation-undated points at a team
+# cell, but only a period's scoring finds it — validate never gives it).
 MASTER_CODES = {"missing-target", "commission-plan-unknown", "commission-plan-mixed", "commission-tier-overlap",
-                "commission-tier-gap", "commission-no-target", "commission-held", "targets-from-months",
-                "roster-row-error"}
+                "commission-tier-gap", "commission-rate-ambiguous", "commission-no-target", "commission-held",
+                "targets-from-months", "roster-row-error", "violation-undated"}
 
 # Codes that count as violations for score deductions (SPEC §5).
 VIOLATIONS = {"contract-unreviewed", "discount-unauthorized", "expense-over-limit", "expense-duplicate-receipt"}

@@ -13,8 +13,14 @@ from datetime import date, datetime, timedelta
 _EXCEL_EPOCH = date(1899, 12, 30)
 _DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 _DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_MONEY_STRIP = re.compile(r"[\s,，¥￥]|RMB|CNY|人民币|元", re.IGNORECASE)
+_MONEY_STRIP = re.compile(r"[¥￥]|RMB|CNY|人民币|元", re.IGNORECASE)
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+# A thousands separator (comma, or a space) only between groups of three digits: 1,234.50 · 12,345 · 1 234 567
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+_SIGN_SPACE = re.compile(r"^([+-])\s+")
+# A decimal comma, as Europe writes 1234.50: 1.234,50 · 12,5 (a comma with one or two digits after it)
+_DECIMAL_COMMA = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+,\d+|\d+,\d{1,2})$")
+_DIGITS_AND_MARKS = re.compile(r"^[+-]?[\d., ]*\d[\d., ]*$")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 _PHONE_SEPARATORS = re.compile(r"[\s\-()（）]")
@@ -102,15 +108,46 @@ def _finite(number: object, original: object = None) -> float:
     return f
 
 
+def number_text(text: str, original: object = None) -> str:
+    """`text` without its thousands separators, which must sit between groups of three digits.
+
+    "1,234.50", "12,345", "1 234 567" and "-1,234" pass; "12,34.5", "1,2345" and a decimal comma
+    ("1.234,50") raise ValueError: read without their commas they would be another number, silently.
+    """
+    t = _SIGN_SPACE.sub(r"\1", text.strip())
+    if "," in t or " " in t:
+        grouped = t.replace(" ", ",")  # a space between groups is a separator like a comma
+        if not _GROUPED.match(grouped):
+            raise ValueError(text if original is None else original)
+        t = grouped.replace(",", "")
+    return t
+
+
+def number_hint(value: object) -> dict[str, str]:
+    """Message fields for a number cell that failed to parse only because of how it is grouped, else {}."""
+    if not isinstance(value, str):
+        return {}
+    text = _MONEY_STRIP.sub("", _text(value)).strip()
+    core = text.rstrip("%万亿").strip()
+    if _DECIMAL_COMMA.match(core):
+        fixed = core.replace(".", "").replace(",", ".") + text[len(text.rstrip("%万亿")):]
+        return {"hint_zh": f"（逗号不能作小数点：如指 {fixed}，请写成 {fixed}）",
+                "hint_en": f" (a comma is not a decimal point: if you meant {fixed}, write {fixed})"}
+    if ("," in core or " " in core) and _DIGITS_AND_MARKS.match(core):
+        return {"hint_zh": "（千位分隔符须每三位一组，如 1,234.50）",
+                "hint_en": " (a thousands separator goes between groups of three digits, e.g. 1,234.50)"}
+    return {}
+
+
 def parse_number(value: object) -> float:
-    """A plain number: 12, 12.5, '1,234.5'."""
+    """A plain number: 12, 12.5, '1,234.5' (thousands separators in groups of three only)."""
     if isinstance(value, bool):
         raise ValueError(value)
     if isinstance(value, int | float):
         return _finite(value)
     if isinstance(value, datetime | date):
         raise ValueError(value)
-    text = _text(value).replace(",", "").replace(" ", "")
+    text = number_text(_text(value), value)
     if not _NUMBER.match(text):
         raise ValueError(value)
     return _finite(text, value)
@@ -122,12 +159,13 @@ def parse_money(value: object) -> float:
         return parse_number(value)
     if isinstance(value, datetime | date | bool):
         raise ValueError(value)
-    text = _MONEY_STRIP.sub("", _text(value))
+    text = _MONEY_STRIP.sub("", _text(value)).strip()
     factor = 1.0
     if text.endswith("万"):
         factor, text = 10_000.0, text[:-1]
     elif text.endswith("亿"):
         factor, text = 100_000_000.0, text[:-1]
+    text = number_text(text, value)
     if not _NUMBER.match(text):
         raise ValueError(value)
     return round(_finite(_finite(text, value) * factor, value), 6)
@@ -140,12 +178,13 @@ def parse_money_wan(value: object) -> float:
         return parse_number(value)
     if isinstance(value, datetime | date | bool):
         raise ValueError(value)
-    text = _MONEY_STRIP.sub("", _text(value))
+    text = _MONEY_STRIP.sub("", _text(value)).strip()
     factor = 1.0
     if text.endswith("万"):
         text = text[:-1]
     elif text.endswith("亿"):
         factor, text = 10_000.0, text[:-1]
+    text = number_text(text, value)
     if not _NUMBER.match(text):
         raise ValueError(value)
     return round(_finite(_finite(text, value) * factor, value), 6)
@@ -161,7 +200,7 @@ def parse_int(value: object) -> int:
 def parse_pct(value: object) -> float:
     """A fraction: 0.1, '10%', 10 (a number above 1 is read as percent) → 0.1."""
     if isinstance(value, str):
-        text = _text(value).replace(" ", "")
+        text = _text(value)
         if text.endswith("%"):
             return parse_number(text[:-1]) / 100
     f = parse_number(value)

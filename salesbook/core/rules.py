@@ -376,7 +376,8 @@ def check_contracts(ds: Dataset, st: Settings) -> list[Finding]:
     legal_ok = (k["legal_review"] == "Approved").to_numpy()
     finance_ok = (k["finance_review"] == "Approved").to_numpy()
     keys = ["_file", "_sheet", "_row", "owner", "contract_id", "amount", "discount", "signed",
-            "legal_review", "finance_review", TYPED + "legal_review", TYPED + "finance_review"]
+            "legal_review", "finance_review", TYPED + "legal_review", TYPED + "finance_review",
+            TYPED + "discount"]
     out += [ds.finding("contract-unreviewed", r, "legal_review", rep_id=r["owner"], review="法务审核",
                        review_en="legal review") for r in _rows(k, signed & ~legal_ok, keys)]
     out += [ds.finding("contract-unreviewed", r, "finance_review", rep_id=r["owner"], review="财务审核",
@@ -386,8 +387,8 @@ def check_contracts(ds: Dataset, st: Settings) -> list[Finding]:
     discount = k["discount"].to_numpy(dtype=float)
     discount = np.where(np.isnan(discount), 0.0, discount)
     unauthorised = (discount > limit + 1e-12) & (k["manager_approval"] != "Approved").to_numpy()
-    for r, d in zip(_rows(k, unauthorised, keys), discount[unauthorised].tolist(), strict=True):
-        out.append(ds.finding("discount-unauthorized", r, "discount", value=f"{d:.2%}", rep_id=r["owner"],
+    for r in _rows(k, unauthorised, keys):
+        out.append(ds.finding("discount-unauthorized", r, "discount", rep_id=r["owner"],  # the value as typed
                               limit=f"{limit:.0%}"))
     with_lines = k["contract_id"].isin(lines_total).to_numpy()
     for r, d in zip(_rows(k, with_lines, keys), discount[with_lines].tolist(), strict=True):
@@ -519,10 +520,18 @@ def check_complaints(ds: Dataset, st: Settings, as_of: date | None) -> list[Find
         took = np.where(still_open, as_of.toordinal() - received, took)
     late = took > sla
     keys = ["_file", "_sheet", "_row", "customer_id", "received"]
-    for r, days in zip(_rows(c, late, keys), took[late].tolist(), strict=True):
+    done = ~np.isnan(resolved)
+    for r, days, res in zip(_rows(c, late, keys), took[late].tolist(), done[late].tolist(), strict=True):
         out.append(ds.finding("complaint-overdue", r, "received", rep_id=owners.get(r["customer_id"], ""),
-                              days=int(days), sla=sla))
+                              days=int(days), sla=sla, **complaint_took(int(days), resolved=res)))
     return out
+
+
+def complaint_took(days: int, *, resolved: bool) -> dict[str, str]:
+    """How long a late complaint took, for its message: resolved after N days, or open for N days."""
+    if resolved:
+        return {"took_zh": f"用了 {days} 天才解决", "took_en": f"took {days} days to resolve"}
+    return {"took_zh": f" {days} 天未解决", "took_en": f"open for {days} days"}
 
 
 def check_expenses(ds: Dataset, st: Settings) -> list[Finding]:

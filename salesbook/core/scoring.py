@@ -7,12 +7,15 @@ the score is rounded half-up to 2 decimals only at the end.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
 
 from .activities import not_counted_rows
+from .counted import CODE as COLLECTION_NOT_COUNTED
+from .counted import uncounted_contracts
 from .dataset import Dataset, records
 from .findings import Finding, make_finding
 from .periods import Period
@@ -53,7 +56,8 @@ def collect_kpis(ds: Dataset, period: Period, not_counted: set[tuple] | frozense
     """rep -> kpi -> [(file, sheet, row, value, code)] of every contributing row (valid rows only).
 
     Activities in `not_counted` (file, sheet, row) are listed with value 0 and the code
-    `activity-not-counted`, so the evidence shows the rows that did not count too (SPEC §11).
+    `activity-not-counted`, so the evidence shows the rows that did not count too (SPEC §11); so are
+    collections on a contract that does not count (`collection-not-counted`, see core.counted).
     """
     ev: dict[str, dict[str, list[tuple]]] = {}
 
@@ -76,10 +80,15 @@ def collect_kpis(ds: Dataset, period: Period, not_counted: set[tuple] | frozense
                                           "contract_id", "quantity"):
         ev.setdefault(counted[cid], {}).setdefault("volume", []).append((fl, sh, int(rw), dec(quantity), ""))
     owner = contract_owners(ds)
+    uncounted = uncounted_contracts(ds)
     paid = ds.valid("collections")
     mask = paid["contract_id"].isin(list(owner)).to_numpy() & in_period(paid["date"], period)
     for fl, sh, rw, cid, amount in rows(paid, mask, "contract_id", "amount"):
-        ev.setdefault(owner[cid], {}).setdefault("collections", []).append((fl, sh, int(rw), dec(amount), ""))
+        if cid in uncounted:  # money under a contract that does not count: shown as 0
+            ev.setdefault(owner[cid], {}).setdefault("collections", []).append(
+                (fl, sh, int(rw), Decimal(0), COLLECTION_NOT_COUNTED))
+        else:
+            ev.setdefault(owner[cid], {}).setdefault("collections", []).append((fl, sh, int(rw), dec(amount), ""))
     one, zero = Decimal(1), Decimal(0)
     for name, date_col, rep_col, kpi in (("customers", "created", "owner", "new_customers"),
                                           ("activities", "date", "rep_id", "activities")):
@@ -99,37 +108,71 @@ def in_period(dates: pd.Series, period: Period) -> np.ndarray:
     return dates.map(inside).eq(True).to_numpy()
 
 
+DATE_OF_VIOLATION = {"contracts": "signed", "expenses": "date"}  # the column that dates a violation
+
+
 def violation_points(ds: Dataset, findings: list[Finding], period: Period, st: Settings) -> dict[str, list[tuple]]:
     """rep -> [(file, sheet, row, points, code)]: 10 per unreviewed contract, 5 per unauthorised
-    discount, 3 per expense row with a violation. A violation counts in the period of its row's
-    date (signed date, expense date); one without a date counts in every period until fixed."""
+    discount, 3 per expense row with a violation.
+
+    A violation counts in the period of its row's date (signed date, expense date) only. One on a
+    row without a date (a Signed contract without 签订日期, itself `signed-without-date`) counts in
+    no period: `undated_violations` says so. An unauthorised discount on a contract that is not
+    Signed or Terminated is no breach until it is signed: it stays an error finding (the contract
+    cannot be printed final) but is no deduction, and so does not hold the commission either."""
+    out: dict[str, list[tuple]] = {}
+    for f, d, points in _deductible(ds, findings, st):
+        if not blank(d) and period.contains(d):
+            out.setdefault(f.rep_id, []).append((f.file, f.sheet, f.row, points, f.code))
+    return out
+
+
+def undated_violations(ds: Dataset, findings: list[Finding], st: Settings) -> list[Finding]:
+    """`violation-undated` at the date cell of every row whose violations are deducted in no period."""
+    rows: dict[tuple[str, str, str, int], list[tuple[str, Decimal]]] = {}
+    for f, d, points in _deductible(ds, findings, st):
+        if blank(d):
+            rows.setdefault((f.rep_id, f.file, f.sheet, f.row), []).append((f.code, points))
+    out = []
+    for (rep, fl, sh, rw), items in rows.items():
+        kind = ds.sheet_schemas.get((fl, sh), "")
+        out.append(ds.finding("violation-undated", {"_file": fl, "_sheet": sh, "_row": rw},
+                              DATE_OF_VIOLATION.get(kind, "signed"), value="", rep_id=rep,
+                              codes=", ".join(code for code, _ in items),
+                              points=f"{sum(p for _, p in items).normalize():f}"))
+    return out
+
+
+def _deductible(ds: Dataset, findings: list[Finding], st: Settings):
+    """(finding, its row's date, points) of every violation that is a deduction once dated."""
     dates: dict[tuple[str, str, int], object] = {}
-    for name, col in (("contracts", "signed"), ("expenses", "date")):
+    for name, col in DATE_OF_VIOLATION.items():
         f = ds.frame(name)
         for fl, sh, rw, d in zip(f["_file"], f["_sheet"], f["_row"], f[col], strict=True):
             dates[(fl, sh, int(rw))] = d
+    k = ds.frame("contracts")
+    status = {(fl, sh, int(rw)): v for fl, sh, rw, v in zip(k["_file"], k["_sheet"], k["_row"], k["status"],
+                                                            strict=True)}
     pts = {
         "contract-unreviewed": float(st["deduction.contract_unreviewed"]),
         "discount-unauthorized": float(st["deduction.discount_unauthorized"]),
     }
     expense_pts = float(st["deduction.expense_violation"])
-    out: dict[str, list[tuple]] = {}
     expense_rows: set[tuple] = set()
     for f in findings:
         if f.code not in pts and f.code not in ("expense-over-limit", "expense-duplicate-receipt"):
             continue
-        d = dates.get((f.file, f.sheet, f.row))
-        if not (blank(d) or period.contains(d)) or not f.rep_id:
+        place = (f.file, f.sheet, f.row)
+        if not f.rep_id or (f.code == "discount-unauthorized" and status.get(place) not in ("Signed", "Terminated")):
             continue
         if f.code in pts:
-            out.setdefault(f.rep_id, []).append((f.file, f.sheet, f.row, Decimal(repr(pts[f.code])), f.code))
+            yield f, dates.get(place), Decimal(repr(pts[f.code]))
         else:
-            key = (f.rep_id, f.file, f.sheet, f.row)
+            key = (f.rep_id, *place)
             if key in expense_rows:
                 continue  # one deduction per expense row, however many violations it has
             expense_rows.add(key)
-            out.setdefault(f.rep_id, []).append((f.file, f.sheet, f.row, Decimal(repr(expense_pts)), f.code))
-    return out
+            yield f, dates.get(place), Decimal(repr(expense_pts))
 
 
 def rescaled_weights(weights: dict[str, float], present: list[str]) -> dict[str, Decimal]:
@@ -209,7 +252,7 @@ def period_targets(targets: pd.DataFrame | None, period: Period, *, master_file:
 
     SPEC §5: the Targets row of the period itself; for a quarter without a row of its own, the sum
     of its three months' targets KPI by KPI, when all three months have that KPI's target (an
-    `info` finding says so); otherwise the KPI has no target.
+    `info` finding says so); otherwise the KPI has no target. A month's target of 0 is no target.
     """
     from .periods import PeriodError, parse_period
 
@@ -237,7 +280,8 @@ def period_targets(targets: pd.DataFrame | None, period: Period, *, master_file:
         monthly = [values(rows[(rep, m)]) for m in months if (rep, m) in rows]
         if len(monthly) < 3:
             continue
-        summed = {k: sum((m[k] for m in monthly), Decimal(0)) if all(m[k] is not None for m in monthly) else None
+        # a month target of 0 is no target (SPEC §5): 0 + 20 + 22 gives the quarter none for that KPI
+        summed = {k: sum((m[k] for m in monthly), Decimal(0)) if all(m[k] for m in monthly) else None
                   for k in KPIS}
         kpis = [k for k in KPIS if summed[k] is not None]
         if not kpis:
@@ -249,14 +293,26 @@ def period_targets(targets: pd.DataFrame | None, period: Period, *, master_file:
     return out, findings
 
 
+def counting_period(period: Period, as_of: date | None) -> Period:
+    """The part of `period` up to the as-of date: a row dated after it has not happened yet, so it
+    counts toward no KPI, commission or deduction yet; it is no finding (a later run counts it)."""
+    if as_of is None or as_of >= period.end:
+        return period
+    return Period(period.label, period.start, as_of)  # as_of before the start: nothing counts
+
+
 def score_reps(ds: Dataset, findings: list[Finding], period: Period, st: Settings,
-               roster: pd.DataFrame, targets: pd.DataFrame | None, *, master_file: str = "") -> Scoring:
-    """Scorecards for every rep in scope: active roster reps, and reps who left but have rows."""
+               roster: pd.DataFrame, targets: pd.DataFrame | None, *, master_file: str = "",
+               as_of: date | None = None) -> Scoring:
+    """Scorecards for every rep in scope: active roster reps, and reps who left but have rows.
+
+    Rows count from the period's start up to the as-of date (the period's end when None)."""
     not_counted = not_counted_rows(findings)
-    ev = collect_kpis(ds, period, not_counted)
-    vio = violation_points(ds, findings, period, st)
+    counting = counting_period(period, as_of)
+    ev = collect_kpis(ds, counting, not_counted)
+    vio = violation_points(ds, findings, counting, st)
     target_of, target_notes = period_targets(targets, period, master_file=master_file)
-    out_findings: list[Finding] = []
+    out_findings: list[Finding] = undated_violations(ds, findings, st)
     rows = []
     details: dict[str, RepScore] = {}
     evidence = {c: [] for c in EVIDENCE_COLUMNS}  # built a column at a time: a busy month has 150k rows

@@ -10,13 +10,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from itertools import repeat
 
 import numpy as np
 import pandas as pd
 
 from .findings import Finding, column_letter, echo, make_finding
-from .parse import PARSERS, TYPE_NAMES, PatternError, is_blank, parse_money_wan
+from .parse import PARSERS, TYPE_NAMES, PatternError, is_blank, number_hint, parse_money_wan
 from .schema import ColumnSpec, SheetSchema, normalize_name
 
 HEADER_SCAN_ROWS = 10
@@ -134,8 +135,9 @@ def build_table(
     h = find_header(rows, schema)
     if h is None:
         table.usable = False
+        english = normalize_name(sheet_name) in english_names(schema)
         for col in schema.required:
-            finding("missing-column", column=col.zh, header_zh=col.zh)
+            finding("missing-column", column=col.en if english else col.zh)
         return table
     header_row = row_offset + h + 1
     table.header_row = header_row
@@ -169,10 +171,11 @@ def build_table(
         j, written = hits[0]
         idx = col_offset + j
         table.places[key] = ColumnPlace(written, idx, column_letter(idx))
+    english = headers_english(schema, [w for hits in matches.values() for _, w in hits], sheet_name)
     for col in schema.required:
         if col.key not in table.places:
             table.usable = False
-            finding("missing-column", column=col.zh)
+            finding("missing-column", column=col.en if english else col.zh)  # in the language of the sheet
     for j, written in extras:
         idx = col_offset + j
         table.extras.append(written)
@@ -217,6 +220,10 @@ def build_table(
         table.types[col.key] = "float64" if col.type in NUMERIC_TYPES else "object"
         if col.enum is not None and schema.scope == "team":
             typed = typed_column(col, raw_values)
+            if typed is not None:
+                data[TYPED + col.key] = typed
+        elif col.type == "pct" and schema.scope == "team":
+            typed = typed_percentages(raw_values)
             if typed is not None:
                 data[TYPED + col.key] = typed
     for col in schema.columns:  # date order needs both columns parsed
@@ -272,6 +279,44 @@ def typed_column(col: ColumnSpec, raw_values) -> list[str] | None:
         if text != (lookup.get(normalize_name(v), text) if text else default):
             differs = True
     return list(map(shown.get, raw_values, repeat(""))) if differs else None
+
+
+def english_names(schema: SheetSchema) -> frozenset[str]:
+    """The sheet's English names, normalised (Customers, customers)."""
+    return frozenset({normalize_name(schema.en), normalize_name(schema.name)}) - {normalize_name(schema.zh)}
+
+
+def headers_english(schema: SheetSchema, written: list[str], sheet_name: str) -> bool:
+    """True when a sheet's recognised headers are mostly English (Chinese on a tie, unless the sheet is named in English)."""
+    en = {normalize_name(c.en) for c in schema.columns}
+    zh = {normalize_name(c.zh) for c in schema.columns} | {normalize_name(a) for c in schema.columns for a in c.aliases}
+    n_en = sum(1 for w in written if normalize_name(w) in en - zh)
+    n_zh = sum(1 for w in written if normalize_name(w) in zh - en)
+    if n_en != n_zh:
+        return n_en > n_zh
+    return normalize_name(sheet_name) in english_names(schema)
+
+
+def typed_percentages(raw_values) -> list[str] | None:
+    """A percentage column's cells as the rep sees them ("" when blank), or None when all are blank.
+
+    Text as typed (15%, 15); a number above 1 as itself (15); a fraction as a percentage (0.15 → 15%),
+    which is how the template's percent-formatted cell shows it. Never 15.00% nor 15.000001%.
+    """
+    shown: dict[object, str] = {}
+    for v in set(raw_values):
+        if is_blank(v):
+            shown[v] = ""
+        elif isinstance(v, float | int) and not isinstance(v, bool) and 0 <= v <= 1:
+            # to 4 decimals of a percent: a formula's 0.15000000000000002 shows as Excel shows it, 15%
+            shown[v] = f"{(Decimal(repr(float(v))) * 100).quantize(Decimal('0.0001')).normalize():f}%"
+        else:
+            shown[v] = _fmt_value(v).strip()
+    if not any(shown.values()):
+        return None
+    return [shown[v] for v in raw_values]
+
+
 PATTERN_HINTS = {
     "phone": {"hint_zh": "应为手机号如 13812345678 或座机如 021-12345678",
               "hint_en": "write a mobile like 13812345678 or a landline like 021-12345678"},
@@ -344,7 +389,7 @@ def _parse_column(col, raw_values, row_numbers, place, ctx, table, errors) -> li
         value, code = _parse_one(col, parser, enum, raw)
         if code == "bad-type":
             zh, en = TYPE_NAMES[ctype]
-            return _Fail(code, raw, type_zh=zh, type_en=en)
+            return _Fail(code, raw, type_zh=zh, type_en=en, **(number_hint(raw) if ctype in NUMERIC_TYPES else {}))
         if code == "bad-enum":
             return _Fail(code, raw, allowed=enum.allowed())
         if code == "bad-pattern":

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..core.findings import Bilingual, Finding, make_finding
 from ..core.schema import SheetSchema, match_sheet, normalize_name, team_schemas
-from ..core.table import CheckContext, SheetTable, build_table, find_header_score
+from ..core.table import CheckContext, SheetTable, build_table, english_names, find_header_score
 from . import columns, markup, ooxml
 from .pool import Stopped, note_step
 from .precheck import DAMAGED, Limits, Verdict, beyond_excel, precheck, too_large
@@ -109,9 +109,12 @@ def read_team_file(path: str, label: str, min_date: date, max_date: date | None,
         res.rows += table.rows
     single = verdict.kind in _SINGLE_TABLE_KINDS
     if schemas is not None and not single:
+        # a missing sheet is named as the workbook names its sheets: Contracts in an English one
+        english = sum(1 for (name, *_), sch in matched if sch is not None and normalize_name(name) in english_names(sch))
+        english = english * 2 > sum(1 for _, sch in matched if sch is not None)
         for schema in schemas:
             if schema.name not in seen:
-                res.findings.append(make_finding("missing-sheet", file=label, sheet=schema.zh))
+                res.findings.append(make_finding("missing-sheet", file=label, sheet=schema.en if english else schema.zh))
     if not res.tables and not any(f.code == "ambiguous-sheet" for f in res.findings):
         return _no_team_sheet(res, scope, single, names)
     if not res.tables:
