@@ -155,25 +155,17 @@ def parse_number(value: object) -> float:
 
 def parse_money(value: object) -> float:
     """CNY amounts: 1234.5, '1,234.50', '¥1,234.50', '1.2万', '-50', '3亿'."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return parse_number(value)
-    if isinstance(value, datetime | date | bool):
-        raise ValueError(value)
-    text = _MONEY_STRIP.sub("", _text(value)).strip()
-    factor = 1.0
-    if text.endswith("万"):
-        factor, text = 10_000.0, text[:-1]
-    elif text.endswith("亿"):
-        factor, text = 100_000_000.0, text[:-1]
-    text = number_text(text, value)
-    if not _NUMBER.match(text):
-        raise ValueError(value)
-    return round(_finite(_finite(text, value) * factor, value), 6)
+    return _amount(value, wan=10_000.0, yi=100_000_000.0)
 
 
 def parse_money_wan(value: object) -> float:
     """An amount in a column kept in 万元 (SPEC §3.1): 50, "50万" and "50万元" are all 50 万元; "3亿" is
     30,000 万元. A plain number is already in 万元 (so a value typed in 元 is caught by the column's range)."""
+    return _amount(value, wan=1.0, yi=10_000.0)
+
+
+def _amount(value: object, *, wan: float, yi: float) -> float:
+    """A money cell in a unit where 万 is `wan` and 亿 is `yi` (元: 10,000 and 10^8; 万元: 1 and 10,000)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return parse_number(value)
     if isinstance(value, datetime | date | bool):
@@ -181,9 +173,9 @@ def parse_money_wan(value: object) -> float:
     text = _MONEY_STRIP.sub("", _text(value)).strip()
     factor = 1.0
     if text.endswith("万"):
-        text = text[:-1]
+        factor, text = wan, text[:-1]
     elif text.endswith("亿"):
-        factor, text = 10_000.0, text[:-1]
+        factor, text = yi, text[:-1]
     text = number_text(text, value)
     if not _NUMBER.match(text):
         raise ValueError(value)

@@ -23,7 +23,7 @@ import pandas as pd
 
 from .atomic import TEMP_PREFIX, atomic_output, atomic_write_bytes, publish
 
-__all__ = ["atomic_write_bytes", "csv_bytes", "needs_neutralising", "neutralize", "write_csv", "write_xlsx",
+__all__ = ["atomic_write_bytes", "colours_and_print", "csv_bytes", "needs_neutralising", "neutralize", "write_csv", "write_xlsx",
            "xlsx_text"]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -265,25 +265,31 @@ def write_xlsx(path: Path, sheets: list[tuple[str, pd.DataFrame]], *, constant_m
             ws.freeze_panes(1, look.frozen)
             if columns:
                 ws.autofilter(0, 0, max(n, 1), len(columns) - 1)
-            if n:
-                from .book import rule_formula
-
-                for rule in look.rules():
-                    first_col, last_col = (0, len(columns) - 1) if rule.kind == "row" else (rule.column, rule.column)
-                    ws.conditional_format(1, first_col, n, last_col, {"type": "formula",
-                                                                      "criteria": "=" + rule_formula(rule, 2),
-                                                                      "format": styles.fill(rule.colour)})
-            ws.set_landscape()
-            ws.set_paper(9)
-            ws.fit_to_pages(1, 0)
-            ws.repeat_rows(0)
-            ws.set_margins(left=0.4, right=0.4)
+            colours_and_print(ws, look, n, len(columns), styles.fill)
         wb.close()
         publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def colours_and_print(ws, look, last_row: int, n_columns: int, fill) -> None:
+    """An XlsxWriter sheet's conditional colours over rows 1..`last_row` (none when 0) and its print
+    setup: A4 landscape, one page wide, the header row repeated. `fill(colour)` gives a format."""
+    from .book import rule_formula
+
+    if last_row:
+        for rule in look.rules():
+            first_col, last_col = (0, n_columns - 1) if rule.kind == "row" else (rule.column, rule.column)
+            ws.conditional_format(1, first_col, last_row, last_col, {"type": "formula",
+                                                                     "criteria": "=" + rule_formula(rule, 2),
+                                                                     "format": fill(rule.colour)})
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+    ws.set_margins(left=0.4, right=0.4)
 
 
 class _XlsxStyles:

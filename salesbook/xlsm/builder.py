@@ -570,8 +570,8 @@ def _write_settings(worksheet: Any, sheet: SheetLayout, rows: list[Sequence[Any]
 
 def _write_output(worksheet: Any, sheet: SheetLayout, styles: _Styles) -> None:
     """An output sheet before any action ran: its look (headers, widths, formats, colours, print setup)."""
-    from salesbook.io.book import rule_formula
     from salesbook.io.presentation import sheet_look
+    from salesbook.io.writers import colours_and_print
 
     look = sheet_look(sheet.name, sheet.headers)
     last = OUTPUT_ROWS
@@ -586,17 +586,7 @@ def _write_output(worksheet: Any, sheet: SheetLayout, styles: _Styles) -> None:
     worksheet.set_row(0, 15 * look.header_lines(widths) + 3)
     worksheet.freeze_panes(1, look.frozen)
     worksheet.autofilter(0, 0, 0, max(len(look.columns) - 1, 0))
-    for rule in look.rules():
-        col = rule.column
-        first_col, last_col = (0, len(look.columns) - 1) if rule.kind == "row" else (col, col)
-        worksheet.conditional_format(1, first_col, last, last_col, {"type": "formula",
-                                                                    "criteria": "=" + rule_formula(rule, 2),
-                                                                    "format": styles.fill(rule.colour)})
-    worksheet.set_landscape()
-    worksheet.set_paper(9)
-    worksheet.fit_to_pages(1, 0)
-    worksheet.repeat_rows(0)
-    worksheet.set_margins(left=0.4, right=0.4)
+    colours_and_print(worksheet, look, last, len(look.columns), styles.fill)
 
 
 def _write_xlwings_conf(worksheet: Any, entries: list[tuple[str, str]]) -> None:
