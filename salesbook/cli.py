@@ -155,6 +155,43 @@ def check_out_file(path: Path, option: str = "OUT") -> Path:
     return check_output_file(path, option=option)
 
 
+def check_replace(path: Path, force: bool, what: str) -> None:
+    """An existing file at `path` is replaced only with --force: refused before any work otherwise
+    (and always when it is a folder, a named pipe or a device)."""
+    import os
+    import stat
+
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
+        raise Fail(f"{path} exists and is not a regular file; give another name for the {what}.")
+    if not force:
+        raise Fail(f"{path} already exists; nothing was written. Use --force to replace it with a new {what} "
+                   f"(the old file is kept as {path.name}.bak), or give another name.")
+
+
+def keep_backup(path: Path) -> tuple[int | None, Path | None]:
+    """Before --force replaces `path`: the old file as `<name>.bak` (a link kept as a link, never
+    followed); returns the permission bits the new file keeps (None: as a new file) and the backup."""
+    import os
+    import stat
+
+    from .io.atomic import backup_before_replace
+
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None, None
+    backup = backup_before_replace(path)
+    return (stat.S_IMODE(st.st_mode) if stat.S_ISREG(st.st_mode) else None), backup
+
+
+def replaced_note(backup: Path | None) -> str:
+    return f" (the old file is kept as {backup})" if backup is not None else ""
+
+
 def check_template(path: Path | None, kind: str) -> Path | None:
     from .documents.env import check_template_file
 
@@ -535,18 +572,24 @@ def template() -> None:
 salesbook template team team/张伟.xlsx --master SalesBook.xlsm""")
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option("--master", "master", type=click.Path(path_type=Path), help="SalesBook.xlsm: rep id drop-downs")
-def template_team(out, master):
-    """A blank team workbook with drop-downs, date rules and header notes."""
+@click.option("--force", is_flag=True, help="replace an existing OUT (the old file is kept as OUT.bak)")
+def template_team(out, master, force):
+    """A blank team workbook with drop-downs, date rules and header notes.
+
+    An existing OUT is never replaced without --force; with it the old file is kept as OUT.bak.
+    """
     from .io.team_template import write_team_template
     from .pipeline import read_master
 
     out, master = check_out_file(out), check_master(master)
+    check_replace(out, force, "team workbook")
     rep_ids = None
     if master:
         m = read_master(master)
         rep_ids = sorted(m.roster_ids or [])
-    write_team_template(out, rep_ids)
-    click.echo(f"Wrote {out}")
+    mode, backup = keep_backup(out)
+    write_team_template(out, rep_ids, mode=mode)
+    click.echo(f"Wrote {out}{replaced_note(backup)}")
 
 
 OS_CHOICES = {"windows": "win32", "macos": "darwin"}
@@ -559,12 +602,23 @@ salesbook build-workbook for-a-colleague/SalesBook.xlsm --for windows --interpre
 @click.option("--interpreter", help="Python the buttons run (default: this Python)")
 @click.option("--for", "for_os", type=click.Choice(sorted(OS_CHOICES)),
               help="the OS whose interpreter the hidden xlwings.conf sheet holds (default: this one)")
-def build_workbook_cmd(out, interpreter, for_os):
-    """Write the master workbook SalesBook.xlsm (sheets, buttons, VBA project)."""
-    from .xlsm.builder import build_workbook
+@click.option("--force", is_flag=True,
+              help="replace an existing OUT, an empty workbook in its place (the old file is kept as OUT.bak)")
+def build_workbook_cmd(out, interpreter, for_os, force):
+    """Write the master workbook SalesBook.xlsm (sheets, buttons, VBA project).
 
-    build_workbook(check_out_file(out), interpreter=interpreter, platform=OS_CHOICES.get(for_os))
-    click.echo(f"Wrote {out}")
+    An existing OUT (a filled master holds the roster, targets and settings) is never replaced without
+    --force; with it the old file is kept as OUT.bak and the new one keeps its permissions.
+    """
+    from .xlsm.builder import LayoutError, build_workbook
+
+    out = check_out_file(out)
+    if out.suffix.lower() != ".xlsm":  # said before an existing file is mentioned or backed up
+        raise LayoutError(f"{out.name}: the master workbook must be saved as .xlsm (it holds macros)")
+    check_replace(out, force, "master workbook")
+    mode, backup = keep_backup(out)
+    build_workbook(out, interpreter=interpreter, platform=OS_CHOICES.get(for_os), mode=mode)
+    click.echo(f"Wrote {out}{replaced_note(backup)}")
 
 
 @command(short="Point a workbook built elsewhere at this PC's Python.", example="""
@@ -633,13 +687,20 @@ def _mac_applescript() -> None:
 @command(short="Create an empty workspace.", example="""
 salesbook init my-office""")
 @click.argument("directory", type=click.Path(path_type=Path))
-@click.option("--force", is_flag=True, help="overwrite an existing SalesBook.xlsm (its data is lost)")
+@click.option("--force", is_flag=True,
+              help="replace an existing SalesBook.xlsm with an empty one (the old file is kept as SalesBook.xlsm.bak)")
 def init(directory, force):
     """Create a workspace: SalesBook.xlsm, team/, templates/, out/."""
     if directory.exists() and not directory.is_dir():
         raise Fail(f"{directory} is a file; give a folder for the workspace.")
-    if (directory / "SalesBook.xlsm").exists() and not force:
-        raise Fail(f"{directory / 'SalesBook.xlsm'} already exists; use --force to replace it (its data is lost).")
+    book = directory / "SalesBook.xlsm"
+    if book.exists() and not force:
+        raise Fail(f"{book} already exists; use --force to replace it with an empty one "
+                   "(the old file is kept as SalesBook.xlsm.bak).")
+    check_replace(book, True, "master workbook")
+    _mode, backup = keep_backup(book)
+    if backup is not None:
+        click.echo(f"The old {book.name} is kept as {backup}")
     try:
         book = init_workspace(directory)
     except KeyboardInterrupt as exc:
