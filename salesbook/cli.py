@@ -736,6 +736,7 @@ def run_cmd(action, book_path, accept_errors, note, ledger_url):
         book.show_progress(p)
         message = run_action(action, book, ledger=ledger_url, accept_errors=accept_errors, note=note)
     click.echo(message)
+    sys.exit(message.exit_code)  # the matching command's code: 1 when validate found errors, 3 nothing read
 
 
 ROSTER_KEYS = ["rep_id", "name", "employee_id", "team", "region", "manager", "status", "commission_plan"]
@@ -855,7 +856,7 @@ def contracts(team_dir, master, out, pdf, only, template):
     """
     from .documents.env import WORD_TEMPLATE
     from .documents.from_run import write_contracts
-    from .pipeline import read_master
+    from .pipeline import all_rejected, read_master
     from .pipeline import validate as run_validate
 
     staged = check_out(out, team=[team_dir])
@@ -867,6 +868,8 @@ def contracts(team_dir, master, out, pdf, only, template):
     with progress_display() as p:
         m = read_master(master)
         run = run_validate([team_dir], master=m, progress=p)
+        if all_rejected(run):
+            raise Fail("No team file could be read; no contracts written.", EXIT_NOTHING)
         with staged as tmp:
             docs, notes = write_contracts(run, m.settings, tmp, template=template, pdf=pdf, only=list(only) or None,
                                           progress=p)
@@ -888,6 +891,7 @@ def _report(team_dir, master, period, week, out, template, ledger_url=None):
     from .closing import report_trends
     from .documents.env import HTML_TEMPLATE
     from .documents.from_run import write_reports
+    from .pipeline import all_rejected
     from .pipeline import consolidate as run_consolidate
 
     if bool(period) == bool(week):
@@ -897,6 +901,8 @@ def _report(team_dir, master, period, week, out, template, ledger_url=None):
     check_period(period or week, "--period" if period else "--weekly")
     with progress_display() as p:
         c = run_consolidate(team_dir, master=master, period=period or week, progress=p)
+        if all_rejected(c.run):
+            raise Fail("No team file could be read; no reports written.", EXIT_NOTHING)
         with staged as tmp:
             paths = write_reports(c, tmp, template=template, progress=p, trends=report_trends(c, ledger_url))
     click.echo(f"Wrote {len(paths) - 1} HTML reports and {paths[-1].name} to {out}")
