@@ -131,6 +131,9 @@ def check_master(path: Path | None, option: str = "--master") -> Path | None:
     if path.is_dir():
         hint = f" (did you mean {path / 'SalesBook.xlsm'}?)" if (path / "SalesBook.xlsm").is_file() else ""
         raise Fail(f"{option} {path} is a folder; give the master workbook file{hint}.")
+    if not path.is_file():  # a named pipe or a device: never opened (it would wait for a writer for ever)
+        raise Fail(f"{option} {path} is not a regular file (a named pipe, socket or device); give the master "
+                   "workbook file SalesBook.xlsm.")
     return path
 
 
