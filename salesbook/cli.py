@@ -23,6 +23,7 @@ import click
 
 from . import __version__
 from .errors import (
+    EXIT_BROKEN_PIPE,
     EXIT_CODES_HELP,
     EXIT_FAULT,
     EXIT_FINDINGS,
@@ -50,14 +51,51 @@ class Fail(click.ClickException):
 OUTPUTS = "salesbook.outputs"  # click context key: the output folders the command will write
 
 
+def _stdout_gone() -> None:
+    """The reader of stdout has gone (`salesbook … | head -1`): point stdout at the null device so that
+    nothing more is printed and Python's flush at exit does not complain."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # stdout without a file descriptor (a test runner's buffer)
+        pass
+
+
+def _is_stdout_pipe(exc: BrokenPipeError) -> bool:
+    """A broken pipe of our own output (no file name), not of a file or a child process."""
+    return exc.filename is None and exc.filename2 is None
+
+
 class SalesbookGroup(click.Group):
     """The command group whose commands never end in a traceback."""
+
+    def main(self, *args, **kwargs):
+        try:
+            return super().main(*args, **kwargs)
+        except SystemExit:
+            try:  # what is still buffered for a pipe whose reader has gone
+                sys.stdout.flush()
+            except BrokenPipeError:
+                _stdout_gone()
+                raise SystemExit(EXIT_BROKEN_PIPE) from None
+            except (OSError, ValueError):
+                pass
+            raise
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError as exc:
+            if not _is_stdout_pipe(exc):
+                raise Fail(*(describe(exc) or (str(exc), EXIT_USAGE))) from None
+            # The work is done (outputs are committed before anything is printed); only the message is lost.
+            _stdout_gone()
+            raise click.exceptions.Exit(EXIT_BROKEN_PIPE) from None
         except KeyboardInterrupt as exc:
             for folder in ctx.meta.get(OUTPUTS, []):  # output folders the command had not reached yet
                 if not folder.committed and folder.untouched_note not in getattr(exc, "__notes__", []):
@@ -890,6 +928,24 @@ def contracts(team_dir, master, out, pdf, only, template):
         sys.exit(EXIT_FINDINGS)
 
 
+def check_report_period(period: str | None, week: str | None) -> None:
+    """--weekly takes only an ISO week (2026-W05); --period a month or a quarter, a week pointed to --weekly."""
+    from .core.periods import parse_period
+    from .payroll import is_week
+
+    if week:
+        check_period(week, "--weekly")
+        if not is_week(parse_period(week)):
+            raise Fail(f"--weekly {week!r} is not a week; give an ISO week such as 2026-W05 "
+                       f"(for a monthly or quarterly report use --period {week}).")
+    if period:
+        check_period(period)
+        if is_week(parse_period(period)):
+            label = parse_period(period).label
+            raise Fail(f"--period {period!r} is a week; for a weekly report use --weekly {label} "
+                       "(--period takes a month such as 2026-11 or a quarter such as 2026-Q4).")
+
+
 def _report(team_dir, master, period, week, out, template, ledger_url=None):
     from .closing import report_trends
     from .documents.env import HTML_TEMPLATE
@@ -899,9 +955,9 @@ def _report(team_dir, master, period, week, out, template, ledger_url=None):
 
     if bool(period) == bool(week):
         raise Fail("Give exactly one of --period (e.g. 2026-11) or --weekly (e.g. 2026-W48).")
+    check_report_period(period, week)
     staged = check_out(out, team=[team_dir])
     template, master = check_template(template, HTML_TEMPLATE), check_master(master)
-    check_period(period or week, "--period" if period else "--weekly")
     with progress_display() as p:
         c = run_consolidate(team_dir, master=master, period=period or week, progress=p)
         if all_rejected(c.run):
@@ -954,8 +1010,8 @@ def _report_command(name: str, short: str):
     @command(name, short=short, example=REPORT_EXAMPLE.replace("salesbook report ", f"salesbook {name} "))
     @click.argument("team_dir", type=click.Path(path_type=Path))
     @click.option("--master", "master", required=True, type=click.Path(path_type=Path), help=MASTER_HELP)
-    @click.option("--period", help="2026-11 or 2026-Q4 (monthly/quarterly report)")
-    @click.option("--weekly", "week", help="an ISO week such as 2026-W48 (weekly report)")
+    @click.option("--period", help="2026-11 or 2026-Q4 (monthly/quarterly report; a week goes in --weekly)")
+    @click.option("--weekly", "week", help="an ISO week such as 2026-W05 (weekly report); only a week")
     @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="output folder")
     @click.option("--template", type=click.Path(path_type=Path), help="an HTML Jinja template")
     @click.option("--ledger", "ledger_url", help=LEDGER_HELP + "; each rep's six-period trend comes from it")
