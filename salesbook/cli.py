@@ -65,8 +65,20 @@ def _stdout_gone() -> None:
 
 
 def _is_stdout_pipe(exc: BrokenPipeError) -> bool:
-    """A broken pipe of our own output (no file name), not of a file or a child process."""
-    return exc.filename is None and exc.filename2 is None
+    """A broken pipe of our own output, not of a file or a child process (LibreOffice, a worker):
+    stdout's pipe itself reports an error (its reader has gone)."""
+    if exc.filename is not None or exc.filename2 is not None:
+        return False
+    try:
+        import select
+
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & (select.POLLERR | select.POLLHUP) for _fd, events in poller.poll(0))
+    except AttributeError:  # no poll() (Windows): a broken pipe without a file name is taken as stdout's
+        return hasattr(sys.stdout, "fileno")
+    except (OSError, ValueError):  # stdout without a file descriptor (a test runner's buffer)
+        return False
 
 
 class SalesbookGroup(click.Group):

@@ -68,3 +68,19 @@ def test_weekly_takes_only_a_week_and_period_points_a_week_to_weekly(office, tmp
     assert not (tmp_path / "r").exists()
     r = CliRunner().invoke(main, [str(a) for a in [*base, "--weekly", "2026-W48"]])
     assert r.exit_code == 0, r.output
+
+
+def test_a_broken_pipe_that_is_not_stdout_is_still_an_error(office, tmp_path: Path) -> None:
+    """A broken pipe to something else (a converter, a worker) while stdout is fine is exit 2 with a message, not 141."""
+    import sys
+
+    team, master = office
+    code = ("import salesbook.pipeline as p\n"
+            "def broken(*a, **k):\n    raise BrokenPipeError(32, 'Broken pipe')\n"
+            "p.validate = broken\n"
+            "from salesbook.cli import main\n"
+            f"main(['validate', {str(team)!r}, '--master', {str(master)!r}])\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "Broken pipe" in done.stderr and "Traceback" not in done.stderr
