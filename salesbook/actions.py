@@ -27,6 +27,7 @@ from .io.presentation import (
     NUMBER_FORMATS,
     display_width,
     enum_names,
+    forget_links,
     palettes,
     row_link,
     sheet_look,
@@ -170,6 +171,7 @@ def frame_sheet(name: str, frame: pd.DataFrame, *, fills: dict[int, str] | None 
     rows = look.display_rows(raw)
     links = {}
     if sources and base is not None and "file" in look.keys:
+        forget_links()
         for i, rec in enumerate(shown.head(MAX_LINKS).to_dict("records")):
             found = row_link(rec, sources, base)
             if found is not None and found[0] in look.keys:
@@ -611,9 +613,17 @@ def statements(book: Book) -> str:
 ACTIONS = {"validate": validate, "consolidate": consolidate, "contracts": contracts, "reports": reports,
            "export-hr": export_hr, "statements": statements, "close": close}
 ALIASES = {"report": "reports"}  # the CLI command is `report`; both names run the same action
+# The output sheets each action writes anew: the file backend does not load their old cells.
+REWRITES = {"validate": [SHEETS["findings"], SHEETS["files"]], "consolidate": list(SHEETS.values()),
+            "close": list(SHEETS.values()), "export-hr": [SHEETS["scorecards"], SHEETS["commissions"]]}
 # Options of `salesbook run` that an action takes (the buttons give none: they ask or use the settings).
 ACTION_OPTIONS = {"consolidate": {"ledger"}, "reports": {"ledger"}, "export-hr": {"ledger"},
                   "close": {"ledger", "accept_errors", "note"}}
+
+
+def rewritten_sheets(name: str) -> list[str]:
+    """The sheets action `name` writes anew (a FileBook opened for it need not load their cells)."""
+    return REWRITES.get(ALIASES.get(name, name), [])
 
 
 def run_action(name: str, book: Book, **options) -> Outcome:
@@ -660,4 +670,5 @@ def _expected_errors() -> tuple[type[Exception], ...]:
 EXPECTED_ERRORS = _expected_errors()  # errors.describe() is the full list (OSError and library errors too)
 
 __all__ = ["ACTIONS", "ACTION_OPTIONS", "ALIASES", "EXPECTED_ERRORS", "ActionError", "MasterError", "Outcome",
+           "rewritten_sheets",
            "run_action"]

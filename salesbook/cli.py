@@ -780,12 +780,12 @@ def run_cmd(action, book_path, accept_errors, note, ledger_url):
 
     The workbook is saved atomically with a .bak backup and keeps its permissions and owner.
     """
-    from .actions import run_action
+    from .actions import rewritten_sheets, run_action
     from .io.book import FileBook
 
     book_path = check_master(book_path, "--book")
     with progress_display() as p:
-        book = FileBook(book_path)
+        book = FileBook(book_path, rewrites=rewritten_sheets(action))
         book.show_progress(p)
         message = run_action(action, book, ledger=ledger_url, accept_errors=accept_errors, note=note)
     click.echo(message)
@@ -835,7 +835,7 @@ def demo(directory, period, force):
     replacing only the files an earlier demo made, and stops (changing nothing) when a file of
     yours is in the way.
     """
-    from .actions import ACTION_OPTIONS, ACTIONS, run_action
+    from .actions import ACTION_OPTIONS, ACTIONS, rewritten_sheets, run_action
     from .io.book import FileBook
     from .workspace import check_demo_target, check_no_conflict, remove_stale, write_manifest
 
@@ -852,12 +852,12 @@ def demo(directory, period, force):
             if action not in ACTIONS:
                 messages.append(f"[{action}] not available yet")
                 continue
-            book = FileBook(book_path)
+            book = FileBook(book_path, rewrites=rewritten_sheets(action))
             book.show_progress(p)
             options = {"ledger": ledger} if "ledger" in ACTION_OPTIONS.get(action, ()) else {}
             messages.append(f"[{action}] " + run_action(action, book, **options).replace("\n", "\n    "))
         # Close the month as a manager would once HR has the export (the demo's injected errors accepted).
-        book = FileBook(book_path)
+        book = FileBook(book_path, rewrites=rewritten_sheets("close"))
         book.show_progress(p)
         messages.append("[close] " + run_action("close", book, ledger=ledger, accept_errors=True,
                                                 note="demo: closed with the injected errors accepted")

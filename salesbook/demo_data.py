@@ -58,9 +58,10 @@ class DemoData:
 
 
 # ---------------------------------------------------------------- vocabulary
+# CITIES, BRANDS, TRADES and COMPANY_SUFFIXES are public: the benchmark draws its company names from them.
 # fmt: off
 
-_CITIES = [  # city, region, landline area code
+CITIES = [  # city, region, landline area code
     ("上海", "华东", "021"), ("杭州", "华东", "0571"), ("苏州", "华东", "0512"), ("南京", "华东", "025"),
     ("宁波", "华东", "0574"), ("无锡", "华东", "0510"), ("合肥", "华东", "0551"), ("常州", "华东", "0519"),
     ("深圳", "华南", "0755"), ("广州", "华南", "020"), ("东莞", "华南", "0769"), ("佛山", "华南", "0757"),
@@ -70,19 +71,19 @@ _CITIES = [  # city, region, landline area code
     ("成都", "西南", "028"), ("重庆", "西南", "023"), ("武汉", "华中", "027"), ("长沙", "华中", "0731"),
     ("郑州", "华中", "0371"), ("西安", "西北", "029"),
 ]
-_BRANDS = [
+BRANDS = [
     "华东", "恒信", "博远", "中科", "金泰", "鼎盛", "瑞丰", "宏达", "天成", "联创", "嘉禾", "新锐", "永安",
     "汇通", "启明", "海川", "正泰", "长风", "卓越", "晨光", "远航", "精工", "同创", "明德", "华信", "国瑞",
     "腾飞", "东方", "星河", "安瑞", "鑫源", "广域", "德润", "万邦", "弘毅", "泰和", "润达", "凯盛", "元丰", "中兴",
 ]
-_TRADES = [  # name part, industry
+TRADES = [  # name part, industry
     ("精密机械", "机械制造"), ("电子科技", "电子"), ("新材料", "材料"), ("医疗器械", "医疗"),
     ("自动化设备", "机械制造"), ("物流", "物流"), ("食品", "食品饮料"), ("化工", "化工"),
     ("汽车零部件", "汽车"), ("光电", "电子"), ("环保科技", "环保"), ("包装", "包装印刷"),
     ("纺织", "纺织服装"), ("能源科技", "能源"), ("建材", "建材"), ("智能装备", "机械制造"),
     ("生物科技", "医药"), ("供应链管理", "物流"), ("家居", "家居"), ("信息技术", "软件"),
 ]
-_SUFFIXES = ["有限公司", "有限公司", "有限公司", "股份有限公司", "有限责任公司"]
+COMPANY_SUFFIXES = ["有限公司", "有限公司", "有限公司", "股份有限公司", "有限责任公司"]
 _SURNAMES = [
     ("王", "wang"), ("李", "li"), ("张", "zhang"), ("刘", "liu"), ("陈", "chen"), ("杨", "yang"),
     ("黄", "huang"), ("赵", "zhao"), ("吴", "wu"), ("周", "zhou"), ("徐", "xu"), ("孙", "sun"),
@@ -212,8 +213,12 @@ def _row(**values: object) -> dict:
     return dict(values)
 
 
-class _Builder:
-    """Builds every row of the demo in memory; rows are dicts of schema keys plus `_d` defects."""
+class TeamBuilder:
+    """Builds every row of the demo in memory; rows are dicts of schema keys plus `_d` defects.
+
+    Public so that other generators (the benchmark's many team files) subclass it and change how
+    ids, companies and reps are made, then write the rows with `write_team`.
+    """
 
     def __init__(self, seed: int, period: str) -> None:
         self.rng = random.Random(seed)
@@ -290,11 +295,11 @@ class _Builder:
 
     # -- customers
     def company(self, region: str) -> tuple[str, str, str, str]:
-        cities = [c for c in _CITIES if c[1] == region] if self.rng.random() < 0.8 else _CITIES
+        cities = [c for c in CITIES if c[1] == region] if self.rng.random() < 0.8 else CITIES
         while True:
             city, reg, area = self.rng.choice(cities)
-            trade, industry = self.rng.choice(_TRADES)
-            name = city + self.rng.choice(_BRANDS) + trade + self.rng.choice(_SUFFIXES)
+            trade, industry = self.rng.choice(TRADES)
+            name = city + self.rng.choice(BRANDS) + trade + self.rng.choice(COMPANY_SUFFIXES)
             if normalise_company(name) not in self.customer_names:
                 self.customer_names.add(normalise_company(name))
                 return name, industry, reg, area
@@ -1027,7 +1032,7 @@ def _enum_zh(enum: str, value: object, lang: str) -> object:
 
 
 @dataclass
-class _SheetLayout:
+class SheetLayout:
     """How one sheet is written: its name, headers as written, a title row, extras, a totals row."""
 
     sheet: str
@@ -1064,7 +1069,7 @@ class _WorkbookWriter:
     def note(self, sheet: str, row: int, column: str, code: str) -> None:
         self.defects.append({"file": self.file, "sheet": sheet, "row": row, "column": column, "code": code})
 
-    def sheet(self, layout: _SheetLayout, rows: list[dict]) -> None:
+    def sheet(self, layout: SheetLayout, rows: list[dict]) -> None:
         ws = self.wb.add_worksheet(layout.name)
         cols = [c for c in _columns(layout.sheet) if c["key"] not in layout.drop]
         spec: list[tuple[str | None, str, dict | None]] = []  # (key, header, schema column)
@@ -1121,8 +1126,10 @@ class _WorkbookWriter:
         self.wb.close()
 
 
-def _team_layouts(file: str, period_start: date) -> dict[str, _SheetLayout]:
-    layouts = {s: _SheetLayout(s) for s in TEAM_SHEETS}
+def team_layouts(file: str, period_start: date) -> dict[str, SheetLayout]:
+    """The demo's workbook styles by team file: a title row (east), English headers (north), a totals
+    row and an extra column (south), the template's layout otherwise."""
+    layouts = {s: SheetLayout(s) for s in TEAM_SHEETS}
     if file == "team_east.xlsx":
         layouts["activities"].title = f"{period_start.year}年{period_start.month}月 销售活动记录表"
         layouts["customers"].header_text = {
@@ -1145,13 +1152,14 @@ def _wechat(row: dict) -> str | None:
     return f"wxid_{n * 7919 % 1000003:07d}" if n % 3 == 0 else None
 
 
-def _write_team(
+def write_team(
     path: Path,
     file: str,
     sheets: dict[str, list[dict]],
-    layouts: dict[str, _SheetLayout],
+    layouts: dict[str, SheetLayout],
     defects: list[dict],
 ) -> None:
+    """One team workbook of `sheets` (sheet key -> row dicts) in the given layouts, with `defects` applied."""
     w = _WorkbookWriter(path, file, defects)
     for s in TEAM_SHEETS:
         if s in sheets:
@@ -1205,7 +1213,7 @@ def demo_master_data(
     seed: int = 2026, period: str = "2026-11"
 ) -> tuple[list[tuple[str, str, str]], list[dict], list[dict]]:
     """(settings rows, roster rows, target rows) of the demo; roster status is 'Active' / 'Left'."""
-    b = _Builder(seed, period)
+    b = TeamBuilder(seed, period)
     b.build()
     return demo_settings_rows(), [dict(r) for r in b.reps], b.targets()
 
@@ -1227,14 +1235,14 @@ def _encrypt(plain: bytes, password: str) -> bytes:
     return out.getvalue()
 
 
-def _small_workbook(b: _Builder, file: str, defects: list[dict]) -> bytes:
+def _small_workbook(b: TeamBuilder, file: str, defects: list[dict]) -> bytes:
     """A small clean workbook (a copy of a few customers) used for the encrypted file."""
     buf = io.BytesIO()
     w = _WorkbookWriter(buf, file, defects)
     rows = [
         _row(**{k: v for k, v in c.items() if not k.startswith("_")}) for c in list(b.customers.values())[:3]
     ]
-    w.sheet(_SheetLayout("customers"), rows)
+    w.sheet(SheetLayout("customers"), rows)
     w.close()
     return buf.getvalue()
 
@@ -1247,25 +1255,25 @@ def generate_demo(root: Path, *, seed: int = 2026, period: str = "2026-11") -> D
     root = Path(root)
     team_dir = root / "team"
     team_dir.mkdir(parents=True, exist_ok=True)
-    b = _Builder(seed, period)
+    b = TeamBuilder(seed, period)
     b.build()
     targets = b.targets()
     defects: list[dict] = []
 
     for file, *_ in TEAMS:
-        _write_team(team_dir / file, file, b.rows[file], _team_layouts(file, b.start), defects)
+        write_team(team_dir / file, file, b.rows[file], team_layouts(file, b.start), defects)
 
     personal_layouts = {
-        "customers": _SheetLayout("customers", doubled=("customer_id", "Customer ID")),
-        "activities": _SheetLayout("activities", drop=("summary",)),
-        "expenses": _SheetLayout("expenses"),
+        "customers": SheetLayout("customers", doubled=("customer_id", "Customer ID")),
+        "activities": SheetLayout("activities", drop=("summary",)),
+        "expenses": SheetLayout("expenses"),
     }
     w = _WorkbookWriter(team_dir / PERSONAL_FILE, PERSONAL_FILE, defects)
     for s in TEAM_SHEETS:
         if s in b.personal:
             w.sheet(personal_layouts[s], b.personal[s])
     # A second expenses sheet (English name): which one is real cannot be known, so neither is used.
-    w.sheet(_SheetLayout("expenses", lang="en"), b.personal["expenses"][:2])
+    w.sheet(SheetLayout("expenses", lang="en"), b.personal["expenses"][:2])
     w.close()
     for name in ("费用", "Expenses"):
         defects.append({"file": PERSONAL_FILE, "sheet": name, "row": 0, "column": "", "code": "ambiguous-sheet"})

@@ -43,27 +43,83 @@ def write_parquet(path: Path, ds: Dataset) -> Path:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    parts = []
+    parts = []  # (schema, a function making the table): a sheet kind's table is made when it is written
     for name, frame in ds.frames.items():
         if frame.empty:
+            continue
+        if name in ds.columnar:  # the reader's Arrow columns: no conversion from Python objects
+            parts.append((_arrow_schema(frame, ds.columnar[name]),
+                          lambda name=name, frame=frame: _arrow_part(name, frame, ds.columnar[name])))
             continue
         f = source_frame(frame)
         f.insert(0, "table", name)
         for c in f.columns:
             if str(c).startswith("extra:"):
                 f[c] = f[c].astype(object)
-        parts.append(pa.Table.from_pandas(f, preserve_index=False).replace_schema_metadata(None))
+        t = pa.Table.from_pandas(f, preserve_index=False).replace_schema_metadata(None)
+        parts.append((t.schema, lambda t=t: t))
     with atomic_output(path) as tmp:  # a random O_EXCL name, never a fixed one a link could be planted at
         if not parts:
             pq.write_table(pa.table({"table": pa.array([], pa.string())}), tmp, compression="zstd")
             return Path(path)
-        schema = pa.unify_schemas([t.schema for t in parts], promote_options="permissive")
+        schema = pa.unify_schemas([sc for sc, _ in parts], promote_options="permissive")
         with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
-            for t in parts:
+            for _, make in parts:
+                t = make()
+                nulls: dict = {}  # one all-blank column per type, shared by every column this kind lacks
                 columns = [t.column(field.name).cast(field.type) if field.name in t.column_names
-                           else pa.nulls(t.num_rows, field.type) for field in schema]
+                           else nulls[field.type] if field.type in nulls
+                           else nulls.setdefault(field.type, pa.nulls(t.num_rows, field.type))
+                           for field in schema]
                 writer.write_table(pa.Table.from_arrays(columns, schema=schema))
+                del t, columns  # one sheet kind's text in memory at a time
     return Path(path)  # no library versions inside: same data, same bytes
+
+
+def _arrow_schema(frame: pd.DataFrame, columns: dict):
+    """The schema `_arrow_part` gives, without making the table."""
+    import pyarrow as pa
+
+    fields = [pa.field("table", pa.large_string())]
+    for c in frame.columns:
+        if str(c).startswith(TYPED):
+            continue
+        if c in ("_file", "_sheet"):
+            typ = pa.string()
+        elif c == "_valid":
+            typ = pa.bool_()
+        else:
+            typ = columns[c].type
+            typ = typ.value_type if pa.types.is_dictionary(typ) else typ
+        fields.append(pa.field(SOURCE_RENAMES.get(c, c), typ))
+    return pa.schema(fields)
+
+
+def _arrow_part(name: str, frame: pd.DataFrame, columns: dict):
+    """One sheet kind's parquet table from its Arrow columns, typed as pyarrow types its frame
+    (text as string, dates as date32, an all-blank column as null), in the frame's column order."""
+    import pyarrow as pa
+
+    n = len(frame)
+    arrays, names = [], []
+    for c in frame.columns:
+        if str(c).startswith(TYPED):
+            continue
+        if c in ("_file", "_sheet"):
+            arr = pa.array(frame[c].to_numpy(), pa.string())
+        elif c == "_valid":
+            arr = pa.array(frame[c].to_numpy(), pa.bool_())
+        else:
+            arr = columns[c]
+            if pa.types.is_dictionary(arr.type):
+                arr = arr.cast(arr.type.value_type)
+            arr = arr.combine_chunks()  # one piece, as a frame converts: the same pages, the same bytes
+        if not arrays:  # typed as pyarrow types the pandas text column the frame path inserts
+            arrays.append(pa.array([name] * n, pa.large_string()))
+            names.append("table")
+        arrays.append(arr)
+        names.append(SOURCE_RENAMES.get(c, c))
+    return pa.Table.from_arrays(arrays, names=names)
 
 
 def output_tables(c: Consolidation) -> dict[str, pd.DataFrame]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 import pandas as pd
 
 from .core.findings import FINDING_COLUMNS, Finding
@@ -10,9 +12,12 @@ from .io.team_reader import FileResult
 FILES_COLUMNS = ["file", "status", "reason", "sha256", "rows"]  # status: accepted | rejected | skipped (lock files)
 
 
+_FIELDS = attrgetter(*FINDING_COLUMNS)
+
+
 def findings_frame(findings: list[Finding]) -> pd.DataFrame:
     """Findings as rows; a file- or sheet-level finding has no row and shows a blank cell, not 0."""
-    frame = pd.DataFrame([f.as_dict() for f in findings], columns=FINDING_COLUMNS)
+    frame = pd.DataFrame(list(map(_FIELDS, findings)), columns=FINDING_COLUMNS)
     frame["row"] = pd.Series([r if r else None for r in frame["row"].tolist()], index=frame.index, dtype=object)
     return frame
 

@@ -14,17 +14,19 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .core import rules
 from .core.activities import effective_activities
 from .core.counted import collections_not_counted
-from .core.dataset import Dataset, combine
+from .core.dataset import Dataset
 from .core.findings import ERROR, Bilingual, Finding, echo, make_finding, sort_key, workbook_order
 from .core.periods import Period, parse_period
 from .core.schema import match_sheet, team_schemas
 from .core.settings import Settings, SettingsError, load_settings
 from .core.table import SheetTable
+from .io import columns
 from .io.pool import Job, run_jobs
 from .io.precheck import READ_EXTENSIONS, Limits
 from .io.team_reader import NOT_REGULAR, FileResult, failure_reason, read_team_file, reject
@@ -447,30 +449,32 @@ def _fill_rep_ids(findings: list[Finding], ds: Dataset) -> list[Finding]:
             need.setdefault((f.file, f.sheet), set()).add(f.row)
     if not need:
         return findings
-    contract_owner = rules.contract_owners(ds)
-    customer_owner = rules.customer_owners(ds)
-    files = {fl for fl, _ in need}
+    owners: dict[str, dict[str, str]] = {}
     rep_of: dict[tuple[str, str, int], str] = {}
-    for frame in ds.frames.values():
-        if frame.empty:
+    for (fl, sh), wanted in need.items():  # each sheet over its own span of rows in its kind's frame
+        name, span = ds.sheet_schemas.get((fl, sh)), ds.spans.get((fl, sh))
+        frame = ds.frames.get(name) if name else None
+        if frame is None or span is None or frame.empty:
             continue
         if "owner" in frame.columns:
             col, lookup = "owner", None
         elif "rep_id" in frame.columns:
             col, lookup = "rep_id", None
         elif "contract_id" in frame.columns:
-            col, lookup = "contract_id", contract_owner
+            col = "contract_id"
+            lookup = owners.get(col) or owners.setdefault(col, rules.contract_owners(ds))
         elif "customer_id" in frame.columns:
-            col, lookup = "customer_id", customer_owner
+            col = "customer_id"
+            lookup = owners.get(col) or owners.setdefault(col, rules.customer_owners(ds))
         else:
             continue
-        sub = frame[frame["_file"].isin(files)]
-        for fl, sh, r, v in zip(sub["_file"].tolist(), sub["_sheet"].tolist(), sub["_row"].tolist(),
-                                sub[col].tolist(), strict=True):
-            if r in need.get((fl, sh), ()):
-                rep = lookup.get(v) if lookup is not None else v
-                if not rules.blank(rep):
-                    rep_of[(fl, sh, int(r))] = rep
+        start, stop = span
+        rows = frame["_row"].to_numpy()[start:stop]
+        hit = np.isin(rows, list(wanted))
+        for r, v in zip(rows[hit].tolist(), frame[col].to_numpy()[start:stop][hit].tolist(), strict=True):
+            rep = lookup.get(v) if lookup is not None else v
+            if not rules.blank(rep):
+                rep_of[(fl, sh, int(r))] = rep
     out = []
     for f in findings:
         if not f.rep_id and f.row:
@@ -511,9 +515,9 @@ def validate(paths: list[Path], *, master: Path | Master | None = None, period: 
     p.phase("checking rules", 8, "steps")
     tables: list[SheetTable] = [t for r in results for t in r.tables]
     findings: list[Finding] = [f for r in results for f in r.findings] + list(m.findings) + lock_notes
-    ds = combine(tables)
-    for t in tables:  # the frames hold the values now; the per-file lists would double the memory
-        t.data = None
+    ds = columns.dataset(tables)
+    for t in tables:  # the frames hold the values now; the per-file columns would double the memory
+        t.data = t.payload = None
     p.update(next(steps))
     # Keys and references first; domain rules then see only rows without errors so far.
     findings += rules.check_keys_and_references(ds, m.roster_ids, m.roster_errors)

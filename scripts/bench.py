@@ -395,6 +395,8 @@ def bench(args: argparse.Namespace) -> dict:
                     d["period"],
                     "--out",
                     str(out),
+                    "--ledger",  # a ledger of this benchmark's own, not one beside the cached data
+                    f"sqlite:///{(work / f'ledger{suffix}.db').as_posix()}",
                 ]
                 runs["consolidate_cli" + suffix].append(_run_cli(cli, log, "consolidate_cli" + suffix))
                 shutil.rmtree(out, ignore_errors=True)
@@ -495,18 +497,22 @@ def profile(args: argparse.Namespace) -> int:
     from salesbook.io.team_reader import read_team_file
     from salesbook.pipeline import consolidate, limits_from, read_master
 
-    ts = team_set(ROOT / "bench" / "data", args.files, seed=args.seed)
     out_dir = ROOT / "bench"
     out_dir.mkdir(exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="tmp-profile-", dir=out_dir))
-    prof = Profiler(interval=0.001)
-    prof.start()
-    c = consolidate(Path(ts["team_dir"]), master=Path(ts["master"]), period=ts["period"])
-    write_consolidation(c, work, full=False)
-    prof.stop()
-    (out_dir / "profile-consolidate.txt").write_text(prof.output_text(unicode=True, show_all=False), "utf-8")
-    (out_dir / "profile-consolidate.html").write_text(prof.output_html(), "utf-8")
-    print(prof.output_text(unicode=True, show_all=False))
+    for shape in ("clean", "busy"):
+        ts = team_set(ROOT / "bench" / "data", args.files, seed=args.seed, shape=shape)
+        prof = Profiler(interval=0.001)
+        prof.start()
+        c = consolidate(Path(ts["team_dir"]), master=Path(ts["master"]), period=ts["period"])
+        write_consolidation(c, work / shape, full=False)
+        prof.stop()
+        text = prof.output_text(unicode=True, show_all=False)
+        (out_dir / f"profile-consolidate-{shape}.txt").write_text(text, "utf-8")
+        (out_dir / f"profile-consolidate-{shape}.html").write_text(prof.output_html(), "utf-8")
+        print(f"--- consolidate, {shape} set")
+        print(text)
+        del c
 
     # what each worker does, in one process: read + check every file, then pickle the result back
     m = read_master(Path(ts["master"]))
@@ -523,7 +529,7 @@ def profile(args: argparse.Namespace) -> int:
     print(prof.output_text(unicode=True, show_all=False))
     shutil.rmtree(work, ignore_errors=True)
     print(f"results pickled back by the workers: {pickled / 2**20:.1f} MiB for {len(files)} files")
-    print(f"wrote {out_dir / 'profile-consolidate.txt'}, profile-consolidate.html, profile-read.txt")
+    print(f"wrote {out_dir}/profile-consolidate-{{clean,busy}}.txt (and .html), profile-read.txt")
     return 0
 
 

@@ -1,7 +1,8 @@
 """Benchmark data: N seeded team workbooks (mostly clean), their master workbook, one big sheet.
 
-Reuses the demo generator (`salesbook.demo_data`): its row builders (names, companies, phones,
-activities, deals, expenses), its workbook writer and sheet layouts, and `write_master_xlsx`.
+Reuses the demo generator's public surface (`salesbook.demo_data`): `TeamBuilder` (names, companies,
+phones, activities, deals, expenses), `write_team` with `team_layouts` / `SheetLayout`, the name
+vocabulary (CITIES, BRANDS, TRADES, COMPANY_SUFFIXES) and `write_master_xlsx`.
 What differs from the demo: one builder per file with 8 reps, every id carries the file
 number (so ids are unique across files), company names are drawn from a per-file share of the
 name space (so no two files hold the same company), and no defects are injected.
@@ -23,13 +24,13 @@ from salesbook.core.settings import default_rows
 
 PERIOD = "2026-11"
 REPS_PER_FILE = 8
-DATA_VERSION = 1  # bump when the generated data changes (the cache key includes it)
+DATA_VERSION = 2  # bump when the generated data changes (the cache key includes it)
 SHAPES = ("clean", "busy")
 _REGIONS = ["华东", "华南", "华北"]  # the regions with eight cities each in the demo vocabulary
-_BRAND_PAIRS = [(a, b) for a in dd._BRANDS for b in dd._BRANDS if a != b]
+_BRAND_PAIRS = [(a, b) for a in dd.BRANDS for b in dd.BRANDS if a != b]
 
 
-class BenchBuilder(dd._Builder):
+class BenchBuilder(dd.TeamBuilder):
     """The demo builder for one team file numbered `file_no` (ids and names unique across files)."""
 
     def __init__(self, seed: int, file_no: int, n_files: int, period: str = PERIOD) -> None:
@@ -53,12 +54,12 @@ class BenchBuilder(dd._Builder):
                 return r
 
     def company(self, region: str) -> tuple[str, str, str, str]:
-        cities = [c for c in dd._CITIES if c[1] == region] if self.rng.random() < 0.8 else dd._CITIES
+        cities = [c for c in dd.CITIES if c[1] == region] if self.rng.random() < 0.8 else dd.CITIES
         while True:
             city, reg, area = self.rng.choice(cities)
-            trade, industry = self.rng.choice(dd._TRADES)
+            trade, industry = self.rng.choice(dd.TRADES)
             a, b = self.rng.choice(self.brand_pairs)
-            name = city + a + b + trade + self.rng.choice(dd._SUFFIXES)
+            name = city + a + b + trade + self.rng.choice(dd.COMPANY_SUFFIXES)
             if dd.normalise_company(name) not in self.customer_names:
                 self.customer_names.add(dd.normalise_company(name))
                 return name, industry, reg, area
@@ -140,14 +141,14 @@ class BusyBuilder(BenchBuilder):
 
 def _layouts(b: BenchBuilder) -> dict:
     """The demo's three workbook styles in turn (title row, English headers, totals row, extra column)."""
-    return dd._team_layouts(dd.TEAMS[b.file_no % len(dd.TEAMS)][0], b.start)
+    return dd.team_layouts(dd.TEAMS[b.file_no % len(dd.TEAMS)][0], b.start)
 
 
 def _one_file(args: tuple[int, int, int, str, str]) -> tuple[list[dict], list[dict], dict[str, int]]:
     seed, file_no, n_files, team_dir, shape = args
     b = (BusyBuilder if shape == "busy" else BenchBuilder)(seed, file_no, n_files)
     b.build()
-    dd._write_team(Path(team_dir) / b.file, b.file, b.rows[b.file], _layouts(b), [])
+    dd.write_team(Path(team_dir) / b.file, b.file, b.rows[b.file], _layouts(b), [])
     counts = {s: len(rows) for s, rows in b.rows[b.file].items()}
     return b.reps, b.targets(), counts
 
@@ -163,6 +164,7 @@ def team_set(root: Path, n_files: int, seed: int = 2026, log=print, shape: str =
     """
     if shape not in SHAPES:
         raise ValueError(f"shape must be one of {SHAPES}")
+    root = Path(root).resolve()  # the manifest's paths are used from other folders (a workspace's settings)
     prefix = "team-set" if shape == "clean" else f"team-set-{shape}"
     d = Path(root) / f"{prefix}-v{DATA_VERSION}-n{n_files}-s{seed}"
     manifest = d / "manifest.json"
@@ -202,6 +204,7 @@ def team_set(root: Path, n_files: int, seed: int = 2026, log=print, shape: str =
 
 def big_sheet(root: Path, n_rows: int, seed: int = 2026, log=print) -> dict:
     """One workbook with an activities sheet of n_rows (and the 200 customers it refers to)."""
+    root = Path(root).resolve()
     d = Path(root) / f"big-sheet-v{DATA_VERSION}-r{n_rows}-s{seed}"
     manifest = d / "manifest.json"
     if manifest.exists():
@@ -214,7 +217,7 @@ def big_sheet(root: Path, n_rows: int, seed: int = 2026, log=print) -> dict:
     b.more_activities(n_rows)
     path = d / "activities.xlsx"
     sheets = {s: b.rows[b.file][s] for s in ("customers", "activities")}
-    dd._write_team(path, b.file, sheets, {s: dd._SheetLayout(s) for s in sheets}, [])
+    dd.write_team(path, b.file, sheets, {s: dd.SheetLayout(s) for s in sheets}, [])
     master = d / "master.xlsx"
     dd.write_master_xlsx(master, default_rows(), b.reps, [], dd.DEMO_PLANS)
     info = {

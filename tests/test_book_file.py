@@ -148,3 +148,86 @@ def test_backup_link_is_replaced_not_followed(book: Path, tmp_path: Path) -> Non
     fb.save()
     assert outside.read_text() == "keep"
     assert not backup.is_symlink() and _sha(backup) == before
+
+
+def _cells(path: Path, sheet: str) -> list[tuple]:
+    """Every cell of `sheet` with what it shows and how it looks, and the sheet's row heights and links."""
+    ws = openpyxl.load_workbook(path, keep_vba=True)[sheet]
+    cells = [(c.coordinate, c.value, c.data_type, c.number_format, repr(c.font), repr(c.fill), repr(c.alignment),
+              (c.hyperlink.target, c.hyperlink.location) if c.hyperlink else None,
+              c.comment.text if c.comment else None)
+             for row in ws.iter_rows() for c in row if c.value is not None or c.has_style]
+    heights = {r: d.height for r, d in ws.row_dimensions.items() if d.height}
+    return [*cells, heights, ws.freeze_panes, ws.auto_filter.ref, ws.print_title_rows, ws.dimensions,
+            [str(r.sqref) for r in ws.conditional_formatting]]
+
+
+def _varied_sheet(name: str, n: int = 300) -> SheetData:
+    from datetime import date, datetime
+    from decimal import Decimal
+
+    from salesbook.io.presentation import ColourRule
+
+    texts = ["a&b<c>\"d\"", " lead", "trail ", "line\r\nbreak\ttab", "_x0041_", "=1+1", "#N/A", "中文 ok", "",
+             "x\x01y", "😀"]
+    rows = []
+    for i in range(n):
+        rows.append([f"S{i:03d}", texts[i % len(texts)], i * 1.25, i, i % 2 == 0, date(2026, 11, 1 + i % 28),
+                     datetime(2026, 11, 2, 8, i % 60), Decimal("12.34"), None, float("nan")])
+    return SheetData(name=name, header=["id", "text", "money", "n", "flag", "day", "when", "dec", "blank", "nan"],
+                     rows=rows, notes={0: "the rep's id"}, fills={1: "#FFC7CE", 7: "#C6EFCE"},
+                     number_formats={2: "#,##0.00"}, widths={1: 30}, wrap={1}, frozen_columns=1,
+                     links={(0, 0): "../team/a b.xlsx#'客户'!D17", (3, 8): "../team/c.csv"},
+                     row_heights={2: 45.0}, header_rows={5}, title_rows={6}, cell_formats={(4, 3): "0.0%"},
+                     rules=[ColourRule(column=1, kind="value", colour="#FFEB9C", value="中文 ok")],
+                     page_breaks=[50])
+
+
+def test_text_route_saves_what_openpyxl_cells_save(book: Path, tmp_path: Path) -> None:
+    """An output sheet written as text at save time has the same cells, looks, links, notes and rows as one
+    written through openpyxl cells."""
+    import shutil
+
+    other = tmp_path / "cells" / book.name
+    other.parent.mkdir()
+    shutil.copy(book, other)
+    for path, as_cells in ((book, False), (other, True)):
+        fb = FileBook(path)
+        fb.write(_varied_sheet("考核表"))
+        fb.write(SheetData(name="仪表板", header=[], rows=[["Title"], [], ["k", 1.5]], title_rows={0},
+                           header_rows={2}, freeze=False, autofilter=False))
+        if as_cells:
+            for name in list(fb._fast):
+                fb._as_cells(name)  # openpyxl's own cells, as before the text route
+        fb.save()
+    for sheet in ("考核表", "仪表板"):
+        assert _cells(book, sheet) == _cells(other, sheet)
+    assert _cells(book, "花名册") == _cells(other, "花名册")  # the sheets nobody wrote are as they were
+
+
+def test_sheets_to_be_rewritten_are_loaded_without_cells_and_kept_when_not(book: Path, tmp_path: Path) -> None:
+    """A sheet named as rewritten is not loaded, yet one not written after all keeps every cell, one read
+    shows its cells, and the saved workbook equals one edited with every sheet loaded."""
+    import shutil
+
+    fb = FileBook(book)
+    fb.write(_varied_sheet("考核表", 3000))  # big enough to be left out
+    fb.write(_varied_sheet("依据", 3000))
+    fb.save()
+    before = {s: _cells(book, s) for s in ("考核表", "依据")}
+    other = tmp_path / "whole" / book.name
+    other.parent.mkdir()
+    shutil.copy(book, other)
+
+    lean = FileBook(book, rewrites=["考核表", "依据"])
+    assert lean._lean == {"考核表", "依据"}
+    lean.write(_varied_sheet("考核表", 10))
+    lean.save()  # 依据 was not written: its cells are kept
+    whole = FileBook(other)
+    whole.write(_varied_sheet("考核表", 10))
+    whole.save()
+    assert _cells(book, "依据") == before["依据"] == _cells(other, "依据")
+    assert _cells(book, "考核表") == _cells(other, "考核表") != before["考核表"]
+
+    read = FileBook(book, rewrites=["依据"])
+    assert read.read("依据")[1][0] == "S000" and len(read.read("依据")) == 3001

@@ -59,7 +59,7 @@ def effective_activities(ds: Dataset, st: Settings) -> list[Finding]:
         return []
     out = []
     rows = f.loc[sorted(reasons)]
-    for i, r in zip(rows.index, records(rows), strict=True):
+    for i, r in zip(rows.index, records(rows, ["_file", "_sheet", "_row", "rep_id", "summary", "date"]), strict=True):
         reason, fmt = reasons[i]
         zh, en = _REASONS[reason]
         column = "summary" if reason in ("short", "same") else "date"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .findings import ERROR, Finding, make_finding
-from .schema import load_schemas, team_schemas
+from .schema import SheetSchema, load_schemas, team_schemas
 from .table import TYPED, ColumnPlace, SheetTable
 
 SOURCE_COLUMNS = ["_file", "_sheet", "_row"]
@@ -21,6 +21,9 @@ class Dataset:
     places: dict[tuple[str, str], dict[str, ColumnPlace]] = field(default_factory=dict)
     sheet_schemas: dict[tuple[str, str], str] = field(default_factory=dict)  # (file, sheet) -> schema name
     spans: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)  # rows of a sheet in its frame
+    # the same columns in the reader's columnar form, by schema then column, where io built the
+    # frames from it (`io.columns.dataset`); the parquet output is written from these
+    columnar: dict[str, dict[str, object]] = field(default_factory=dict)
 
     def frame(self, schema: str) -> pd.DataFrame:
         return self.frames[schema]
@@ -98,6 +101,20 @@ def _show(value: object) -> str:
     return "" if value is None else str(value)
 
 
+def frame_columns(schema: SheetSchema, part_columns: list[list[str]]) -> tuple[list[str], dict[str, str]]:
+    """A sheet kind's frame columns (after `_file`, `_sheet`, `_row`) and their dtypes: the schema's
+    columns, then unknown and as-typed columns in the order the files (`part_columns`) first have them."""
+    types = {c.key: "float64" if c.type in ("money", "number", "int", "pct") else "object" for c in schema.columns}
+    cols = [c.key for c in schema.columns]
+    seen = set(cols)
+    for names in part_columns:  # unknown columns kept as text, in the order first seen
+        for k in names:
+            if k not in seen and k.startswith(("extra:", TYPED)):
+                cols.append(k)
+                seen.add(k)
+    return cols, types
+
+
 def combine(tables: list[SheetTable]) -> Dataset:
     """Concatenate the usable tables of every file by schema, in (file, row) order."""
     ds = Dataset()
@@ -110,10 +127,7 @@ def combine(tables: list[SheetTable]) -> Dataset:
         by_schema.setdefault(t.schema, []).append(t)
     for s in team_schemas():
         parts = by_schema.get(s.name, [])
-        types = {c.key: "float64" if c.type in ("money", "number", "int", "pct") else "object" for c in s.columns}
-        cols = [c.key for c in s.columns]
-        for t in parts:  # unknown columns kept as text, in the order first seen
-            cols += [k for k in t.data if k.startswith(("extra:", TYPED)) and k not in cols]
+        cols, types = frame_columns(s, [list(t.data) for t in parts])
         data: dict[str, list] = {"_file": [], "_sheet": [], "_row": []}
         data.update({c: [] for c in cols})
         valid: list[bool] = []

@@ -7,12 +7,14 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 
 from .dataset import Dataset, records, typed
 from .findings import ERROR, Finding
 from .schema import normalize_name, team_schemas
 from .settings import Settings
+from .table import TYPED
 
 _SUFFIXES = ["股份有限公司", "有限责任公司", "有限公司", "集团公司", "公司"]
 # English legal suffixes count only as a whole word: "Z Inc." is Z, but "Zinc" stays zinc.
@@ -26,19 +28,26 @@ def blank(v: object) -> bool:
 
 def normalize_company(name: object) -> str:
     """Company name for conflict checks: NFKC, no whitespace, case-folded, legal suffix removed."""
-    text = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", str(name))).casefold().strip()
+    text = _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", str(name))).casefold().strip()
     changed = True
     while changed:
         changed = False
-        for suf in _SUFFIXES:
-            if text.endswith(suf) and len(text) > len(suf):
-                text = text[: -len(suf)].rstrip(" ,.")
+        if text.endswith(_SUFFIX_ENDS):
+            for suf in _SUFFIXES:
+                if text.endswith(suf) and len(text) > len(suf):
+                    text = text[: -len(suf)].rstrip(" ,.")
+                    changed = True
+        if text[-1:] in _LATIN_LAST:  # the English suffixes end so (the text has no newline left)
+            m = _LATIN_SUFFIX.search(text)
+            if m and m.start() > 0:
+                text = text[: m.start()].rstrip(" ,.")
                 changed = True
-        m = _LATIN_SUFFIX.search(text)
-        if m and m.start() > 0:
-            text = text[: m.start()].rstrip(" ,.")
-            changed = True
-    return re.sub(r"\s+", "", text)
+    return _WHITESPACE.sub("", text)
+
+
+_WHITESPACE = re.compile(r"\s+")
+_SUFFIX_ENDS = tuple(_SUFFIXES)
+_LATIN_LAST = frozenset("dnpc.")
 
 
 def normalize_receipt(no: object) -> str:
@@ -75,7 +84,7 @@ def check_keys_and_references(ds: Dataset, roster: set[str] | None,
                 has = present(values)
                 dup = has & values.duplicated(keep="first")
                 if dup.any():
-                    first_rows = f[has & ~values.duplicated(keep="first")]
+                    first_rows = f[has & values.duplicated(keep=False) & ~values.duplicated(keep="first")]
                     first = {}
                     for r in records(first_rows, [col.key, "_file", "_sheet", "_row"]):
                         place = ds.place(r["_file"], r["_sheet"], col.key)
@@ -172,50 +181,99 @@ def grade_for(points: float, st: Settings, _cache: dict | None = None) -> str:
 
 
 def grade_customers(ds: Dataset, st: Settings, as_of: date | None) -> tuple[pd.DataFrame, list[Finding]]:
-    """Customer grades with follow-up status; `grade-mismatch`, `customer-conflict`, `follow-up-overdue`."""
+    """Customer grades with follow-up status; `grade-mismatch`, `customer-conflict`, `follow-up-overdue`.
+
+    Computed a column at a time: points from the size, potential, willingness and history columns,
+    the grade from the bands, the last activity per customer from a group maximum.
+    """
     out: list[Finding] = []
     cust = ds.valid("customers")
     acts = ds.valid("activities")
     a = acts[present(acts["customer_id"]) & acts["date"].notna()]
     if as_of is not None:
         a = a[(a["date"] <= as_of).astype(bool)]
-    last_activity: dict[str, date] = {}
-    for cid, d in zip(a["customer_id"].tolist(), a["date"].tolist(), strict=True):
-        cur = last_activity.get(cid)
-        if cur is None or d > cur:
-            last_activity[cid] = d
     cadence = st.grouped("cadence")
-    rows = []
-    seen_names: dict[str, list[dict]] = {}
-    gs = grade_settings(st)
-    for r in _records(cust):
-        pts = grade_points(r, st, gs)
-        g = grade_for(pts, st, gs)
-        given = r.get("grade")
-        if not blank(given) and given != g:
-            out.append(ds.finding("grade-mismatch", r, "grade", rep_id=r["owner"], computed=g))
-        seen_names.setdefault(normalize_company(r["customer_name"]), []).append(r)
-        last = last_activity.get(r["customer_id"])
-        since = last if last is not None else r["created"]
-        days = None
-        overdue = False
-        if as_of is not None and not blank(since) and r["created"] <= as_of:
-            days = (as_of - since).days
-            overdue = days > int(cadence[g])
-            if overdue:
-                out.append(ds.finding("follow-up-overdue", r, "customer_id", rep_id=r["owner"], days=days,
-                                      grade=g, cadence=cadence[g]))
-        rows.append({
-            "customer_id": r["customer_id"], "customer_name": r["customer_name"], "owner": r["owner"],
-            "industry": r.get("industry"), "region": r.get("region"),
-            "points": pts, "grade": g, "grade_given": None if blank(given) else given,
-            "last_activity": last, "days_since_follow_up": days, "cadence_days": int(cadence[g]),
-            "follow_up_overdue": overdue, "file": r["_file"], "sheet": r["_sheet"], "row": r["_row"],
-        })
-    out += customer_conflicts(ds, seen_names.values())
+    g = grade_settings(st)
     cols = ["customer_id", "customer_name", "owner", "industry", "region", "points", "grade", "grade_given",
             "last_activity", "days_since_follow_up", "cadence_days", "follow_up_overdue", "file", "sheet", "row"]
-    return pd.DataFrame(rows, columns=cols), out
+    if cust.empty:
+        return pd.DataFrame([], columns=cols), out
+    pts = _points(cust["company_size"], g["size"])
+    pot = cust["annual_potential"].to_numpy(dtype=float)
+    pts = pts + np.select([pot >= t for t, _ in g["potential"]], [float(p) for _, p in g["potential"]], 0.0)
+    pts = pts + _points(cust["willingness"], g["willingness"])
+    hist = cust["historical_revenue"].to_numpy(dtype=float)
+    pts = pts + np.where(hist >= 100, g["ge100"], np.where(hist > 0, g["gt0"], 0.0))
+    grade = np.select([pts >= lowest for _, lowest in g["bands"]], [b for b, _ in g["bands"]], "D").astype(object)
+    given = cust["grade"]
+    mismatch = (present(given) & (given != grade)).to_numpy()
+    # the last activity on or before the as-of date, per customer (as day numbers, then dates)
+    days_of = _ordinals(a["date"])
+    latest = pd.Series(a["date"].map(days_of).to_numpy(), dtype="int64").groupby(
+        a["customer_id"].to_numpy(), sort=False).max()
+    last_day = cust["customer_id"].map(latest)  # NaN where the customer has no activity
+    last = [None if d != d else date.fromordinal(int(d)) for d in last_day.tolist()]
+    created = cust["created"]
+    cadence_of = {k: int(v) for k, v in cadence.items()}
+    cadence_days = [cadence_of[x] for x in grade]
+    n = len(cust)
+    days: list[int | None] = [None] * n
+    overdue = np.zeros(n, dtype=bool)
+    if as_of is not None:
+        created_day = created.map(_ordinals(created)).to_numpy(dtype=float)
+        since = np.where(np.isnan(last_day.to_numpy(dtype=float)), created_day, last_day.to_numpy(dtype=float))
+        counted = created_day <= as_of.toordinal()
+        span = as_of.toordinal() - since
+        overdue = counted & (span > np.array(cadence_days))
+        days = [int(x) if c else None for x, c in zip(span.tolist(), counted.tolist(), strict=True)]
+    keys = ["_file", "_sheet", "_row", "owner", "grade", TYPED + "grade", "customer_id", TYPED + "customer_id"]
+    for r, gr in zip(_rows(cust, mismatch, keys), grade[mismatch], strict=True):
+        out.append(ds.finding("grade-mismatch", r, "grade", rep_id=r["owner"], computed=gr))
+    for r, d, gr in zip(_rows(cust, overdue, keys), np.array(days, dtype=object)[overdue], grade[overdue],
+                        strict=True):
+        out.append(ds.finding("follow-up-overdue", r, "customer_id", rep_id=r["owner"], days=d, grade=gr,
+                              cadence=cadence[gr]))
+    out += customer_conflicts(ds, _same_company(cust))
+    frame = pd.DataFrame({
+        "customer_id": cust["customer_id"].tolist(), "customer_name": cust["customer_name"].tolist(),
+        "owner": cust["owner"].tolist(), "industry": cust["industry"].tolist(), "region": cust["region"].tolist(),
+        "points": pts.tolist(), "grade": grade.tolist(),
+        "grade_given": [None if blank(v) else v for v in given.tolist()],
+        "last_activity": last, "days_since_follow_up": days, "cadence_days": cadence_days,
+        "follow_up_overdue": overdue.tolist(), "file": cust["_file"].tolist(), "sheet": cust["_sheet"].tolist(),
+        "row": cust["_row"].tolist(),
+    }, columns=cols)
+    return frame, out
+
+
+def _points(values: pd.Series, points: dict) -> np.ndarray:
+    """Grade points of an enum column (0 for a blank or an unlisted value)."""
+    table = {k: float(v) for k, v in points.items()}
+    return values.map(table).to_numpy(dtype=float, na_value=0.0)
+
+
+def _ordinals(dates: pd.Series) -> dict:
+    """Each distinct date of a column -> its day number (a column repeats few dates)."""
+    return {d: d.toordinal() for d in dates.dropna().unique()}
+
+
+def _rows(frame: pd.DataFrame, mask, keys: list[str]) -> list[dict]:
+    """The rows of `frame` under `mask` as dicts of `keys` (those the frame has)."""
+    return records(frame[mask], [k for k in keys if k in frame.columns])
+
+
+def _same_company(cust: pd.DataFrame):
+    """The valid customer rows of every normalised company name filed more than once, as dicts."""
+    names = cust["customer_name"]
+    norm = names.map({v: normalize_company(v) for v in names.unique()})
+    again = norm.duplicated(keep=False).to_numpy()
+    if not again.any():
+        return []
+    keys = ["_file", "_sheet", "_row", "owner", "created", "customer_name", TYPED + "customer_name"]
+    groups: dict[str, list[dict]] = {}
+    for key, r in zip(norm[again].tolist(), _rows(cust, again, keys), strict=True):
+        groups.setdefault(key, []).append(r)
+    return groups.values()
 
 
 def customer_conflicts(ds: Dataset, groups) -> list[Finding]:
@@ -259,36 +317,44 @@ def evaluate_pipeline(ds: Dataset, st: Settings, as_of: date | None) -> tuple[pd
     recent: set[str] = set()
     if as_of is not None:
         lo = as_of - timedelta(days=stale_days)
-        d = acts["date"]
-        has = d.notna()
-        inside = has & (d.where(has, lo) >= lo).astype(bool) & (d.where(has, as_of) <= as_of).astype(bool)
+        days = _days(acts["date"])
+        inside = (days >= lo.toordinal()) & (days <= as_of.toordinal())
         recent = set(acts["customer_id"][inside].tolist())
-    rows = []
-    for r in _records(ds.valid("opportunities")):
-        stage = r["stage"]
-        p = r.get("probability")
-        prob = float(probs[stage]) if blank(p) else float(p)
-        amount = 0.0 if blank(r.get("amount")) else float(r["amount"])
-        is_open = stage not in ("Won", "Lost")
-        overdue = stale = False
-        if as_of is not None and is_open:
-            close = r.get("expected_close")
-            if not blank(close) and close < as_of:
-                overdue = True
-                out.append(ds.finding("opportunity-overdue", r, "expected_close", rep_id=r["owner"]))
-            if r["customer_id"] not in recent:
-                stale = True
-                out.append(ds.finding("opportunity-stale", r, "opportunity_id", rep_id=r["owner"], days=stale_days))
-        rows.append({
-            "opportunity_id": r["opportunity_id"], "customer_id": r["customer_id"], "name": r["name"],
-            "stage": stage, "amount": amount, "probability": prob, "weighted_amount": round(amount * prob, 2),
-            "risk": None if blank(r.get("risk")) else r["risk"], "expected_close": r.get("expected_close"),
-            "owner": r["owner"], "overdue": overdue, "stale": stale,
-            "file": r["_file"], "sheet": r["_sheet"], "row": r["_row"],
-        })
     cols = ["opportunity_id", "customer_id", "name", "stage", "amount", "probability", "weighted_amount", "risk",
             "expected_close", "owner", "overdue", "stale", "file", "sheet", "row"]
-    return pd.DataFrame(rows, columns=cols), out
+    opp = ds.valid("opportunities")
+    if opp.empty:
+        return pd.DataFrame([], columns=cols), out
+    stage = opp["stage"]
+    p = opp["probability"].to_numpy(dtype=float)
+    prob = np.where(np.isnan(p), stage.map({k: float(v) for k, v in probs.items()}).to_numpy(dtype=float), p)
+    amount = opp["amount"].to_numpy(dtype=float)
+    amount = np.where(np.isnan(amount), 0.0, amount)
+    is_open = ~stage.isin(["Won", "Lost"]).to_numpy()
+    overdue = stale = np.zeros(len(opp), dtype=bool)
+    if as_of is not None:
+        overdue = is_open & (_days(opp["expected_close"]) < as_of.toordinal())
+        stale = is_open & ~opp["customer_id"].isin(recent).to_numpy()
+        keys = ["_file", "_sheet", "_row", "owner", "expected_close", "opportunity_id"]
+        out += [ds.finding("opportunity-overdue", r, "expected_close", rep_id=r["owner"])
+                for r in _rows(opp, overdue, keys)]
+        out += [ds.finding("opportunity-stale", r, "opportunity_id", rep_id=r["owner"], days=stale_days)
+                for r in _rows(opp, stale, keys)]
+    frame = pd.DataFrame({
+        "opportunity_id": opp["opportunity_id"].tolist(), "customer_id": opp["customer_id"].tolist(),
+        "name": opp["name"].tolist(), "stage": stage.tolist(), "amount": amount.tolist(),
+        "probability": prob.tolist(), "weighted_amount": [round(x, 2) for x in (amount * prob).tolist()],
+        "risk": [None if blank(v) else v for v in opp["risk"].tolist()],
+        "expected_close": opp["expected_close"].tolist(), "owner": opp["owner"].tolist(),
+        "overdue": overdue.tolist(), "stale": stale.tolist(), "file": opp["_file"].tolist(),
+        "sheet": opp["_sheet"].tolist(), "row": opp["_row"].tolist(),
+    }, columns=cols)
+    return frame, out
+
+
+def _days(dates: pd.Series) -> np.ndarray:
+    """A date column as day numbers (NaN where blank), converted once per distinct date."""
+    return dates.map(_ordinals(dates)).to_numpy(dtype=float, na_value=np.nan)
 
 
 # ------------------------------------------------------------------ contracts, orders, money
@@ -299,29 +365,37 @@ def check_contracts(ds: Dataset, st: Settings) -> list[Finding]:
     limit = float(st["discount_limit"])
     tol = float(st["contract_tolerance"])
     lines_total: dict[str, float] = {}
-    for r in _records(ds.valid("contract_lines")):
-        lines_total.setdefault(r["contract_id"], 0.0)
-        lines_total[r["contract_id"]] += float(r["quantity"]) * float(r["unit_price"])
-    for r in _records(ds.valid("contracts")):
-        rep = r["owner"]
-        if r["status"] == "Signed":
-            if r["legal_review"] != "Approved":
-                out.append(ds.finding("contract-unreviewed", r, "legal_review", rep_id=rep,
-                                      review="法务审核", review_en="legal review"))
-            elif r["finance_review"] != "Approved":
-                out.append(ds.finding("contract-unreviewed", r, "finance_review", rep_id=rep,
-                                      review="财务审核", review_en="finance review"))
-            if blank(r.get("signed")):
-                out.append(ds.finding("signed-without-date", r, "signed", rep_id=rep))
-        discount = 0.0 if blank(r.get("discount")) else float(r["discount"])
-        if discount > limit + 1e-12 and r.get("manager_approval") != "Approved":
-            out.append(ds.finding("discount-unauthorized", r, "discount", rep_id=rep,  # the value as typed
-                                  limit=f"{limit:.0%}"))
-        if r["contract_id"] in lines_total:
-            total = round(lines_total[r["contract_id"]] * (1 - discount), 2)
-            if abs(total - float(r["amount"])) > tol:
-                out.append(ds.finding("contract-amount-mismatch", r, "amount", rep_id=rep,
-                                      lines_total=f"{total:,.2f}"))
+    lines = ds.valid("contract_lines")
+    for cid, q, price in zip(lines["contract_id"].tolist(), lines["quantity"].tolist(), lines["unit_price"].tolist(),
+                             strict=True):  # summed in row order, as a person adds them up
+        lines_total[cid] = lines_total.get(cid, 0.0) + float(q) * float(price)
+    k = ds.valid("contracts")
+    if k.empty:
+        return out
+    signed = (k["status"] == "Signed").to_numpy()
+    legal_ok = (k["legal_review"] == "Approved").to_numpy()
+    finance_ok = (k["finance_review"] == "Approved").to_numpy()
+    keys = ["_file", "_sheet", "_row", "owner", "contract_id", "amount", "discount", "signed",
+            "legal_review", "finance_review", TYPED + "legal_review", TYPED + "finance_review",
+            TYPED + "discount"]
+    out += [ds.finding("contract-unreviewed", r, "legal_review", rep_id=r["owner"], review="法务审核",
+                       review_en="legal review") for r in _rows(k, signed & ~legal_ok, keys)]
+    out += [ds.finding("contract-unreviewed", r, "finance_review", rep_id=r["owner"], review="财务审核",
+                       review_en="finance review") for r in _rows(k, signed & legal_ok & ~finance_ok, keys)]
+    out += [ds.finding("signed-without-date", r, "signed", rep_id=r["owner"])
+            for r in _rows(k, signed & ~present(k["signed"]).to_numpy(), keys)]
+    discount = k["discount"].to_numpy(dtype=float)
+    discount = np.where(np.isnan(discount), 0.0, discount)
+    unauthorised = (discount > limit + 1e-12) & (k["manager_approval"] != "Approved").to_numpy()
+    for r in _rows(k, unauthorised, keys):
+        out.append(ds.finding("discount-unauthorized", r, "discount", rep_id=r["owner"],  # the value as typed
+                              limit=f"{limit:.0%}"))
+    with_lines = k["contract_id"].isin(lines_total).to_numpy()
+    for r, d in zip(_rows(k, with_lines, keys), discount[with_lines].tolist(), strict=True):
+        total = round(lines_total[r["contract_id"]] * (1 - d), 2)
+        if abs(total - float(r["amount"])) > tol:
+            out.append(ds.finding("contract-amount-mismatch", r, "amount", rep_id=r["owner"],
+                                  lines_total=f"{total:,.2f}"))
     return out
 
 
@@ -401,21 +475,27 @@ def check_orders_and_collections(ds: Dataset, as_of: date | None) -> list[Findin
     """`order-overdue`, `collection-exceeds-contract`."""
     out: list[Finding] = []
     owners = contract_owners(ds)
-    if as_of is not None:
-        for r in _records(ds.valid("orders")):
-            p = r.get("promised")
-            shipped = not blank(r.get("shipped")) or r.get("status") in ("Shipped", "Accepted")
-            if not blank(p) and p < as_of and not shipped and r.get("status") != "Cancelled":
-                out.append(ds.finding("order-overdue", r, "promised", rep_id=owners.get(r["contract_id"], "")))
+    orders = ds.valid("orders")
+    if as_of is not None and not orders.empty:
+        status = orders["status"]
+        shipped = present(orders["shipped"]) | status.isin(["Shipped", "Accepted"])
+        late = (_days(orders["promised"]) < as_of.toordinal()) & ~shipped.to_numpy() \
+            & (status != "Cancelled").to_numpy()
+        keys = ["_file", "_sheet", "_row", "contract_id", "promised"]
+        out += [ds.finding("order-overdue", r, "promised", rep_id=owners.get(r["contract_id"], ""))
+                for r in _rows(orders, late, keys)]
     contracts = ds.valid("contracts")
     amounts = {c: float(a) for c, a in zip(contracts["contract_id"], contracts["amount"], strict=True)}
     cols = ds.valid("collections")
-    recs = sorted(_records(cols), key=lambda r: (r["date"], r["_file"], r["_row"]))
+    ours = cols[cols["contract_id"].isin(list(amounts)).to_numpy()]
+    recs = sorted(_rows(ours, np.ones(len(ours), dtype=bool), ["_file", "_sheet", "_row", "contract_id", "date",
+                                                                 "amount"]),
+                  key=lambda r: (r["date"], r["_file"], r["_row"]))
     running: dict[str, float] = {}
     flagged: set[str] = set()
     for r in recs:
         cid = r["contract_id"]
-        if cid not in amounts or cid in flagged:
+        if cid in flagged:
             continue
         running[cid] = running.get(cid, 0.0) + float(r["amount"])
         if round(running[cid], 2) > round(amounts[cid], 2):
@@ -430,16 +510,20 @@ def check_complaints(ds: Dataset, st: Settings, as_of: date | None) -> list[Find
     out: list[Finding] = []
     sla = int(st["complaint_sla_days"])
     owners = customer_owners(ds)
-    for r in _records(ds.valid("complaints")):
-        rec, res = r["received"], r.get("resolved")
-        days = None
-        if not blank(res):
-            days = (res - rec).days
-        elif r.get("status") != "Resolved" and as_of is not None and rec <= as_of:
-            days = (as_of - rec).days
-        if days is not None and days > sla:
-            out.append(ds.finding("complaint-overdue", r, "received", rep_id=owners.get(r["customer_id"], ""),
-                                  days=days, sla=sla, **complaint_took(days, resolved=not blank(res))))
+    c = ds.valid("complaints")
+    if c.empty:
+        return out
+    received, resolved = _days(c["received"]), _days(c["resolved"])
+    took = resolved - received  # NaN while unresolved
+    if as_of is not None:
+        still_open = np.isnan(resolved) & (c["status"] != "Resolved").to_numpy() & (received <= as_of.toordinal())
+        took = np.where(still_open, as_of.toordinal() - received, took)
+    late = took > sla
+    keys = ["_file", "_sheet", "_row", "customer_id", "received"]
+    done = ~np.isnan(resolved)
+    for r, days, res in zip(_rows(c, late, keys), took[late].tolist(), done[late].tolist(), strict=True):
+        out.append(ds.finding("complaint-overdue", r, "received", rep_id=owners.get(r["customer_id"], ""),
+                              days=int(days), sla=sla, **complaint_took(int(days), resolved=res)))
     return out
 
 
@@ -454,22 +538,29 @@ def check_expenses(ds: Dataset, st: Settings) -> list[Finding]:
     """`expense-over-limit`, `expense-duplicate-receipt` (every row involved), `expense-missing-customer`."""
     out: list[Finding] = []
     limits = st.grouped("expense_limit")
-    recs = _records(ds.valid("expenses"))
-    by_receipt: dict[str, list[dict]] = {}
-    for r in recs:
-        by_receipt.setdefault(normalize_receipt(r["receipt_no"]), []).append(r)
+    e = ds.valid("expenses")
+    if e.empty:
+        return out
     zh_cat = {"Travel": "差旅费", "Entertainment": "招待费", "Marketing": "市场推广费", "Transport": "交通费",
               "Telecom": "通讯费", "Other": "其他费用"}
-    for r in recs:
-        cat = r["category"]
-        limit = float(limits[cat])
-        if float(r["amount"]) > limit and r.get("approval") != "Approved":
-            out.append(ds.finding("expense-over-limit", r, "amount", rep_id=r["rep_id"], category=zh_cat[cat],
-                                  category_en=cat, limit=f"{limit:,.0f}"))
-        group = by_receipt[normalize_receipt(r["receipt_no"])]
-        if len(group) > 1:
+    keys = ["_file", "_sheet", "_row", "rep_id", "category", "amount", "receipt_no", "customer_id"]
+    cat = e["category"]
+    limit = cat.map({k: float(v) for k, v in limits.items()}).to_numpy(dtype=float)
+    over = (e["amount"].to_numpy(dtype=float) > limit) & (e["approval"] != "Approved").to_numpy()
+    for r, lim in zip(_rows(e, over, keys), limit[over].tolist(), strict=True):
+        out.append(ds.finding("expense-over-limit", r, "amount", rep_id=r["rep_id"], category=zh_cat[r["category"]],
+                              category_en=r["category"], limit=f"{lim:,.0f}"))
+    receipts = e["receipt_no"]
+    norm = receipts.map({v: normalize_receipt(v) for v in receipts.unique()})
+    again = norm.duplicated(keep=False).to_numpy()
+    groups: dict[str, list[dict]] = {}
+    for key, r in zip(norm[again].tolist(), _rows(e, again, keys), strict=True):
+        groups.setdefault(key, []).append(r)
+    for group in groups.values():
+        for r in group:
             others = "; ".join(f"{o['_file']} [{o['_sheet']}] row {o['_row']}" for o in group if o is not r)
             out.append(ds.finding("expense-duplicate-receipt", r, "receipt_no", rep_id=r["rep_id"], others=others))
-        if cat == "Entertainment" and blank(r.get("customer_id")):
-            out.append(ds.finding("expense-missing-customer", r, "customer_id", rep_id=r["rep_id"]))
+    no_customer = (cat == "Entertainment").to_numpy() & ~present(e["customer_id"]).to_numpy()
+    out += [ds.finding("expense-missing-customer", r, "customer_id", rep_id=r["rep_id"])
+            for r in _rows(e, no_customer, keys)]
     return out

@@ -6,7 +6,7 @@ import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 _SPACE = re.compile(r"\s+")
@@ -16,6 +16,8 @@ def normalize_name(text: object) -> str:
     """NFKC (full-width → half-width), trimmed, inner whitespace removed, case-folded."""
     if text is None:
         return ""
+    if text.__class__ is str and text.isascii() and text.isprintable() and " " not in text:
+        return text.lower()  # printable ASCII without spaces: NFKC changes nothing, casefold is lower
     if isinstance(text, float) and text.is_integer():
         text = int(text)
     return _SPACE.sub("", unicodedata.normalize("NFKC", str(text))).casefold()
@@ -53,7 +55,7 @@ class ColumnSpec:
     aliases: tuple[str, ...] = ()
     unit: str = ""  # "wan": a money column in 万元
 
-    @property
+    @cached_property
     def names(self) -> frozenset[str]:
         return frozenset(normalize_name(n) for n in (self.zh, self.en, *self.aliases))
 
@@ -71,11 +73,11 @@ class SheetSchema:
     key: str
     columns: tuple[ColumnSpec, ...]
 
-    @property
+    @cached_property
     def names(self) -> frozenset[str]:
         return frozenset({normalize_name(self.zh), normalize_name(self.en), normalize_name(self.name)})
 
-    @property
+    @cached_property
     def required(self) -> tuple[ColumnSpec, ...]:
         return tuple(c for c in self.columns if c.required)
 

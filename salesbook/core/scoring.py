@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+import numpy as np
 import pandas as pd
 
 from .activities import not_counted_rows
@@ -63,37 +64,48 @@ def collect_kpis(ds: Dataset, period: Period, not_counted: set[tuple] | frozense
     def add(rep: str, kpi: str, r: dict, value: object) -> None:
         ev.setdefault(rep, {}).setdefault(kpi, []).append((r["_file"], r["_sheet"], int(r["_row"]), value, ""))
 
+    def rows(frame: pd.DataFrame, mask, *keys: str):
+        sub = frame[mask]
+        return zip(*(sub[k].tolist() for k in ("_file", "_sheet", "_row", *keys)), strict=True)
+
     counted: dict[str, str] = {}
-    for r in records(ds.valid("contracts")):
-        if (r["status"] == "Signed" and r["legal_review"] == "Approved" and r["finance_review"] == "Approved"
-                and period.contains(r.get("signed"))):
-            counted[r["contract_id"]] = r["owner"]
-            add(r["owner"], "revenue", r, dec(r["amount"]))
-    for r in records(ds.valid("contract_lines")):
-        rep = counted.get(r["contract_id"])
-        if rep is not None:
-            add(rep, "volume", r, dec(r["quantity"]))
+    c = ds.valid("contracts")
+    signed = ((c["status"] == "Signed") & (c["legal_review"] == "Approved") & (c["finance_review"] == "Approved")
+              ).to_numpy() & in_period(c["signed"], period)
+    for fl, sh, rw, cid, rep, amount in rows(c, signed, "contract_id", "owner", "amount"):
+        counted[cid] = rep
+        ev.setdefault(rep, {}).setdefault("revenue", []).append((fl, sh, int(rw), dec(amount), ""))
+    lines = ds.valid("contract_lines")
+    for fl, sh, rw, cid, quantity in rows(lines, lines["contract_id"].isin(list(counted)).to_numpy(),
+                                          "contract_id", "quantity"):
+        ev.setdefault(counted[cid], {}).setdefault("volume", []).append((fl, sh, int(rw), dec(quantity), ""))
     owner = contract_owners(ds)
     uncounted = uncounted_contracts(ds)
-    for r in records(ds.valid("collections")):
-        rep = owner.get(r["contract_id"])
-        if rep is not None and period.contains(r["date"]):
-            if r["contract_id"] in uncounted:  # money under a contract that does not count: shown as 0
-                ev.setdefault(rep, {}).setdefault("collections", []).append(
-                    (r["_file"], r["_sheet"], int(r["_row"]), Decimal(0), COLLECTION_NOT_COUNTED))
-            else:
-                add(rep, "collections", r, dec(r["amount"]))
+    paid = ds.valid("collections")
+    mask = paid["contract_id"].isin(list(owner)).to_numpy() & in_period(paid["date"], period)
+    for fl, sh, rw, cid, amount in rows(paid, mask, "contract_id", "amount"):
+        if cid in uncounted:  # money under a contract that does not count: shown as 0
+            ev.setdefault(owner[cid], {}).setdefault("collections", []).append(
+                (fl, sh, int(rw), Decimal(0), COLLECTION_NOT_COUNTED))
+        else:
+            ev.setdefault(owner[cid], {}).setdefault("collections", []).append((fl, sh, int(rw), dec(amount), ""))
     one, zero = Decimal(1), Decimal(0)
     for name, date_col, rep_col, kpi in (("customers", "created", "owner", "new_customers"),
                                           ("activities", "date", "rep_id", "activities")):
         f = ds.valid(name)
-        f = f[f[date_col].map(period.contains).astype(bool)]  # filter first: these sheets are the big ones
+        f = f[in_period(f[date_col], period)]  # filter first: these sheets are the big ones
         skip = not_counted if kpi == "activities" else frozenset()
         for rep, fl, sh, rw in zip(f[rep_col].tolist(), f["_file"].tolist(), f["_sheet"].tolist(),
                                    f["_row"].tolist(), strict=True):
             item = (fl, sh, int(rw), zero, NOT_COUNTED) if (fl, sh, rw) in skip else (fl, sh, int(rw), one, "")
             ev.setdefault(rep, {}).setdefault(kpi, []).append(item)
     return ev
+
+
+def in_period(dates: pd.Series, period: Period) -> np.ndarray:
+    """Mask of the cells of a date column inside `period` (decided once per distinct date)."""
+    inside = {d: period.contains(d) for d in dates.dropna().unique()}
+    return dates.map(inside).eq(True).to_numpy()
 
 
 DATE_OF_VIOLATION = {"contracts": "signed", "expenses": "date"}  # the column that dates a violation
@@ -301,8 +313,19 @@ def score_reps(ds: Dataset, findings: list[Finding], period: Period, st: Setting
     vio = violation_points(ds, findings, counting, st)
     target_of, target_notes = period_targets(targets, period, master_file=master_file)
     out_findings: list[Finding] = undated_violations(ds, findings, st)
-    rows, evidence = [], []
+    rows = []
     details: dict[str, RepScore] = {}
+    evidence = {c: [] for c in EVIDENCE_COLUMNS}  # built a column at a time: a busy month has 150k rows
+
+    def show(rid: str, kpi: str, items: list[tuple]) -> None:
+        if not items:
+            return
+        n = len(items)
+        fl, sh, rw, v, code = zip(*items, strict=True)
+        for col, values in (("rep_id", [rid] * n), ("period", [period.label] * n), ("kpi", [kpi] * n),
+                            ("file", fl), ("sheet", sh), ("row", rw), ("value", map(float, v)), ("code", code)):
+            evidence[col].extend(values)
+
     for rep in records(roster):
         rid = rep["rep_id"]
         active = rep.get("status") in (None, "Active") or blank(rep.get("status"))
@@ -316,11 +339,9 @@ def score_reps(ds: Dataset, findings: list[Finding], period: Period, st: Setting
             items = ev.get(rid, {}).get(k, [])
             actuals[k] = sum((item[3] for item in items), Decimal(0))
             targets_k[k] = t.get(k)
-            for fl, sh, rw, v, code in items:
-                evidence.append([rid, period.label, k, fl, sh, rw, float(v), code])
+            show(rid, k, items)
         points = vio.get(rid, [])
-        for fl, sh, rw, p, code in points:
-            evidence.append([rid, period.label, "deductions", fl, sh, rw, float(p), code])
+        show(rid, "deductions", points)
         result = compute_score(actuals, targets_k, [p for *_, p, _c in points], st)
         for k in KPIS:
             card[k] = float(actuals[k])
@@ -341,5 +362,5 @@ def score_reps(ds: Dataset, findings: list[Finding], period: Period, st: Setting
     scored = {r["rep_id"] for r in rows}
     out_findings = [f for f in target_notes if f.rep_id in scored] + out_findings
     cards = pd.DataFrame(rows, columns=SCORECARD_COLUMNS)
-    ev_frame = pd.DataFrame(evidence, columns=EVIDENCE_COLUMNS)
+    ev_frame = pd.DataFrame(evidence if evidence["rep_id"] else [], columns=EVIDENCE_COLUMNS)
     return Scoring(cards, ev_frame, out_findings, details)

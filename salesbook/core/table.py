@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from itertools import repeat
 
+import numpy as np
 import pandas as pd
 
 from .findings import Finding, column_letter, echo, make_finding
@@ -45,8 +47,9 @@ class ColumnPlace:
 class SheetTable:
     """One sheet after checks: `data` holds one list per schema key found, plus `_row`.
 
-    Columns stay plain lists until a DataFrame is asked for (`frame`): workers send lists back and
-    the parent builds one frame per kind of sheet, which is much cheaper than a frame per sheet.
+    Columns stay plain lists until a DataFrame is asked for (`frame`). A reader worker moves them
+    into `payload` (columnar bytes, see `io.columns`) before sending the table back, and the
+    parent builds one frame per kind of sheet from every file's payloads.
     """
 
     schema: str
@@ -60,10 +63,12 @@ class SheetTable:
     usable: bool = True
     extras: list[str] = field(default_factory=list)
     types: dict[str, str] = field(default_factory=dict)  # column -> float64 | int64 | object
+    payload: bytes | None = None  # the columns as one Arrow IPC stream, once a worker encoded them
+    n_rows: int = 0  # data rows, kept when the columns move into `payload`
 
     @property
     def rows(self) -> int:
-        return len(self.data["_row"]) if self.data else 0
+        return len(self.data["_row"]) if self.data else self.n_rows
 
     @property
     def frame(self) -> pd.DataFrame | None:
@@ -179,23 +184,28 @@ def build_table(
         return table
 
     # Data rows: skip entirely empty rows and a trailing totals row.
-    body = [i for i in range(h + 1, len(rows)) if not _row_empty(rows[i])]
+    rest = rows[h + 1:]
+    width = max(map(len, rest), default=0)
+    if any(len(r) != width for r in rest):  # ragged rows (CSV, HTML): pad to a rectangle
+        rest = [list(r) + [""] * (width - len(r)) for r in rest]
+    body = _non_empty(rest, width)
     if body:
-        last = rows[body[-1]]
+        last = rest[body[-1]]
         first_value = next((v for v in last if not is_blank(v)), None)
         if normalize_name(first_value) in TOTALS_WORDS:
-            n = row_offset + body[-1] + 1
+            n = row_offset + h + 1 + body[-1] + 1
             first_idx = next(j for j, v in enumerate(last) if not is_blank(v))
             finding("totals-row-skipped", row=n, cell=f"{column_letter(col_offset + first_idx)}{n}",
                     value=first_value)
             body.pop()
-    row_numbers = [row_offset + i + 1 for i in body]
+    start = row_offset + h + 2
+    row_numbers = [start + i for i in body]
     table.error_rows = errors = set()
-    body_rows = [rows[i] for i in body]
-    width = max((len(r) for r in body_rows), default=0)
-    if any(len(r) != width for r in body_rows):
-        body_rows = [list(r) + [""] * (width - len(r)) for r in body_rows]
-    columns = list(zip(*body_rows, strict=True)) if body_rows else []  # a column at a time, at C speed
+    if len(body) != len(rest):
+        rest = [rest[i] for i in body]
+    columns = list(zip(*rest, strict=True)) if rest else []  # a column at a time, at C speed
+    width = len(columns)
+    blank_column = ("",) * len(body)
     data: dict[str, list] = {"_row": row_numbers}
     table.types["_row"] = "int64"
     parsed: dict[str, list] = {}
@@ -205,7 +215,7 @@ def build_table(
         if place is None:
             continue
         j = place.index - col_offset
-        raw_values = columns[j] if j < width else ("",) * len(body)
+        raw_values = columns[j] if j < width else blank_column
         parsed[col.key] = data[col.key] = _parse_column(col, raw_values, row_numbers, place, ctx, table, errors)
         table.types[col.key] = "float64" if col.type in NUMERIC_TYPES else "object"
         if col.enum is not None and schema.scope == "team":
@@ -221,6 +231,8 @@ def build_table(
             other = schema.column(col.not_before)
             later, earlier = parsed[col.key], parsed[col.not_before]
             place = table.places[col.key]
+            if all(v is None for v in later):  # the usual optional date: nothing to compare
+                continue
             for k, (a, b) in enumerate(zip(later, earlier, strict=True)):
                 if a is not None and b is not None and a < b:
                     n = row_numbers[k]
@@ -229,26 +241,23 @@ def build_table(
                             value=a.isoformat(), other=table.places[other.key].header)
     for written in table.extras:  # unknown columns are kept for reports, as text
         j = next(jj for jj, v in enumerate(rows[h]) if not is_blank(v) and str(v).strip() == written)
-        values = [("" if is_blank(v) else _fmt_value(v)) for v in (columns[j] if j < width else ("",) * len(body))]
+        raw_values = columns[j] if j < width else blank_column
+        if set(map(type, raw_values)) <= {str}:  # the usual case: text cells, kept as written
+            values = [v if v.strip() else "" for v in raw_values]
+        else:
+            values = [("" if is_blank(v) else _fmt_value(v)) for v in raw_values]
         letter = column_letter(col_offset + j)
-        for k, v in enumerate(values):
-            if len(v) > ctx.max_text:
-                n = row_numbers[k]
-                errors.add(n)
-                finding("text-too-long", row=n, column=written, cell=f"{letter}{n}",
-                        value=echo(v, LONG_TEXT_ECHO), limit=ctx.max_text)
-                values[k] = ""
-        data["extra:" + written] = _shared(values)
+        if values and max(map(len, values)) > ctx.max_text:
+            for k, v in enumerate(values):
+                if len(v) > ctx.max_text:
+                    n = row_numbers[k]
+                    errors.add(n)
+                    finding("text-too-long", row=n, column=written, cell=f"{letter}{n}",
+                            value=echo(v, LONG_TEXT_ECHO), limit=ctx.max_text)
+                    values[k] = ""
+        data["extra:" + written] = values
     table.data = data
     return table
-
-
-def _shared(values: list) -> list:
-    """The same list with equal strings as one object: a text repeated down a column is held (and
-    sent from the reader process) once, not once per cell."""
-    seen: dict[str, str] = {}
-    keep = seen.setdefault
-    return [keep(v, v) if v.__class__ is str else v for v in values]
 
 
 NUMERIC_TYPES = {"money", "number", "int", "pct"}
@@ -269,7 +278,7 @@ def typed_column(col: ColumnSpec, raw_values) -> list[str] | None:
         shown[v] = text
         if text != (lookup.get(normalize_name(v), text) if text else default):
             differs = True
-    return [shown.get(v, "") for v in raw_values] if differs else None
+    return list(map(shown.get, raw_values, repeat(""))) if differs else None
 
 
 def english_names(schema: SheetSchema) -> frozenset[str]:
@@ -315,13 +324,21 @@ PATTERN_HINTS = {
 }
 
 
-def _row_empty(r: list) -> bool:
-    if not r or r.count("") == len(r):
-        return True
-    first = r[0]
-    if first != "" and first is not None and not (first.__class__ is str and first.isspace()):
-        return False  # the usual case, decided by the first cell
-    return all(is_blank(v) for v in r)
+def _non_empty(rows: list, width: int) -> list[int]:
+    """Indexes of the rows that are not entirely empty: most are decided by their first cell, read
+    down the first column at once; only rows starting with a blank cell are looked at whole."""
+    if not width:
+        return []
+    first = [r[0] for r in rows]
+    if "" not in first and None not in first and not any(v.__class__ is str and v.isspace() for v in first):
+        return list(range(len(rows)))
+    out = []
+    for i, v in enumerate(first):
+        if v != "" and v is not None and not (v.__class__ is str and v.isspace()):
+            out.append(i)
+        elif rows[i].count("") != width and not all(is_blank(c) for c in rows[i]):
+            out.append(i)
+    return out
 
 
 class _Fail:
@@ -344,7 +361,13 @@ class _Memo(dict):
 
 
 def _parse_column(col, raw_values, row_numbers, place, ctx, table, errors) -> list:
-    """Parse and check one column; record findings and error rows; failed cells become None."""
+    """Parse and check one column; record findings and error rows; failed cells become None.
+
+    A column is taken whole where it can be: text columns of text cells are stripped at once, and
+    every other column is parsed once per distinct cell value (a column repeats few dates, enums
+    and amounts), with the usual cell types (a date cell in a date column, a number in a money
+    column) on a short path.
+    """
     parser = parse_money_wan if col.unit == "wan" else PARSERS.get(col.type)
     enum = col.enum
     ctype = col.type
@@ -356,6 +379,7 @@ def _parse_column(col, raw_values, row_numbers, place, ctx, table, errors) -> li
     missing = _Fail("required-missing", "") if col.required else default
 
     max_text = ctx.max_text
+    min_date, max_date = ctx.min_date, ctx.max_date
 
     def check(raw: object) -> object:
         if raw is None or raw == "" or is_blank(raw):
@@ -372,11 +396,14 @@ def _parse_column(col, raw_values, row_numbers, place, ctx, table, errors) -> li
             return _Fail(code, raw, **PATTERN_HINTS[ctype])
         if code is not None:
             return _Fail(code, raw)
+        return in_range(raw, value)
+
+    def in_range(raw: object, value: object) -> object:
         if is_date:
-            if value < ctx.min_date:
-                return _Fail("out-of-range", value.isoformat(), limit=f"≥ {ctx.min_date.isoformat()}")
-            if ctx.max_date is not None and value > ctx.max_date:
-                return _Fail("out-of-range", value.isoformat(), limit=f"≤ {ctx.max_date.isoformat()}")
+            if value < min_date:
+                return _Fail("out-of-range", value.isoformat(), limit=f"≥ {min_date.isoformat()}")
+            if max_date is not None and value > max_date:
+                return _Fail("out-of-range", value.isoformat(), limit=f"≤ {max_date.isoformat()}")
         elif lo is not None and value < lo:
             return _Fail("out-of-range", raw, limit=f"≥ {lo:g}")
         elif lo_ex is not None and value <= lo_ex:
@@ -385,15 +412,46 @@ def _parse_column(col, raw_values, row_numbers, place, ctx, table, errors) -> li
             return _Fail("out-of-range", raw, limit=f"≤ {hi:g}")
         return value
 
-    memo = _Memo()
-    memo.check = check
-    if ctype in ("id", "text"):  # mostly distinct strings: strip them directly, no memo
-        out = _shared([(v.strip() or missing) if v.__class__ is str and len(v) <= max_text else check(v)
-                       for v in raw_values])
-    elif bool in set(map(type, raw_values)):  # TRUE must not share the memo entry of 1
-        out = [check(v) if v.__class__ is bool else memo[v] for v in raw_values]
+    if is_date:
+        def first_sight(raw: object) -> object:  # a date cell is its date (a datetime cell, its day)
+            cls = raw.__class__
+            if cls is date:
+                return in_range(raw, raw)
+            if cls is datetime:
+                return in_range(raw, raw.date())
+            return check(raw)
+    elif ctype in ("money", "number"):
+        def first_sight(raw: object) -> object:  # a number cell is its amount
+            if raw.__class__ is float and -_INF < raw < _INF:
+                return in_range(raw, raw)
+            return check(raw)
     else:
-        out = list(map(memo.__getitem__, raw_values))
+        first_sight = check
+
+    kinds = set(map(type, raw_values))
+    may_fail = True
+    if ctype in ("id", "text"):  # mostly distinct strings: strip them directly, no memo
+        if kinds <= {str} and (not raw_values or max(map(len, raw_values)) <= max_text):
+            out = list(map(str.strip, raw_values))
+            may_fail = False
+            if "" in out:
+                out = [v or missing for v in out]
+                may_fail = missing.__class__ is _Fail
+        else:
+            out = [(v.strip() or missing) if v.__class__ is str and len(v) <= max_text else check(v)
+                   for v in raw_values]
+    elif ctype in ("money", "number") and kinds <= {float, str} and raw_values:
+        out, may_fail = _amounts(raw_values, str in kinds, check, lo, lo_ex, hi)
+    else:
+        memo = _Memo()
+        memo.check = first_sight
+        if bool in kinds:  # TRUE must not share the memo entry of 1
+            out = [check(v) if v.__class__ is bool else memo[v] for v in raw_values]
+        else:
+            out = list(map(memo.__getitem__, raw_values))
+            may_fail = any(v.__class__ is _Fail for v in memo.values())
+    if not may_fail:
+        return out
     bad = [k for k, v in enumerate(out) if v.__class__ is _Fail]
     if bad:
         add = table.findings.append
@@ -406,6 +464,41 @@ def _parse_column(col, raw_values, row_numbers, place, ctx, table, errors) -> li
                              value=_fmt_value(fail.shown), **fail.fields))
             out[k] = None
     return out
+
+
+_INF = float("inf")
+
+
+def _amounts(raw_values, has_text: bool, check, lo, lo_ex, hi) -> tuple[list, bool]:
+    """A money or number column of number cells (and blank or text cells): the numbers checked as one
+    array, each text cell (a blank, "1,234.50") and each number outside the range by `check`."""
+    values = raw_values
+    text: list[int] = []
+    if has_text:
+        text = [k for k, v in enumerate(raw_values) if v.__class__ is str]
+        values = list(raw_values)
+        for k in text:
+            values[k] = 0.0  # a placeholder; the cell is checked on its own below
+    a = np.array(values, dtype=float)
+    bad = ~np.isfinite(a)
+    if lo is not None:
+        bad |= a < lo
+    if lo_ex is not None:
+        bad |= a <= lo_ex
+    if hi is not None:
+        bad |= a > hi
+    out = a.tolist()
+    checked: dict[object, object] = {}  # text cells repeat (blanks above all): once per distinct text
+    for k in text:
+        v = raw_values[k]
+        out[k] = checked[v] if v in checked else checked.setdefault(v, check(v))
+    text_set = set(text)
+    fails = False
+    for k in np.flatnonzero(bad).tolist():
+        if k not in text_set:
+            out[k] = check(raw_values[k])
+            fails = True
+    return out, fails or any(v.__class__ is _Fail for v in checked.values())
 
 
 def _parse_one(col: ColumnSpec, parser, enum, raw) -> tuple[object, str | None]:

@@ -11,13 +11,15 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from ..progress import Progress, StatusProgress
 from .atomic import atomic_copy, remove_stale_temporaries
 from .presentation import FONT, HEADER_FILL, HEADER_FONT, ColourRule, rule_fills
+from .sheetxml import SheetCells, lean_package, splice
 from .staging import keep_mode_and_owner, keep_owner
 from .writers import xlsx_text
 
@@ -128,9 +130,14 @@ def _string_cell(cell, text: str) -> None:
     text from a team file must stay the text it is (SPEC §7). A literal "_x0041_" is escaped as
     Excel itself writes it, or Excel would show "A".
     """
-    text = xlsx_text(text)
-    cell.value = _EXCEL_ESCAPE.sub(r"_x005F\1", text) if "_x" in text else text
+    cell.value = cell_text(text)
     cell.data_type = "s"
+
+
+def cell_text(text: str) -> str:
+    """Text as a string cell holds it: legal characters only, a literal "_x0041_" escaped."""
+    text = xlsx_text(text)
+    return _EXCEL_ESCAPE.sub(r"_x005F\1", text) if "_x" in text else text
 
 
 class Book:
@@ -199,26 +206,48 @@ def lock_file(path: Path) -> Path:
 class FileBook(Book):
     """The master workbook file, edited with openpyxl (VBA and buttons kept) and saved atomically.
 
+    `rewrites` names the sheets the action will write anew: their old cells are not loaded.
     Saving writes a temporary file beside the workbook, copies the old workbook to
     `<name>.bak`, then replaces the workbook in one step. A lock file `~$<name>` or a failed
     replace means Excel has it open: nothing is written and `WorkbookLocked` says so.
     """
 
-    def __init__(self, path: Path):
-        import openpyxl
-
+    def __init__(self, path: Path, *, rewrites: Collection[str] = ()):
         self.fullname = Path(path).resolve()
         if not self.fullname.exists():
             raise BookError(f"{self.fullname} does not exist. Create it with `salesbook init DIR`.")
         self._check_unlocked()
         remove_stale_temporaries(self.fullname.parent)  # left by a save that was killed
         self._before = self.fullname.stat().st_mtime_ns
+        self.messages: list[str] = []
+        self._fast: dict[str, tuple] = {}  # sheet -> (worksheet, SheetCells, SheetData): output sheets as text
+        self._calls: list[tuple[str, tuple]] = []  # this session's changes, to redo on the whole workbook
+        self._lean: set[str] = set()  # sheets loaded without their cells (see _whole)
+        self.wb = self._load(lean=set(rewrites))
+
+    def _load(self, *, lean: set[str]):
+        """The workbook in openpyxl, the sheets `lean` (those the action writes anew) without their
+        cells: reading one, or saving without having written it, loads the whole workbook first."""
+        import io
+
+        import openpyxl
+
         keep_vba = self.fullname.suffix.lower() == ".xlsm"
+        data, self._lean = lean_package(self.fullname, lean) if lean else (None, set())
         try:
-            self.wb = openpyxl.load_workbook(self.fullname, keep_vba=keep_vba)
+            return openpyxl.load_workbook(io.BytesIO(data) if data is not None else self.fullname, keep_vba=keep_vba)
         except Exception as exc:  # noqa: BLE001 - any load failure means the file is not usable
             raise BookError(f"{self.fullname.name} cannot be opened as a workbook ({type(exc).__name__}: {exc}).") from None
-        self.messages: list[str] = []
+
+    def _whole(self) -> None:
+        """Load the whole workbook (every sheet's cells) and redo this session's changes on it."""
+        if not self._lean:
+            return
+        self.wb = self._load(lean=set())
+        self._fast = {}
+        calls, self._calls = self._calls, []
+        for name, args in calls:
+            getattr(self, name)(*args)
 
     def _check_unlocked(self) -> None:
         if lock_file(self.fullname).exists():
@@ -231,95 +260,49 @@ class FileBook(Book):
         return list(self.wb.sheetnames)
 
     def read(self, sheet: str) -> list[list]:
+        if sheet in self._lean:
+            self._whole()
+        self._as_cells(sheet)
         ws = self.wb[sheet]
         return [list(r) for r in ws.iter_rows(values_only=True)]
 
     def write(self, data: SheetData) -> None:
-        from openpyxl.comments import Comment
-        from openpyxl.styles import Alignment, Font
-        from openpyxl.utils import get_column_letter
-        from openpyxl.worksheet.hyperlink import Hyperlink
+        self._calls.append(("write", (data,)))
+        self._lean.discard(data.name)  # its old cells are not needed
+        self._fast.pop(data.name, None)
+        ws = self._fresh_sheet(data.name)
+        cells = SheetCells(ws)  # the cells as text, put in place when saving (see salesbook.io.sheetxml)
+        _fill_sheet(ws, data, cells)
+        self._fast[data.name] = (ws, cells, data)
 
-        if data.name in self.wb.sheetnames:
-            old = self.wb[data.name]
+    def _fresh_sheet(self, name: str):
+        if name in self.wb.sheetnames:
+            old = self.wb[name]
             index = self.wb.index(old)
             codename = old.sheet_properties.codeName
             self.wb.remove(old)
-            ws = self.wb.create_sheet(data.name, index)
+            ws = self.wb.create_sheet(name, index)
             if codename:
                 ws.sheet_properties.codeName = codename
-        else:
-            ws = self.wb.create_sheet(data.name)
-        r0, first = data.start_row, data.first_data_row
-        head_font, head_fill = Font(name=FONT, bold=True, color=HEADER_FONT.lstrip("#")), _fill(HEADER_FILL)
-        head_align = Alignment(wrap_text=True, vertical="center")
-        for j, h in enumerate(data.header, start=1):
-            c = ws.cell(row=r0, column=j)
-            _string_cell(c, str(h))
-            c.font, c.fill, c.alignment = head_font, head_fill, head_align
-            if j - 1 in data.notes:
-                c.comment = Comment(xlsx_text(data.notes[j - 1]), "salesbook", width=320, height=120)
-        if data.header:
-            ws.row_dimensions[r0].height = 15 * data.header_lines + 3
-        fills = data.fill_map() if not data.rules else {i: dict.fromkeys(range(len(data.header)), c)
-                                                         for i, c in data.fills.items()}
-        wrap = Alignment(wrap_text=True, vertical="top")
-        top = Alignment(vertical="top")
-        sub_font, title_font = Font(name=FONT, bold=True), Font(name=FONT, bold=True, size=14)
-        sub_fill = _fill("#DDEBF7")
-        for i, row in enumerate(data.rows):
-            rr = first + i
-            row_fill = fills.get(i, {})
-            for j, v in enumerate(row, start=1):
-                v = excel_value(v)
-                colour = row_fill.get(j - 1)
-                if v is None and colour is None:
-                    continue
-                c = ws.cell(row=rr, column=j)
-                _string_cell(c, v) if isinstance(v, str) else setattr(c, "value", v)
-                if colour is not None:
-                    c.fill = _fill(colour)
-                fmt = data.cell_formats.get((i, j - 1)) or data.number_formats.get(j - 1)
-                if fmt:
-                    c.number_format = fmt
-                elif isinstance(v, datetime):
-                    c.number_format = "yyyy-mm-dd"
-                if j - 1 in data.wrap:
-                    c.alignment = wrap
-                elif data.header:
-                    c.alignment = top
-                if i in data.header_rows:
-                    c.font, c.fill = sub_font, sub_fill
-                elif i in data.title_rows:
-                    c.font = title_font
-            if i in data.title_rows:
-                ws.row_dimensions[rr].height = 22
-            elif i in data.row_heights:
-                ws.row_dimensions[rr].height = data.row_heights[i]
-        link_font = Font(name=FONT, color="0563C1", underline="single")
-        for (i, j), target in data.links.items():
-            c = ws.cell(row=first + i, column=j + 1)
-            file, _, place = target.partition("#")  # as Excel stores it: the file, and the place inside
-            c.hyperlink = Hyperlink(ref=c.coordinate, target=file, location=place or None)
-            c.font = link_font
-        for j, width in data.widths.items():
-            ws.column_dimensions[get_column_letter(j + 1)].width = width
-        last_row = first + max(len(data.rows), 1) - 1
-        if data.header and data.freeze:
-            ws.freeze_panes = ws.cell(row=first, column=data.frozen_columns + 1)
-        if data.header and data.autofilter:
-            ws.auto_filter.ref = f"A{r0}:{get_column_letter(len(data.header))}{last_row}"
-        if data.rules and data.rows:
-            _conditional_formats(ws, data.rules, first, first + len(data.rows) - 1, len(data.header))
-        if data.landscape:
-            _print_setup(ws, r0 if data.header else None)
-        from openpyxl.worksheet.pagebreak import Break
+            return ws
+        return self.wb.create_sheet(name)
 
-        for i in data.page_breaks:
-            ws.row_breaks.append(Break(id=first + i - 1))
+    def _as_cells(self, name: str) -> None:
+        """A sheet written as text made into openpyxl cells (to be read or changed before saving)."""
+        found = self._fast.pop(name, None)
+        if found is not None:
+            old, _, data = found
+            charts = old._charts
+            ws = self._fresh_sheet(name)
+            _fill_sheet(ws, data, None)
+            ws._charts = charts
 
     def set_cells(self, sheet: str, cells: dict[str, object]) -> None:
         """Write single cells ("B12" -> value) of a sheet that stays as it is (the start sheet)."""
+        if sheet in self._lean:
+            self._whole()
+        self._calls.append(("set_cells", (sheet, cells)))
+        self._as_cells(sheet)
         ws = self.wb[sheet]
         for ref, v in cells.items():
             c = ws[ref]
@@ -329,6 +312,7 @@ class FileBook(Book):
                 c.number_format = "yyyy-mm-dd hh:mm"
 
     def charts(self, sheet: str, charts: list[ChartSpec]) -> None:
+        self._calls.append(("charts", (sheet, charts)))
         ws = self.wb[sheet]
         ws._charts = []
         for spec in charts:
@@ -348,6 +332,7 @@ class FileBook(Book):
                 f"{self.fullname.name} changed on disk while salesbook was working (saved in Excel?). "
                 "Nothing was written; run the action again."
             )
+        self._whole()  # a sheet loaded without its cells and not written anew keeps them
         backup = self.fullname.with_name(self.fullname.name + ".bak")
         # First: whatever happens next, the last good copy exists. Through a temporary file and a
         # rename, so a link planted at <name>.bak is replaced, never written through.
@@ -357,7 +342,7 @@ class FileBook(Book):
         os.close(fd)
         tmp_path = Path(tmp)
         try:
-            self.wb.save(tmp_path)
+            self._save_to(tmp_path)
             keep_mode_and_owner(self.fullname, tmp_path)  # colleagues on a shared folder keep their access
             try:
                 os.replace(tmp_path, self.fullname)
@@ -369,6 +354,152 @@ class FileBook(Book):
         finally:
             tmp_path.unlink(missing_ok=True)
         self._before = self.fullname.stat().st_mtime_ns
+
+    def _save_to(self, path: Path) -> None:
+        """openpyxl saves the workbook (in memory), then the output sheets' cells go in as text; should a
+        sheet part not be as openpyxl writes it, the sheets are made into cells and saved by openpyxl alone."""
+        import io
+
+        sheets = [cells for _, cells, _ in self._fast.values()]
+        if not sheets:
+            self.wb.save(path)
+            return
+        for cells in sheets:
+            cells.register()  # the looks must be in the styles openpyxl writes
+        saved = io.BytesIO()
+        self.wb.save(saved)
+        if not splice(saved, path, sheets):
+            for name in list(self._fast):
+                self._as_cells(name)
+            self.wb.save(path)
+
+
+# ------------------------------------------------------------------ writing a sheet
+
+
+class _Looks:
+    """The styles a sheet's cells are given (made once per sheet)."""
+
+    def __init__(self):
+        from openpyxl.styles import Alignment, Font
+
+        self.head_font = Font(name=FONT, bold=True, color=HEADER_FONT.lstrip("#"))
+        self.head_fill = _fill(HEADER_FILL)
+        self.head_align = Alignment(wrap_text=True, vertical="center")
+        self.wrap = Alignment(wrap_text=True, vertical="top")
+        self.top = Alignment(vertical="top")
+        self.sub_font, self.title_font = Font(name=FONT, bold=True), Font(name=FONT, bold=True, size=14)
+        self.sub_fill = _fill("#DDEBF7")
+        self.link_font = Font(name=FONT, color="0563C1", underline="single")
+
+
+def _style_data_cell(c, looks: _Looks, colour, fmt, align, kind) -> None:
+    """A data cell's look, set in the order that registers fonts, fills and formats in the workbook."""
+    if colour is not None:
+        c.fill = _fill(colour)
+    if fmt:
+        c.number_format = fmt
+    if align is not None:
+        c.alignment = looks.wrap if align == "wrap" else looks.top
+    if kind == "sub":
+        c.font, c.fill = looks.sub_font, looks.sub_fill
+    elif kind == "title":
+        c.font = looks.title_font
+
+
+_DATE_TYPES = (datetime, date, time, timedelta)
+
+
+def _fill_sheet(ws, data: SheetData, cells) -> None:
+    """Write `data` into the empty sheet `ws`: as openpyxl cells, or (with `cells`, a SheetCells) the
+    data cells as text, openpyxl holding only the cells with a note or a link and the sheet's settings."""
+    from openpyxl.comments import Comment
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.hyperlink import Hyperlink
+    from openpyxl.worksheet.pagebreak import Break
+
+    looks = _Looks()
+    r0, first = data.start_row, data.first_data_row
+    for j, h in enumerate(data.header, start=1):
+        c = ws.cell(row=r0, column=j)
+        _string_cell(c, str(h))
+        c.font, c.fill, c.alignment = looks.head_font, looks.head_fill, looks.head_align
+        if j - 1 in data.notes:
+            c.comment = Comment(xlsx_text(data.notes[j - 1]), "salesbook", width=320, height=120)
+        if cells is not None:
+            cells.put_cell(c)
+    if data.header:
+        ws.row_dimensions[r0].height = 15 * data.header_lines + 3
+    fills = data.fill_map() if not data.rules else {i: dict.fromkeys(range(len(data.header)), c)
+                                                     for i, c in data.fills.items()}
+    formats, number_formats, wrap = data.cell_formats, data.number_formats, data.wrap
+    header_rows, title_rows = data.header_rows, data.title_rows
+    aligned = "top" if data.header else None
+    found_looks = cells._looks if cells is not None else None
+    for i, row in enumerate(data.rows):
+        rr = first + i
+        row_fill = fills.get(i, {})
+        kind = "sub" if i in header_rows else "title" if i in title_rows else None
+        for j, v in enumerate(row, start=1):
+            v = excel_value(v)
+            colour = row_fill.get(j - 1)
+            if v is None and colour is None:
+                continue
+            fmt = (formats.get((i, j - 1)) if formats else None) or number_formats.get(j - 1)
+            dated = isinstance(v, _DATE_TYPES)
+            if not fmt and isinstance(v, datetime):
+                fmt = "yyyy-mm-dd"
+            align = "wrap" if j - 1 in wrap else aligned
+            if cells is None:
+                c = ws.cell(row=rr, column=j)
+                _string_cell(c, v) if isinstance(v, str) else setattr(c, "value", v)
+                _style_data_cell(c, looks, colour, fmt, align, kind)
+                continue
+            key = (type(v) if dated else None, colour, fmt, align, kind)
+            array = found_looks.get(key)
+            if array is None:
+                array = cells.look(key, v if dated else None,
+                                   lambda c, a=(colour, fmt, align, kind): _style_data_cell(c, looks, *a))
+            cells.put(rr, j, cell_text(v) if isinstance(v, str) else v, array)
+        if i in title_rows:
+            ws.row_dimensions[rr].height = 22
+        elif i in data.row_heights:
+            ws.row_dimensions[rr].height = data.row_heights[i]
+    linked = []
+    for (i, j), target in data.links.items():
+        c = ws.cell(row=first + i, column=j + 1)
+        file, _, place = target.partition("#")  # as Excel stores it: the file, and the place inside
+        c.hyperlink = Hyperlink(ref=c.coordinate, target=file, location=place or None)
+        c.font = looks.link_font
+        if cells is not None:
+            cells.restyle(c.row, c.column, _link_font)
+            linked.append(c)
+    if cells is not None:
+        for c in linked:  # openpyxl writes the links of these cells; the look is the text's
+            c._style = cells.rows[c.row][c.column][0].__copy__()
+        corners = cells.corners()
+        if corners:  # the sheet's dimension, as openpyxl works it out from its cells
+            ws.cell(row=corners[0], column=corners[1])
+            ws.cell(row=corners[2], column=corners[3])
+    for j, width in data.widths.items():
+        ws.column_dimensions[get_column_letter(j + 1)].width = width
+    last_row = first + max(len(data.rows), 1) - 1
+    if data.header and data.freeze:
+        ws.freeze_panes = ws.cell(row=first, column=data.frozen_columns + 1)
+    if data.header and data.autofilter:
+        ws.auto_filter.ref = f"A{r0}:{get_column_letter(len(data.header))}{last_row}"
+    if data.rules and data.rows:
+        _conditional_formats(ws, data.rules, first, first + len(data.rows) - 1, len(data.header))
+    if data.landscape:
+        _print_setup(ws, r0 if data.header else None)
+    for i in data.page_breaks:
+        ws.row_breaks.append(Break(id=first + i - 1))
+
+
+def _link_font(c) -> None:
+    from openpyxl.styles import Font
+
+    c.font = Font(name=FONT, color="0563C1", underline="single")
 
 
 def _fill(colour: str):

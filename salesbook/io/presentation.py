@@ -179,7 +179,9 @@ class SheetLook:
 
 def display_width(text: str) -> int:
     """Width in Excel's character units: East Asian wide and full-width characters count double."""
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+    if text.isascii():  # no ASCII character is wide
+        return len(text)
+    return len(text) + _wide(text)
 
 
 def wrapped_lines(text: str, width: float | None) -> int:
@@ -192,7 +194,19 @@ def wrapped_lines(text: str, width: float | None) -> int:
 
 
 def _narrow(text: str) -> int:
-    return sum(1 for ch in text if unicodedata.east_asian_width(ch) not in ("W", "F"))
+    return len(text) if text.isascii() else len(text) - _wide(text)
+
+
+_WIDE_COUNTS: dict[str, int] = {}  # text -> its wide characters: a column repeats its texts
+
+
+def _wide(text: str) -> int:
+    n = _WIDE_COUNTS.get(text)
+    if n is None:
+        n = sum(1 for ch in text if not ch.isascii() and unicodedata.east_asian_width(ch) in ("W", "F"))
+        if len(_WIDE_COUNTS) < 200_000:
+            _WIDE_COUNTS[text] = n
+    return n
 
 
 def row_height(lines: int) -> float:
@@ -413,16 +427,37 @@ def rule_fills(rules: Sequence[ColourRule], rows: Sequence[Sequence[object]], wi
 def file_link(path: str | Path, base: str | Path, sheet: str = "", cell: str = "") -> str:
     """A hyperlink from a workbook in folder `base` to `cell` of `sheet` in the team file at `path`:
     `../team/north.xlsx#'客户'!D17`, relative so the link survives moving the whole workspace."""
-    import os
-
-    try:
-        rel = os.path.relpath(Path(path).resolve(), Path(base).resolve())
-    except ValueError:  # another drive on Windows: no relative path exists
-        rel = str(Path(path).resolve())
-    target = rel.replace(os.sep, "/").replace("%", "%25").replace(" ", "%20").replace("#", "%23")
-    if sheet and cell and Path(path).suffix.lower() not in (".csv", ".txt"):
+    target, cells = _link_target(str(path), str(base))
+    if sheet and cell and cells:
         return f"{target}#'{sheet.replace(chr(39), chr(39) * 2)}'!{cell}"
     return target
+
+
+_LINK_TARGETS: dict[tuple[str, str], tuple[str, bool]] = {}
+
+
+def forget_links() -> None:
+    """Forget the link targets worked out so far (a workbook being written starts afresh: files may
+    have moved since the last one)."""
+    _LINK_TARGETS.clear()
+
+
+def _link_target(path: str, base: str) -> tuple[str, bool]:
+    """(the file's path relative to `base`, as a link; whether it has cells to point at), worked out
+    once per file and folder (resolving a path asks the file system)."""
+    import os
+
+    found = _LINK_TARGETS.get((path, base))
+    if found is None:
+        try:
+            rel = os.path.relpath(Path(path).resolve(), Path(base).resolve())
+        except ValueError:  # another drive on Windows: no relative path exists
+            rel = str(Path(path).resolve())
+        target = rel.replace(os.sep, "/").replace("%", "%25").replace(" ", "%20").replace("#", "%23")
+        found = (target, Path(path).suffix.lower() not in (".csv", ".txt"))
+        if len(_LINK_TARGETS) < 100_000:
+            _LINK_TARGETS[(path, base)] = found
+    return found
 
 
 def row_link(row: dict, sources: dict[str, str], base: str | Path) -> tuple[str, str] | None:
@@ -451,6 +486,7 @@ __all__ = [
     "display_width",
     "enum_names",
     "file_link",
+    "forget_links",
     "frozen_columns",
     "palettes",
     "row_link",

@@ -13,7 +13,7 @@ from pathlib import Path
 from ..core.findings import Bilingual, Finding, make_finding
 from ..core.schema import SheetSchema, match_sheet, normalize_name, team_schemas
 from ..core.table import CheckContext, SheetTable, build_table, english_names, find_header_score
-from . import markup, ooxml
+from . import columns, markup, ooxml
 from .pool import Stopped, note_step
 from .precheck import DAMAGED, Limits, Verdict, beyond_excel, precheck, too_large
 
@@ -113,6 +113,8 @@ def read_team_file(path: str, label: str, min_date: date, max_date: date | None,
                                              kind_en=schema.en))
             continue
         table = build_table(schema, sheet_name, rows, ctx, row_offset=row_off, col_offset=col_off)
+        if scope == "team":  # sent back as columnar bytes; the master's few rows stay lists
+            columns.encode(table)
         res.tables.append(table)
         res.findings.extend(table.findings)
         table.findings = []

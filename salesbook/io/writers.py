@@ -16,6 +16,7 @@ import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from itertools import islice
 from pathlib import Path
 
 import pandas as pd
@@ -93,20 +94,36 @@ def _csv_text(v: object) -> object:
 
 
 def csv_column(series: pd.Series, neutralise: bool = True) -> list:
-    """One column's cells as CSV text, a column at a time (much faster than cell by cell)."""
+    """One column's cells as CSV text, a column at a time (much faster than cell by cell).
+
+    Numbers are written as Python writes them (repr: 1234.5, 1e+20; NaN as a blank cell); a column
+    of text, dates and blanks is converted once per distinct value, so a text repeated down the
+    column is checked for a formula start once.
+    """
     vals = series.tolist()
-    if series.dtype.kind == "f":
-        return ["" if v != v else repr(v) for v in vals]
-    if series.dtype.kind in "iu":
-        return [str(v) for v in vals]
-    if series.dtype.kind == "b":
+    kind = series.dtype.kind
+    if kind == "f":
+        out = list(map(repr, vals))  # repr is "nan" only for NaN
+        return ["" if v == "nan" else v for v in out] if "nan" in out else out
+    if kind in "iu":
+        return list(map(str, vals))
+    if kind == "b":
         return ["TRUE" if v else "FALSE" for v in vals]
-    if neutralise:
-        return [_csv_text(v) for v in vals]
-    return [_cell(v) for v in vals]
+    convert = _csv_text if neutralise else _cell
+    # No numbers or booleans among the values (a text column's blanks are NaN): equal values are
+    # the same cell, so each distinct value is converted once.
+    if set(map(type, vals)) <= _BY_VALUE or isinstance(series.dtype, pd.StringDtype):
+        shown = {v: convert(v) for v in set(vals)}
+        return list(map(shown.__getitem__, vals))
+    return [convert(v) for v in vals]
 
 
-CSV_CHUNK_ROWS = 5_000  # rows of text held at a time
+# Cell types that compare equal only to themselves (True == 1 == 1.0 would share one entry).
+_BY_VALUE = frozenset({str, type(None), date, datetime})
+
+
+CSV_CHUNK_ROWS = 2_000  # rows converted to text at a time
+CSV_FLUSH_ROWS = 250  # rows of CSV text held before they are written
 
 
 def write_csv(path: Path, frame: pd.DataFrame, *, neutralise: bool = True) -> Path:
@@ -116,12 +133,20 @@ def write_csv(path: Path, frame: pd.DataFrame, *, neutralise: bool = True) -> Pa
     memory holds one block's text, never the whole file.
     """
     path = Path(path)
-    with atomic_output(path) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
-        w = csv.writer(fh, lineterminator="\r\n")
+    with atomic_output(path) as tmp, open(tmp, "wb") as fh:
+        buf = io.StringIO(newline="")
+        w = csv.writer(buf, lineterminator="\r\n")
         w.writerow([str(c) for c in frame.columns])
+        fh.write(b"\xef\xbb\xbf")  # the BOM: Excel then reads the file as UTF-8
         for start in range(0, len(frame), CSV_CHUNK_ROWS):
             block = frame.iloc[start:start + CSV_CHUNK_ROWS]
-            w.writerows(zip(*(csv_column(block[c], neutralise) for c in frame.columns), strict=True))
+            rows = zip(*(csv_column(block[c], neutralise) for c in frame.columns), strict=True)
+            while part := list(islice(rows, CSV_FLUSH_ROWS)):
+                w.writerows(part)
+                fh.write(buf.getvalue().encode("utf-8"))  # encoded a few hundred rows at a time, not row by row
+                buf.seek(0)
+                buf.truncate()
+        fh.write(buf.getvalue().encode("utf-8"))
     return path
 
 
@@ -184,7 +209,9 @@ def write_xlsx(path: Path, sheets: list[tuple[str, pd.DataFrame]], *, constant_m
     """
     import xlsxwriter
 
-    from .presentation import sheet_look
+    from .presentation import forget_links, sheet_look
+
+    forget_links()
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

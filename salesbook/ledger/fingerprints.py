@@ -12,6 +12,7 @@ import hashlib
 import json
 from datetime import date, datetime
 
+import numpy as np
 import pandas as pd
 
 from ..core.dataset import Dataset
@@ -47,21 +48,62 @@ def _canonical_column(series: pd.Series) -> list:
     vals = series.tolist()
     if series.dtype.kind == "f":
         return [None if v != v else (int(v) if v.is_integer() else repr(v)) for v in vals]
+    if set(map(type, vals)) <= _BY_VALUE:  # text, dates, blanks: once per distinct value
+        shown = {v: v if v.__class__ is str else canonical(v) for v in set(vals)}
+        return list(map(shown.__getitem__, vals))
     return [v if v.__class__ is str else canonical(v) for v in vals]
 
 
+# Cell types equal only to themselves (True == 1 == 1.0 would share an entry).
+_BY_VALUE = frozenset({str, type(None), date, datetime})
+
+
+def _json_column(values: list) -> list[str]:
+    """Each canonical value as json.dumps writes it inside a row (text not ASCII-escaped)."""
+    kinds = set(map(type, values))
+    if not (bool in kinds and int in kinds):  # no True beside 1: equal values are the same cell
+        texts = {v: json.dumps(v, ensure_ascii=False) for v in set(values)}
+        return list(map(texts.__getitem__, values))
+    shown: dict = {}
+    out = []
+    for v in values:
+        key = (v.__class__, v)  # True and 1 are told apart
+        frag = shown.get(key)
+        if frag is None:
+            frag = shown[key] = json.dumps(v, ensure_ascii=False)
+        out.append(frag)
+    return out
+
+
 def source_fingerprints(ds: Dataset, evidence: pd.DataFrame) -> list[dict]:
-    """One dict per evidence row: rep_id, figure, file, sheet_kind, sheet, row, key, sha256."""
+    """One dict per evidence row: rep_id, figure, file, sheet_kind, sheet, row, key, sha256.
+
+    The fingerprint of a row is sha256(json.dumps(columns) + json.dumps(row values)); a row's JSON
+    is assembled from each cell's JSON, made once per distinct value of its column.
+    """
     if evidence is None or evidence.empty:
         return []
     schemas = load_schemas()
-    ev = evidence[["rep_id", "kpi", "file", "sheet", "row"]]
-    wanted = ev[["file", "sheet", "row"]].drop_duplicates()
+    ev_rep, ev_fig, ev_file, ev_sheet, ev_row = (evidence[c].tolist() for c in ("rep_id", "kpi", "file", "sheet", "row"))
+    wanted: dict[tuple[str, str], set[int]] = {}
+    for fl, sh, rw in zip(ev_file, ev_sheet, ev_row, strict=True):
+        wanted.setdefault((fl, sh), set()).add(int(rw))
     found: dict[tuple[str, str, int], tuple[str, str, str]] = {}
+    by_kind: dict[str, list[tuple[tuple[int, int], set[int]]]] = {}
+    for sheet, rows in wanted.items():
+        span, kind = ds.spans.get(sheet), ds.sheet_schemas.get(sheet)
+        if span is not None and kind is not None:
+            by_kind.setdefault(kind, []).append((span, rows))
     for kind, frame in ds.frames.items():
-        if frame.empty:
+        if frame.empty or kind not in by_kind:
             continue
-        sub = frame.merge(wanted, left_on=["_file", "_sheet", "_row"], right_on=["file", "sheet", "row"])
+        at = frame["_row"].to_numpy()
+        positions = []  # the frame's rows named by the evidence, in frame order (each sheet over its span)
+        for (start, stop), rows in sorted(by_kind[kind], key=lambda sr: sr[0]):
+            positions.append(np.flatnonzero(np.isin(at[start:stop], list(rows))) + start)
+        if not positions:
+            continue
+        sub = frame.iloc[np.concatenate(positions)]
         if sub.empty:
             continue
         schema = schemas[kind]
@@ -69,22 +111,27 @@ def source_fingerprints(ds: Dataset, evidence: pd.DataFrame) -> list[dict]:
         key_col = schema.key if schema.key in cols else None
         key_cols = [key_col] if key_col else [c for c in COMPOSITE_KEYS.get(kind, ()) if c in cols]
         values = [_canonical_column(sub[c]) for c in cols]  # one type decision per column, not per cell
-        keys = ["/".join("" if v is None else str(v) for v in parts)
-                for parts in zip(*(values[cols.index(c)] for c in key_cols), strict=True)] if key_cols else \
-            [""] * len(sub)
+        if len(key_cols) == 1:  # the usual id column: its text
+            keys = ["" if v is None else str(v) for v in values[cols.index(key_cols[0])]]
+        elif key_cols:
+            keys = ["/".join("" if v is None else str(v) for v in parts)
+                    for parts in zip(*(values[cols.index(c)] for c in key_cols), strict=True)]
+        else:
+            keys = [""] * len(sub)
         prefix = hashlib.sha256(json.dumps(cols).encode("utf-8"))  # the columns are part of what was hashed
+        texts = ["[" + ", ".join(parts) + "]" for parts in zip(*map(_json_column, values), strict=True)]
         seen: dict[tuple[str, str], int] = {}
-        for fl, sh, rw, key, row in zip(sub["_file"].tolist(), sub["_sheet"].tolist(), sub["_row"].tolist(), keys,
-                                        zip(*values, strict=True), strict=True):
+        for fl, sh, rw, key, text in zip(sub["_file"].tolist(), sub["_sheet"].tolist(), sub["_row"].tolist(), keys,
+                                         texts, strict=True):
             h = prefix.copy()
-            h.update(json.dumps(row, ensure_ascii=False).encode("utf-8"))
+            h.update(text.encode("utf-8"))
             n = seen.get((fl, key), 0) + 1
             seen[(fl, key)] = n
             if n > 1:  # two rows of one file with the same key: keep them apart in their row order
                 key = f"{key}#{n}"
             found[(fl, sh, int(rw))] = (kind, key, h.hexdigest())
     out = []
-    for rep, fig, fl, sh, rw in ev.itertuples(index=False, name=None):
+    for rep, fig, fl, sh, rw in zip(ev_rep, ev_fig, ev_file, ev_sheet, ev_row, strict=True):
         hit = found.get((fl, sh, int(rw)))
         if hit is None:
             continue

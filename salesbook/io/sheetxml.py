@@ -1,0 +1,229 @@
+"""A worksheet's cells as openpyxl writes them, built as text: the master's big output sheets.
+
+openpyxl spends most of a save of the master on the output sheets' cells (a style object hashed for
+every font, fill and alignment set, then an XML element per cell). Those sheets are thousands of rows
+in a handful of looks, so `SheetCells` works out each look once (on a cell openpyxl styles, so fonts,
+fills and formats are registered in the workbook exactly as before), writes each cell's XML as
+openpyxl would (inline strings, the same number text, the same escapes) and, after openpyxl has saved
+the workbook with those sheets holding only the cells that carry comments and links, puts the
+`<sheetData>` in place. Everything else in the file (VBA, the other sheets, print setup, conditional
+formats, links, comments) is openpyxl's own.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import timedelta
+from pathlib import Path
+
+from openpyxl.cell.cell import Cell
+from openpyxl.compat import safe_string
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel, to_ISO8601
+
+_TEXT_MAX = 32767  # openpyxl cuts a string cell here
+
+
+def _escaped(text: str) -> str:
+    """Text as lxml writes it in an element (non-ASCII becomes character references at the end)."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("\r", "&#13;") if "\r" in text else text
+
+
+class SheetCells:
+    """The cells of one output sheet, as the XML of its `<sheetData>`."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.wb = ws.parent
+        self.rows: dict[int, dict[int, list]] = {}  # row -> column -> [style array, type and content]
+        self._looks: dict[object, object] = {}  # look -> style array
+        self._texts: dict[str, str] = {}  # text -> its cell content
+        self._letters: dict[int, str] = {}
+        self._arrays: dict[int, object] = {}  # id -> every style array the cells use
+
+    # ------------------------------------------------------------------ building
+
+    def look(self, key: object, value: object, style) -> object:
+        """The style array of look `key`: the first time, `style(cell)` styles a scratch cell holding
+        `value` (a date sets its own number format first, as on a real cell)."""
+        found = self._looks.get(key)
+        if found is None:
+            c = Cell(self.ws)
+            if value is not None:
+                c.value = value
+            style(c)
+            found = self._looks[key] = c._style
+            self._arrays[id(found)] = found
+        return found
+
+    def put(self, row: int, col: int, value: object, array) -> None:
+        """A cell holding `value` (as `excel_value` gives it; strings already made cell text) in look `array`."""
+        self.rows.setdefault(row, {})[col] = [array, self._content(value)]
+
+    def put_cell(self, c) -> None:
+        """A cell already made in openpyxl (a header cell): its value and look."""
+        self.rows.setdefault(c.row, {})[c.column] = [c._style, self._typed(c.data_type, c._value)]
+        self._arrays[id(c._style)] = c._style
+
+    def restyle(self, row: int, col: int, style) -> None:
+        """Change one cell's look (a link's font on top of the cell's own look)."""
+        cell = self.rows.setdefault(row, {}).setdefault(col, [None, ' t="n">'])
+        base = cell[0]
+        key = ("restyle", style, tuple(base) if base is not None else None)
+        found = self._looks.get(key)
+        if found is None:
+            c = Cell(self.ws)
+            if base is not None:
+                c._style = base.__copy__()
+            style(c)
+            found = self._looks[key] = c._style
+            self._arrays[id(found)] = found
+        cell[0] = found
+
+    def corners(self) -> tuple[int, int, int, int] | None:
+        """(first row, first column, last row, last column) of the cells, or None."""
+        if not self.rows:
+            return None
+        cols = [c for cells in self.rows.values() for c in (min(cells), max(cells))]
+        return min(self.rows), min(cols), max(self.rows), max(cols)
+
+    def _content(self, v: object) -> str:
+        """`' t="…">content'` of a cell: what follows the cell reference and style."""
+        t = type(v)
+        if isinstance(v, str):
+            found = self._texts.get(v)
+            if found is None:
+                found = self._typed("s", str(v)[:_TEXT_MAX])
+                if len(self._texts) < 200_000:
+                    self._texts[v] = found
+            return found
+        if v is None:
+            return ' t="n">'
+        if t is float or t is int:
+            return f' t="n"><v>{safe_string(v)}</v>'
+        c = Cell(self.ws)  # anything else typed as openpyxl types it (bool, Decimal, dates, refusals)
+        c.value = v
+        return self._typed(c.data_type, c._value)
+
+    def _typed(self, data_type: str, value: object) -> str:
+        """A cell's type attribute and content, as openpyxl's cell writer makes them."""
+        if data_type == "s":
+            if value is None or value == "":
+                return ' t="inlineStr">'
+            text = str(value)
+            space = ' xml:space="preserve"' if text != text.strip() else ""
+            return f' t="inlineStr"><is><t{space}>{_escaped(text)}</t></is>'
+        if data_type == "d":
+            if getattr(value, "tzinfo", None) is not None:
+                raise TypeError("Excel does not support timezones in datetimes. "
+                                "The tzinfo in the datetime/time object must be set to None.")
+            if self.wb.iso_dates and not isinstance(value, timedelta):
+                return f' t="d"><v>{_escaped(safe_string(to_ISO8601(value)))}</v>'
+            return f' t="n"><v>{safe_string(to_excel(value, self.wb.epoch))}</v>'
+        if value is None or value == "":
+            return f' t="{data_type}">'
+        if data_type not in ("n", "b", "e", "str"):
+            raise ValueError(f"Cannot write a {data_type!r} cell as text")  # formulas are never written here
+        return f' t="{data_type}"><v>{_escaped(safe_string(value))}</v>'
+
+    # ------------------------------------------------------------------ writing
+
+    def xml(self) -> bytes:
+        """The `<sheetData>` element, with the row heights the sheet has now."""
+        dims = self.ws.row_dimensions
+        styles = self.wb._cell_styles
+        ids = {i: f' s="{styles.add(a)}"' if a is not None and any(a) else "" for i, a in self._arrays.items()}
+        out = ["<sheetData>"]
+        for r in sorted(self.rows.keys() | dims.keys()):
+            attrs = "".join(f' {k}="{v}"' for k, v in dims[r]) if r in dims else ""
+            out.append(f'<row r="{r}"{attrs}>')
+            for col, (array, content) in sorted(self.rows.get(r, {}).items()):
+                letter = self._letters.get(col) or self._letters.setdefault(col, get_column_letter(col))
+                sid = ids[id(array)] if array is not None else ""
+                out.append(f'<c r="{letter}{r}"{sid}{content}</c>')
+            out.append("</row>")
+        out.append("</sheetData>")
+        return "".join(out).encode("ascii", "xmlcharrefreplace")
+
+    def register(self) -> None:
+        """Give every look its place in the workbook's cell styles (before openpyxl writes them)."""
+        styles = self.wb._cell_styles
+        for array in self._arrays.values():
+            if array is not None and any(array):
+                styles.add(array)
+
+
+def splice(saved, path: Path, sheets: list[SheetCells]) -> bool:
+    """Write to `path` the workbook openpyxl saved into `saved` (a file object) with each sheet's
+    `<sheetData>` put in; False, with nothing written, when a sheet part is not as openpyxl writes it."""
+    parts = {ws_part(s.ws): s for s in sheets}
+    with zipfile.ZipFile(saved) as zin:
+        entries = []
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename in parts:
+                data = _with_sheet_data(data, parts.pop(info.filename).xml())
+                if data is None:
+                    return False
+            entries.append((info, data))
+    if parts:
+        return False
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zout:
+        for info, data in entries:
+            zout.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+    return True
+
+
+LEAN_BYTES = 64 * 1024  # smaller worksheet parts are read in full: leaving their cells out saves nothing
+
+
+def lean_package(path: Path, names: set[str]) -> tuple[bytes | None, set[str]]:
+    """The workbook at `path` with the cells of the worksheets `names` left out (sheets an action
+    writes anew: the last run's output), and the names of the sheets left out; (None, set()) when
+    none is big or the package is not as expected."""
+    from .ooxml import Package, PackageError, repackage
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            pkg = Package(zf)
+            workbook = pkg.workbook_part()
+            if workbook is None or workbook.lower().endswith(".bin"):
+                return None, set()
+            replace, left_out = {}, set()
+            for sheet in pkg.sheets(workbook):
+                if sheet.name not in names or sheet.kind != "worksheet" or sheet.member is None:
+                    continue
+                if zf.getinfo(sheet.member).file_size <= LEAN_BYTES:
+                    continue
+                lean = _with_sheet_data(zf.read(sheet.member), b"<sheetData/>")
+                if lean is not None:
+                    replace[sheet.member] = lean
+                    left_out.add(sheet.name)
+            if not replace:
+                return None, set()
+            return repackage(zf, replace), left_out
+    except (OSError, zipfile.BadZipFile, PackageError, KeyError):
+        return None, set()  # openpyxl reads the file itself and says what is wrong with it
+
+
+def ws_part(ws) -> str:
+    """The worksheet's part in the package, as openpyxl saved it last."""
+    return ws.path.lstrip("/")
+
+
+def _with_sheet_data(xml: bytes, sheet_data: bytes) -> bytes | None:
+    start = xml.find(b"<sheetData")
+    if start < 0:
+        return None
+    if xml.startswith(b"<sheetData/>", start):
+        end = start + len(b"<sheetData/>")
+    else:
+        close = xml.find(b"</sheetData>", start)
+        if close < 0 or not xml.startswith(b"<sheetData>", start):
+            return None
+        end = close + len(b"</sheetData>")
+    return xml[:start] + sheet_data + xml[end:]
+
+
+__all__ = ["LEAN_BYTES", "SheetCells", "lean_package", "splice", "ws_part"]
