@@ -20,6 +20,7 @@ from .core.schema import master_schemas, normalize_name
 from .core.scoring import dec
 from .core.settings import KPIS, SettingsError
 from .documents.env import HTML_TEMPLATE, WORD_TEMPLATE, check_template_file
+from .errors import EXIT_FINDINGS, EXIT_NOTHING, EXIT_OK
 from .io.book import Book, ChartSpec, SheetData
 from .io.presentation import (
     MAX_LINKS,
@@ -38,7 +39,9 @@ from .pipeline import (
     FolderError,
     Master,
     MasterError,
+    NothingToRead,
     Run,
+    all_rejected,
     check_outside_team,
     master_from_sheets,
 )
@@ -60,6 +63,32 @@ PCT_FMT = NUMBER_FORMATS["pct"]
 
 class ActionError(Exception):
     """The action cannot run as the workbook is set up; the message says what to fix."""
+
+
+class Outcome(str):
+    """An action's message for the user, carrying the exit code the matching command gives
+    (`salesbook run ACTION` exits with it; a button shows the message)."""
+
+    exit_code: int = EXIT_OK
+
+    def __new__(cls, message: str, exit_code: int = EXIT_OK) -> Outcome:
+        done = super().__new__(cls, message)
+        done.exit_code = exit_code
+        return done
+
+
+def _outcome(message: str, run: Run, *, check: bool = False) -> Outcome:
+    """3 when no team file could be read; for a check (validate) 1 when error-level findings exist."""
+    if all_rejected(run):
+        return Outcome(message, EXIT_NOTHING)
+    return Outcome(message, EXIT_FINDINGS if check and run.error_count else EXIT_OK)
+
+
+def _refuse_nothing_read(run: Run, what: str, what_zh: str) -> None:
+    """Documents from no data at all would mislead: refused (exit 3) before anything is written."""
+    if all_rejected(run):
+        raise NothingToRead(f"没有任何团队文件可以读取，未生成{what_zh}（见「文件状态」）。 / No team file could be read; "
+                            f"no {what} written.")
 
 
 def _master(book: Book) -> Master:
@@ -194,7 +223,7 @@ def validate(book: Book) -> str:
         book.write(sheet)
     _last_run(book, "validate", run, period or "", team)
     _save_with(book)
-    return _with_notes("校验完成 / Validation done.\n" + _summary(run), notes)
+    return _outcome(_with_notes("校验完成 / Validation done.\n" + _summary(run), notes), run, check=True)
 
 
 STAGE_ORDER = ("Lead", "Qualified", "Proposal", "Negotiation")  # the open pipeline: no Won / Lost
@@ -429,11 +458,12 @@ def consolidate(book: Book, *, ledger: str | None = None) -> str:
         _save_with(book, staged)
     remove_stale_changes(staged.target, written=view is not None)
     ratings = Counter(c.scorecards["rating"])
-    return _with_notes("汇总考核完成 / Consolidation done.\n" + _summary(c.run) + "\n"
-                       + f"{len(c.scorecards)} scorecards: " + ", ".join(f"{k} {ratings.get(k, 0)}" for k in "SABCD")
-                       + (f" (run {run_id}){closed_note}" if run_id is not None else "\n" + NOT_RECORDED)
-                       + f"\n{_commission_total(c)}"
-                       + f"\n{staged.target}", notes)
+    return _outcome(_with_notes("汇总考核完成 / Consolidation done.\n" + _summary(c.run) + "\n"
+                                + f"{len(c.scorecards)} scorecards: "
+                                + ", ".join(f"{k} {ratings.get(k, 0)}" for k in "SABCD")
+                                + (f" (run {run_id}){closed_note}" if run_id is not None else "\n" + NOT_RECORDED)
+                                + f"\n{_commission_total(c)}"
+                                + f"\n{staged.target}", notes), c.run)
 
 
 NOT_RECORDED = ("未记入台账：没有任何团队文件可以读取（见「文件状态」），这些考核数据没有依据；台账保留本期此前的数据。"
@@ -527,6 +557,7 @@ def contracts(book: Book) -> str:
     template = check_template_file(template, WORD_TEMPLATE, "templates/") if template.exists() else None
     with _untouched_if_interrupted(staged):
         run = run_validate([team], master=master, progress=book.progress())
+    _refuse_nothing_read(run, "contracts", "合同")
     with staged as tmp:
         docs, notes = write_contracts(run, master.settings, tmp, template=template, progress=book.progress())
         _last_run(book, "contracts", run, str(master.settings["period"]).strip(), team, str(out))
@@ -547,6 +578,7 @@ def reports(book: Book, *, ledger: str | None = None) -> str:
     template = book.folder / "templates" / "report.html.j2"
     template = check_template_file(template, HTML_TEMPLATE, "templates/") if template.exists() else None
     c, master, staged, notes, _lg = _consolidate(book, "reports")
+    _refuse_nothing_read(c.run, "reports", "报告")
     with staged as tmp:
         paths = write_reports(c, tmp, template=template, progress=book.progress(), trends=report_trends(c, ledger))
         _last_run(book, "reports", c.run, c.run.period.label, _folder(book, master, "team_folder"),
@@ -594,8 +626,8 @@ def rewritten_sheets(name: str) -> list[str]:
     return REWRITES.get(ALIASES.get(name, name), [])
 
 
-def run_action(name: str, book: Book, **options) -> str:
-    """Run action `name` on `book`; returns the message for the user.
+def run_action(name: str, book: Book, **options) -> Outcome:
+    """Run action `name` on `book`; returns the message for the user (with the command's exit code).
 
     Interrupted (Ctrl-C) before it saved, the workbook is left as it was and the exception says so.
     """
@@ -609,7 +641,8 @@ def run_action(name: str, book: Book, **options) -> str:
         raise ActionError(f"{flags} does not apply to the {name} action.")
     progress = book.progress()
     try:
-        return ACTIONS[name](book, **given)
+        done = ACTIONS[name](book, **given)
+        return done if isinstance(done, Outcome) else Outcome(done)
     except KeyboardInterrupt as exc:
         if not any("written in full" in n for n in getattr(exc, "__notes__", [])):
             exc.add_note(f"{book.fullname.name} is unchanged.")
@@ -636,5 +669,6 @@ def _expected_errors() -> tuple[type[Exception], ...]:
 
 EXPECTED_ERRORS = _expected_errors()  # errors.describe() is the full list (OSError and library errors too)
 
-__all__ = ["ACTIONS", "ACTION_OPTIONS", "ALIASES", "EXPECTED_ERRORS", "ActionError", "MasterError", "rewritten_sheets",
+__all__ = ["ACTIONS", "ACTION_OPTIONS", "ALIASES", "EXPECTED_ERRORS", "ActionError", "MasterError", "Outcome",
+           "rewritten_sheets",
            "run_action"]

@@ -23,6 +23,7 @@ import click
 
 from . import __version__
 from .errors import (
+    EXIT_BROKEN_PIPE,
     EXIT_CODES_HELP,
     EXIT_FAULT,
     EXIT_FINDINGS,
@@ -50,14 +51,63 @@ class Fail(click.ClickException):
 OUTPUTS = "salesbook.outputs"  # click context key: the output folders the command will write
 
 
+def _stdout_gone() -> None:
+    """The reader of stdout has gone (`salesbook … | head -1`): point stdout at the null device so that
+    nothing more is printed and Python's flush at exit does not complain."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # stdout without a file descriptor (a test runner's buffer)
+        pass
+
+
+def _is_stdout_pipe(exc: BrokenPipeError) -> bool:
+    """A broken pipe of our own output, not of a file or a child process (LibreOffice, a worker):
+    stdout's pipe itself reports an error (its reader has gone)."""
+    if exc.filename is not None or exc.filename2 is not None:
+        return False
+    try:
+        import select
+
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & (select.POLLERR | select.POLLHUP) for _fd, events in poller.poll(0))
+    except AttributeError:  # no poll() (Windows): a broken pipe without a file name is taken as stdout's
+        return hasattr(sys.stdout, "fileno")
+    except (OSError, ValueError):  # stdout without a file descriptor (a test runner's buffer)
+        return False
+
+
 class SalesbookGroup(click.Group):
     """The command group whose commands never end in a traceback."""
+
+    def main(self, *args, **kwargs):
+        try:
+            return super().main(*args, **kwargs)
+        except SystemExit:
+            try:  # what is still buffered for a pipe whose reader has gone
+                sys.stdout.flush()
+            except BrokenPipeError:
+                _stdout_gone()
+                raise SystemExit(EXIT_BROKEN_PIPE) from None
+            except (OSError, ValueError):
+                pass
+            raise
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError as exc:
+            if not _is_stdout_pipe(exc):
+                raise Fail(*(describe(exc) or (str(exc), EXIT_USAGE))) from None
+            # The work is done (outputs are committed before anything is printed); only the message is lost.
+            _stdout_gone()
+            raise click.exceptions.Exit(EXIT_BROKEN_PIPE) from None
         except KeyboardInterrupt as exc:
             for folder in ctx.meta.get(OUTPUTS, []):  # output folders the command had not reached yet
                 if not folder.committed and folder.untouched_note not in getattr(exc, "__notes__", []):
@@ -131,6 +181,9 @@ def check_master(path: Path | None, option: str = "--master") -> Path | None:
     if path.is_dir():
         hint = f" (did you mean {path / 'SalesBook.xlsm'}?)" if (path / "SalesBook.xlsm").is_file() else ""
         raise Fail(f"{option} {path} is a folder; give the master workbook file{hint}.")
+    if not path.is_file():  # a named pipe or a device: never opened (it would wait for a writer for ever)
+        raise Fail(f"{option} {path} is not a regular file (a named pipe, socket or device); give the master "
+                   "workbook file SalesBook.xlsm.")
     return path
 
 
@@ -153,6 +206,43 @@ def check_out_file(path: Path, option: str = "OUT") -> Path:
     from .io.staging import check_output_file
 
     return check_output_file(path, option=option)
+
+
+def check_replace(path: Path, force: bool, what: str) -> None:
+    """An existing file at `path` is replaced only with --force: refused before any work otherwise
+    (and always when it is a folder, a named pipe or a device)."""
+    import os
+    import stat
+
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
+        raise Fail(f"{path} exists and is not a regular file; give another name for the {what}.")
+    if not force:
+        raise Fail(f"{path} already exists; nothing was written. Use --force to replace it with a new {what} "
+                   f"(the old file is kept as {path.name}.bak), or give another name.")
+
+
+def keep_backup(path: Path) -> tuple[int | None, Path | None]:
+    """Before --force replaces `path`: the old file as `<name>.bak` (a link kept as a link, never
+    followed); returns the permission bits the new file keeps (None: as a new file) and the backup."""
+    import os
+    import stat
+
+    from .io.atomic import backup_before_replace
+
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None, None
+    backup = backup_before_replace(path)
+    return (stat.S_IMODE(st.st_mode) if stat.S_ISREG(st.st_mode) else None), backup
+
+
+def replaced_note(backup: Path | None) -> str:
+    return f" (the old file is kept as {backup})" if backup is not None else ""
 
 
 def check_template(path: Path | None, kind: str) -> Path | None:
@@ -535,18 +625,24 @@ def template() -> None:
 salesbook template team team/张伟.xlsx --master SalesBook.xlsm""")
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option("--master", "master", type=click.Path(path_type=Path), help="SalesBook.xlsm: rep id drop-downs")
-def template_team(out, master):
-    """A blank team workbook with drop-downs, date rules and header notes."""
+@click.option("--force", is_flag=True, help="replace an existing OUT (the old file is kept as OUT.bak)")
+def template_team(out, master, force):
+    """A blank team workbook with drop-downs, date rules and header notes.
+
+    An existing OUT is never replaced without --force; with it the old file is kept as OUT.bak.
+    """
     from .io.team_template import write_team_template
     from .pipeline import read_master
 
     out, master = check_out_file(out), check_master(master)
+    check_replace(out, force, "team workbook")
     rep_ids = None
     if master:
         m = read_master(master)
         rep_ids = sorted(m.roster_ids or [])
-    write_team_template(out, rep_ids)
-    click.echo(f"Wrote {out}")
+    mode, backup = keep_backup(out)
+    write_team_template(out, rep_ids, mode=mode)
+    click.echo(f"Wrote {out}{replaced_note(backup)}")
 
 
 OS_CHOICES = {"windows": "win32", "macos": "darwin"}
@@ -559,12 +655,23 @@ salesbook build-workbook for-a-colleague/SalesBook.xlsm --for windows --interpre
 @click.option("--interpreter", help="Python the buttons run (default: this Python)")
 @click.option("--for", "for_os", type=click.Choice(sorted(OS_CHOICES)),
               help="the OS whose interpreter the hidden xlwings.conf sheet holds (default: this one)")
-def build_workbook_cmd(out, interpreter, for_os):
-    """Write the master workbook SalesBook.xlsm (sheets, buttons, VBA project)."""
-    from .xlsm.builder import build_workbook
+@click.option("--force", is_flag=True,
+              help="replace an existing OUT, an empty workbook in its place (the old file is kept as OUT.bak)")
+def build_workbook_cmd(out, interpreter, for_os, force):
+    """Write the master workbook SalesBook.xlsm (sheets, buttons, VBA project).
 
-    build_workbook(check_out_file(out), interpreter=interpreter, platform=OS_CHOICES.get(for_os))
-    click.echo(f"Wrote {out}")
+    An existing OUT (a filled master holds the roster, targets and settings) is never replaced without
+    --force; with it the old file is kept as OUT.bak and the new one keeps its permissions.
+    """
+    from .xlsm.builder import LayoutError, build_workbook
+
+    out = check_out_file(out)
+    if out.suffix.lower() != ".xlsm":  # said before an existing file is mentioned or backed up
+        raise LayoutError(f"{out.name}: the master workbook must be saved as .xlsm (it holds macros)")
+    check_replace(out, force, "master workbook")
+    mode, backup = keep_backup(out)
+    build_workbook(out, interpreter=interpreter, platform=OS_CHOICES.get(for_os), mode=mode)
+    click.echo(f"Wrote {out}{replaced_note(backup)}")
 
 
 @command(short="Point a workbook built elsewhere at this PC's Python.", example="""
@@ -633,13 +740,20 @@ def _mac_applescript() -> None:
 @command(short="Create an empty workspace.", example="""
 salesbook init my-office""")
 @click.argument("directory", type=click.Path(path_type=Path))
-@click.option("--force", is_flag=True, help="overwrite an existing SalesBook.xlsm (its data is lost)")
+@click.option("--force", is_flag=True,
+              help="replace an existing SalesBook.xlsm with an empty one (the old file is kept as SalesBook.xlsm.bak)")
 def init(directory, force):
     """Create a workspace: SalesBook.xlsm, team/, templates/, out/."""
     if directory.exists() and not directory.is_dir():
         raise Fail(f"{directory} is a file; give a folder for the workspace.")
-    if (directory / "SalesBook.xlsm").exists() and not force:
-        raise Fail(f"{directory / 'SalesBook.xlsm'} already exists; use --force to replace it (its data is lost).")
+    book = directory / "SalesBook.xlsm"
+    if book.exists() and not force:
+        raise Fail(f"{book} already exists; use --force to replace it with an empty one "
+                   "(the old file is kept as SalesBook.xlsm.bak).")
+    check_replace(book, True, "master workbook")
+    _mode, backup = keep_backup(book)
+    if backup is not None:
+        click.echo(f"The old {book.name} is kept as {backup}")
     try:
         book = init_workspace(directory)
     except KeyboardInterrupt as exc:
@@ -675,6 +789,7 @@ def run_cmd(action, book_path, accept_errors, note, ledger_url):
         book.show_progress(p)
         message = run_action(action, book, ledger=ledger_url, accept_errors=accept_errors, note=note)
     click.echo(message)
+    sys.exit(message.exit_code)  # the matching command's code: 1 when validate found errors, 3 nothing read
 
 
 ROSTER_KEYS = ["rep_id", "name", "employee_id", "team", "region", "manager", "status", "commission_plan"]
@@ -794,7 +909,7 @@ def contracts(team_dir, master, out, pdf, only, template):
     """
     from .documents.env import WORD_TEMPLATE
     from .documents.from_run import write_contracts
-    from .pipeline import read_master
+    from .pipeline import all_rejected, read_master
     from .pipeline import validate as run_validate
 
     staged = check_out(out, team=[team_dir])
@@ -806,6 +921,8 @@ def contracts(team_dir, master, out, pdf, only, template):
     with progress_display() as p:
         m = read_master(master)
         run = run_validate([team_dir], master=m, progress=p)
+        if all_rejected(run):
+            raise Fail("No team file could be read; no contracts written.", EXIT_NOTHING)
         with staged as tmp:
             docs, notes = write_contracts(run, m.settings, tmp, template=template, pdf=pdf, only=list(only) or None,
                                           progress=p)
@@ -823,19 +940,40 @@ def contracts(team_dir, master, out, pdf, only, template):
         sys.exit(EXIT_FINDINGS)
 
 
+def check_report_period(period: str | None, week: str | None) -> None:
+    """--weekly takes only an ISO week (2026-W05); --period a month or a quarter, a week pointed to --weekly."""
+    from .core.periods import parse_period
+    from .payroll import is_week
+
+    if week:
+        check_period(week, "--weekly")
+        if not is_week(parse_period(week)):
+            raise Fail(f"--weekly {week!r} is not a week; give an ISO week such as 2026-W05 "
+                       f"(for a monthly or quarterly report use --period {week}).")
+    if period:
+        check_period(period)
+        if is_week(parse_period(period)):
+            label = parse_period(period).label
+            raise Fail(f"--period {period!r} is a week; for a weekly report use --weekly {label} "
+                       "(--period takes a month such as 2026-11 or a quarter such as 2026-Q4).")
+
+
 def _report(team_dir, master, period, week, out, template, ledger_url=None):
     from .closing import report_trends
     from .documents.env import HTML_TEMPLATE
     from .documents.from_run import write_reports
+    from .pipeline import all_rejected
     from .pipeline import consolidate as run_consolidate
 
     if bool(period) == bool(week):
         raise Fail("Give exactly one of --period (e.g. 2026-11) or --weekly (e.g. 2026-W48).")
+    check_report_period(period, week)
     staged = check_out(out, team=[team_dir])
     template, master = check_template(template, HTML_TEMPLATE), check_master(master)
-    check_period(period or week, "--period" if period else "--weekly")
     with progress_display() as p:
         c = run_consolidate(team_dir, master=master, period=period or week, progress=p)
+        if all_rejected(c.run):
+            raise Fail("No team file could be read; no reports written.", EXIT_NOTHING)
         with staged as tmp:
             paths = write_reports(c, tmp, template=template, progress=p, trends=report_trends(c, ledger_url))
     click.echo(f"Wrote {len(paths) - 1} HTML reports and {paths[-1].name} to {out}")
@@ -884,8 +1022,8 @@ def _report_command(name: str, short: str):
     @command(name, short=short, example=REPORT_EXAMPLE.replace("salesbook report ", f"salesbook {name} "))
     @click.argument("team_dir", type=click.Path(path_type=Path))
     @click.option("--master", "master", required=True, type=click.Path(path_type=Path), help=MASTER_HELP)
-    @click.option("--period", help="2026-11 or 2026-Q4 (monthly/quarterly report)")
-    @click.option("--weekly", "week", help="an ISO week such as 2026-W48 (weekly report)")
+    @click.option("--period", help="2026-11 or 2026-Q4 (monthly/quarterly report; a week goes in --weekly)")
+    @click.option("--weekly", "week", help="an ISO week such as 2026-W05 (weekly report); only a week")
     @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="output folder")
     @click.option("--template", type=click.Path(path_type=Path), help="an HTML Jinja template")
     @click.option("--ledger", "ledger_url", help=LEDGER_HELP + "; each rep's six-period trend comes from it")

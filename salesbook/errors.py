@@ -22,15 +22,17 @@ EXIT_USAGE = 2  # usage, settings or file error: the message says what to fix
 EXIT_NOTHING = 3  # nothing could be read
 EXIT_FAULT = 70  # a fault of the program (sysexits' EX_SOFTWARE); details in a log file
 EXIT_INTERRUPTED = 130  # stopped with Ctrl-C (128 + SIGINT, as shells report it)
+EXIT_BROKEN_PIPE = 141  # the reader of stdout went away (`| head`): 128 + SIGPIPE, as for any Unix tool
 
 EXIT_CODES_HELP = """\b
 Exit codes:
   0    done (findings may exist)
-  1    validate found error-level findings (contracts --pdf: a PDF could not be made)
+  1    validate (and run validate) found error-level findings (contracts --pdf: a PDF could not be made)
   2    usage, settings or file error (the message says what to fix)
-  3    nothing could be read
+  3    nothing could be read (no team file: contracts, report and statements write nothing)
   70   internal error (the message names a log file with the details)
-  130  interrupted with Ctrl-C (the message says what was left unchanged)"""
+  130  interrupted with Ctrl-C (the message says what was left unchanged)
+  141  the program reading the output stopped early (| head): nothing more is printed"""
 
 _OS_HINTS = {
     errno.ENOENT: "it does not exist — check the path",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import stat
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from .core.table import SheetTable
 from .io import columns
 from .io.pool import Job, run_jobs
 from .io.precheck import READ_EXTENSIONS, Limits
-from .io.team_reader import FileResult, failure_reason, read_team_file, reject
+from .io.team_reader import NOT_REGULAR, FileResult, failure_reason, read_team_file, reject
 from .progress import Progress, as_progress
 
 
@@ -140,11 +141,19 @@ def team_files(paths: list[Path], skipped: list[tuple[str, Path, Bilingual]] | N
                         if _inside(real, root_real) and real.is_file():
                             links.append((label, real))
                         elif skipped is not None:
-                            skipped.append((label, p, _outside_link(p)))
+                            inside_odd = _inside(real, root_real) and real.exists()
+                            skipped.append((label, p, NOT_REGULAR if inside_odd else _outside_link(p)))
+                        continue
+                    if not _regular(p, follow=False):  # a named pipe would block the reader for ever
+                        if skipped is not None:
+                            skipped.append((label, p, NOT_REGULAR))
                         continue
                     out.append((label, p))
         elif base.exists():
-            out.append((base.name, base))
+            if _regular(base, follow=True):
+                out.append((base.name, base))
+            elif skipped is not None:
+                skipped.append((base.name, base, NOT_REGULAR))
         else:
             raise NothingToRead(f"{base} does not exist. Give a team folder or workbook that exists.")
     read = {p.resolve() for _, p in out} if links else set()
@@ -156,6 +165,18 @@ def team_files(paths: list[Path], skipped: list[tuple[str, Path, Bilingual]] | N
     if any(n > 1 for n in labels.values()):  # two arguments with the same file name: keep them apart
         out = [(str(p), p) for _, p in out]
     return sorted(out, key=lambda lp: lp[0])
+
+
+def _regular(path: Path, *, follow: bool) -> bool:
+    """A regular file by its directory entry (lstat), looked at without opening it (a file gone since the
+    folder was listed is left to the reader, which says it was moved or deleted)."""
+    try:
+        st = os.stat(path) if follow else os.lstat(path)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode)
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -144,9 +144,14 @@ def test_contracts_and_reports_commands(demo, tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     pages = list(rep.glob("*.html"))
     assert len(pages) == 12 + 3 and (rep / "report_2026-11.xlsx").exists()
+    from salesbook.documents.reports import own_passages
+
     for p in pages:
         text = p.read_text(encoding="utf-8")
-        assert not re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", text), p.name
+        customer_text = text
+        for own in own_passages():  # salesbook's own hint ("a mobile like 13812345678") is not customer data
+            customer_text = customer_text.replace(own, "")
+        assert not re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", customer_text), p.name
         assert "http://" not in text.replace("http://www.w3.org", "") and "<script src" not in text
     assert invoke("report", demo.team_dir, "--master", demo.master_path, "--weekly", "2026-W48",
                   "--out", tmp_path / "w").exit_code == 0

@@ -31,6 +31,8 @@ def report_context(scope="rep", **extra):
         "revenue_target": Decimal("1000000"),
         "collections": Decimal("400000"),
         "collections_target": None,
+        "revenue_attainment": None,  # None: actual / target, filled in when the report is rendered
+        "collections_attainment": None,
         "overdue_follow_ups": [
             {
                 "customer_id": "C001",
@@ -346,3 +348,84 @@ def test_a_findings_message_quoting_a_contact_is_masked_in_reports(tmp_path):
     values = [v for ws in openpyxl.load_workbook(path) for row in ws.iter_rows(values_only=True) for v in row
               if isinstance(v, str)]
     assert not any("13912345678" in v or "wang.wu@" in v for v in values)
+
+
+def _office_with_gaps(tmp_path):
+    """A consolidation with repeated activities (not counted), a rep without a collections target and a bad phone."""
+    from conftest import ACTIVITY_HEADER, CUSTOMER_HEADER, write_master, write_workbook
+
+    from salesbook.pipeline import consolidate
+
+    roster = [["S001", "王芳", "E1001", "华东", "华东", "李强", "在职"],
+              ["S002", "陈明", "E1002", "华东", "华东", "李强", "在职"]]
+    targets = [["S001", "2026-11", 100000, 10, 80000, 2, 20], ["S002", "2026-11", 50000, 5, None, 1, 10]]
+    master = write_master(tmp_path / "master.xlsx", roster, targets)
+    collections = [["回款编号", "合同编号", "回款日期", "回款金额", "负责销售"]]
+    contracts = [["合同编号", "客户编号", "合同金额", "折扣率", "法务审核", "财务审核", "主管授权", "签订日期", "状态",
+                  "负责销售"]]
+    for i, (rep, amount) in enumerate((("S001", 40000), ("S002", 90000))):
+        contracts.append([f"HT-{i}", f"C00{i}", 100000, 0, "通过", "通过", None, "2026-11-03", "已签订", rep])
+        collections.append([f"HK-{i}", f"HT-{i}", "2026-11-20", amount, rep])
+    write_workbook(tmp_path / "team" / "east.xlsx", {
+        "客户": [CUSTOMER_HEADER,
+                 ["C000", "甲公司", "小型", 0, "低", 0, "张三", "13812345678", None, "S001", "2026-11-02", None, None],
+                 ["C001", "乙公司", "小型", 0, "低", 0, "李四", "13912345678", None, "S002", "2026-11-02", None, None],
+                 ["C002", "丙公司", "小型", 0, "低", 0, "赵五", "12345", None, "S001", "2026-11-02", None, None]],
+        "活动": [ACTIVITY_HEADER,
+                 ["2026-11-20", "S001", "C000", "拜访", "拜访客户", None, 30],
+                 ["2026-11-20", "S001", "C000", "拜访", "又一次拜访", None, 30],  # a repeat: does not count
+                 ["2026-11-21", "S001", "C000", "电话", "电话沟通", None, 10]],
+        "合同": contracts, "回款": collections,
+    })
+    return consolidate(tmp_path / "team", master=master, period="2026-11")
+
+
+def test_report_activity_counts_are_the_effective_activities_of_the_scorecard(tmp_path):
+    """A repeated activity (activity-not-counted) is left out of the report's activities, as in the scorecard."""
+    from salesbook.documents.from_run import report_contexts
+
+    c = _office_with_gaps(tmp_path)
+    assert any(f.code == "activity-not-counted" for f in c.run.findings)
+    cards = {r["rep_id"]: r for r in c.scorecards.to_dict("records")}
+    contexts = report_contexts(c, c.run.findings)
+    rep = next(ctx for ctx in contexts if ctx["_rep_id"] == "S001")
+    assert sum(rep["activities_by_type"].values()) == int(cards["S001"]["activities"]) == 2
+    team = next(ctx for ctx in contexts if ctx["scope"] == "team")
+    assert sum(team["activities_by_type"].values()) == sum(int(r["activities"]) for r in cards.values())
+
+
+def test_team_collections_attainment_compares_like_with_like(tmp_path):
+    """A rep without a collections target adds to the team's collections but not to its attainment, in HTML and xlsx."""
+    from salesbook.documents.from_run import write_reports
+
+    c = _office_with_gaps(tmp_path)
+    cards = {r["rep_id"]: r for r in c.scorecards.to_dict("records")}
+    assert cards["S002"]["collections"] > 0 and cards["S002"]["collections_target"] != cards["S002"]["collections_target"]
+    expected = cards["S001"]["collections"] / cards["S001"]["collections_target"]  # 40,000 / 80,000
+    paths = write_reports(c, tmp_path / "out")
+    page = next(p for p in paths if p.name.startswith("report_2026-11_team_")).read_text(encoding="utf-8")
+    assert f"完成 {expected * 100:.1f}%" in page
+    wrong = (cards["S001"]["collections"] + cards["S002"]["collections"]) / cards["S001"]["collections_target"]
+    assert f"完成 {wrong * 100:.1f}%" not in page
+    summary = openpyxl.load_workbook(paths[-1])["汇总 Summary"]
+    header = [str(v) for v in next(summary.iter_rows(values_only=True))]
+    col = next(i for i, h in enumerate(header) if "Collections attainment" in h)
+    rows = [r for r in summary.iter_rows(min_row=2, values_only=True) if r[0] == "team"]
+    assert rows and rows[0][col] == pytest.approx(expected)
+
+
+def test_salesbooks_own_example_numbers_are_not_masked_but_customer_values_are(tmp_path):
+    """The bad-pattern hint's example phone numbers stay as written; a customer's phone in a message is masked."""
+    from salesbook.core.table import PATTERN_HINTS
+
+    hint = PATTERN_HINTS["phone"]
+    message = (f"「联系电话」格式不正确：13812345678 3（{hint['hint_zh']}） / "
+               f"'联系电话' has the wrong format: 13812345678 3 ({hint['hint_en']})")
+    rows = [{"severity": "error", "where": "a.xlsx [客户] H4", "code": "bad-pattern", "message": message}]
+    page = render_report_html(report_context(top_findings=rows))
+    assert hint["hint_zh"] in page and hint["hint_en"] in page
+    assert "格式不正确：138****5678 3" in page and "wrong format: 138****5678 3" in page
+    path = write_report_xlsx([report_context(top_findings=rows)], tmp_path / "r.xlsx")
+    values = [v for row in openpyxl.load_workbook(path)["问题 Findings"].iter_rows(values_only=True) for v in row
+              if isinstance(v, str)]
+    assert any(hint["hint_en"] in v and "format: 138****5678 3" in v for v in values)

@@ -302,7 +302,8 @@ def test_links_planted_at_output_names_are_replaced_not_followed(tmp_path):
 
 
 def test_command_outputs_replace_planted_links(tmp_path):
-    """`validate --out`, `consolidate --out`, `template team` and `build-workbook` replace links at their names."""
+    """`validate --out`, `consolidate --out`, `template team --force` and `build-workbook --force` replace links
+    at their names."""
     book = _workspace(tmp_path, texts=["甲公司"])
     secret = tmp_path.parent / f"{tmp_path.name}-outside.txt"
     secret.write_text("keep")
@@ -317,9 +318,10 @@ def test_command_outputs_replace_planted_links(tmp_path):
                                   "--out", str(tmp_path / "c")])
     assert result.exit_code == 0, result.output
     _plant(tmp_path, ["blank.xlsx", "other.xlsm"], secret)
-    assert runner.invoke(main, ["template", "team", str(tmp_path / "blank.xlsx")]).exit_code == 0
-    assert runner.invoke(main, ["build-workbook", str(tmp_path / "other.xlsm")]).exit_code == 0
+    assert runner.invoke(main, ["template", "team", str(tmp_path / "blank.xlsx"), "--force"]).exit_code == 0
+    assert runner.invoke(main, ["build-workbook", str(tmp_path / "other.xlsm"), "--force"]).exit_code == 0
     assert secret.read_text() == "keep"
+    assert (tmp_path / "blank.xlsx.bak").is_symlink()  # the replaced link kept as a link, never followed
     for p in [*(out / n for n in names), tmp_path / "c" / "consolidated.parquet", tmp_path / "blank.xlsx",
               tmp_path / "other.xlsm"]:
         assert p.is_file() and not p.is_symlink(), p

@@ -364,7 +364,8 @@ def test_the_consolidate_button_that_read_nothing_records_no_run(example, tmp_pa
     shutil.rmtree(root / "team")
     _broken_copy(team, root / "team")
     r = invoke("run", "consolidate", "--book", book)
-    assert r.exit_code == 0 and "Not recorded in the ledger" in r.output and "(run " not in r.output, r.output
+    # exit 3 as `salesbook consolidate` gives when nothing could be read
+    assert r.exit_code == 3 and "Not recorded in the ledger" in r.output and "(run " not in r.output, r.output
     assert not (root / "salesbook.db").exists(), "a run that read nothing made a ledger"
     shutil.rmtree(root / "team")
     shutil.copytree(team, root / "team")

@@ -118,3 +118,77 @@ def test_folders_outside_the_workbooks_folder_are_named_in_a_warning(tmp_path):
     plain = _workspace(tmp_path / "ws2")
     result = CliRunner().invoke(main, ["run", "validate", "--book", str(plain)])
     assert result.exit_code == 0 and "leads outside" not in result.output, result.output
+
+
+def _with_timeout(fn, seconds: float = 120):
+    """Run `fn` in a thread; a hang (the bug: a named pipe opened for reading) fails the test instead of blocking it."""
+    import threading
+
+    done: dict = {}
+    worker = threading.Thread(target=lambda: done.setdefault("value", fn()), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert "value" in done, f"still running after {seconds} s: a named pipe was opened"
+    return done["value"]
+
+
+def _release(fifo: Path) -> None:
+    """Unblock a reader stuck on `fifo` (only reached when the bug is back), so the test process can end."""
+    try:
+        fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        os.close(fd)
+    except OSError:
+        pass
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_in_the_team_folder_is_rejected_never_opened(team, tmp_path):
+    """A FIFO (and a link to one) in the team folder is listed as rejected, 'not a regular file', and the
+    others are read: validate does not hang waiting for a writer."""
+    fifo = team / "pipe.xlsx"
+    os.mkfifo(fifo)
+    os.symlink(fifo, team / "pipe-link.xlsx")
+    try:
+        run = _with_timeout(lambda: validate([team], workers=1))
+    finally:
+        _release(fifo)
+    files = {f.label: f for f in run.files}
+    assert files["a.xlsx"].status == "accepted"
+    for name in ("pipe.xlsx", "pipe-link.xlsx"):
+        assert files[name].status == "rejected" and "not a regular file" in files[name].reason, files[name]
+    assert [f.code for f in run.findings if f.file == "pipe.xlsx"] == ["file-unsupported"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_given_as_a_file_or_master_is_refused_with_a_message(team, tmp_path):
+    """`validate PIPE` exits 3 with PIPE rejected in files.csv; `--master PIPE` exits 2 naming it; neither hangs."""
+    import csv
+
+    fifo = tmp_path / "given.xlsx"
+    os.mkfifo(fifo)
+    runner = CliRunner()
+    try:
+        r = _with_timeout(lambda: runner.invoke(main, ["validate", str(fifo), "--out", str(tmp_path / "v")]))
+        m = _with_timeout(lambda: runner.invoke(main, ["validate", str(team), "--master", str(fifo)]))
+    finally:
+        _release(fifo)
+    assert r.exit_code == 3, r.output
+    with open(tmp_path / "v" / "files.csv", encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows[0]["status"] == "rejected" and "not a regular file" in rows[0]["reason"]
+    assert m.exit_code == 2 and "not a regular file" in m.output and str(fifo) in m.output, m.output
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_the_reader_refuses_a_named_pipe_that_replaced_a_listed_file(tmp_path):
+    """A pipe put in place of a file after the folder was listed is opened non-blocking and rejected at once."""
+    from salesbook.io.precheck import Limits
+    from salesbook.io.team_reader import read_team_file
+
+    fifo = tmp_path / "late.xlsx"
+    os.mkfifo(fifo)
+    try:
+        res = _with_timeout(lambda: read_team_file(str(fifo), "late.xlsx", None, None, Limits()), 60)
+    finally:
+        _release(fifo)
+    assert res.status == "rejected" and "not a regular file" in res.reason

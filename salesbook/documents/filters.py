@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 __all__ = [
@@ -257,15 +258,34 @@ _LANDLINE_IN_TEXT = re.compile(r"(?<![\d+])(?:\(0\d{2,3}\)|（0\d{2,3}）|0\d{2,
 _INTERNATIONAL_IN_TEXT = re.compile(r"(?<![\w+])\+(?!86)[1-9]\d{0,2}(?:[\s\-]?\d){6,14}(?!\d)")
 
 
-def mask_contacts_in_text(value: object) -> object:
+def mask_contacts_in_text(value: object, keep: Sequence[str] = ()) -> object:
     """Mask every e-mail address and phone number inside free text ("call 13812345678" ->
-    "call 138****5678"); other values come back unchanged."""
+    "call 138****5678"); other values come back unchanged. `keep`: salesbook's own passages (a
+    hint's example number): a contact inside one of them, where it stands in the text, is not masked —
+    the same number elsewhere in the text (a customer's value) still is."""
     if not isinstance(value, str) or not value:
         return value
-    text = _EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group()), value)
-    for pattern in (_MOBILE_IN_TEXT, _LANDLINE_IN_TEXT, _INTERNATIONAL_IN_TEXT):
-        text = pattern.sub(lambda m: mask_phone(m.group()), text)
+    text = value
+    for pattern, mask in ((_EMAIL_IN_TEXT, mask_email), (_MOBILE_IN_TEXT, mask_phone),
+                          (_LANDLINE_IN_TEXT, mask_phone), (_INTERNATIONAL_IN_TEXT, mask_phone)):
+        own = _spans(text, keep)  # again after each pass: masking changes lengths, never our passages
+        text = pattern.sub(lambda m, own=own, mask=mask: m.group() if _inside_any(m.span(), own) else mask(m.group()),
+                           text)
     return text
+
+
+def _spans(text: str, passages: Sequence[str]) -> list[tuple[int, int]]:
+    found = []
+    for passage in passages:
+        start = text.find(passage) if passage else -1
+        while start >= 0:
+            found.append((start, start + len(passage)))
+            start = text.find(passage, start + len(passage))
+    return found
+
+
+def _inside_any(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    return any(a <= span[0] and span[1] <= b for a, b in spans)
 
 
 _FALLBACK_COLOURS = ("#2F6FB3", "#3D9970", "#E8A33D", "#8E6CC1", "#D9534F", "#5BC0BE", "#7F7F7F", "#B07AA1")

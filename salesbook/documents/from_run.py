@@ -147,7 +147,7 @@ def report_contexts(c, findings: list[Finding]) -> list[dict]:
     cards = {r["rep_id"]: r for r in c.scorecards.to_dict("records")}
     customers = _first_by(ds.frame("customers"), "customer_id")
     contracts = _first_by(ds.frame("contracts"), "contract_id")
-    acts = ds.valid("activities")
+    acts = _effective(ds.valid("activities"), run.findings)
     opps = run.pipeline if run.pipeline is not None else pd.DataFrame()
     grades = run.grades if run.grades is not None else pd.DataFrame()
     sev_by_rep: dict[str, Counter] = {}
@@ -210,6 +210,8 @@ def report_contexts(c, findings: list[Finding]) -> list[dict]:
             "new_customers": int(card["new_customers"]), "pipeline_by_stage": pipe,
             "revenue": card["revenue"], "revenue_target": _none(card["revenue_target"]),
             "collections": card["collections"], "collections_target": _none(card["collections_target"]),
+            "revenue_attainment": _kpi_attainment([card], "revenue"),
+            "collections_attainment": _kpi_attainment([card], "collections"),
             "overdue_follow_ups": follow, "overdue_orders": orders, "open_complaints": complaints,
             "findings_count": {k: sev.get(k, 0) for k in ("error", "warning", "info")},
             "top_findings": top_by_rep.get(rid, []),
@@ -231,6 +233,8 @@ def report_contexts(c, findings: list[Finding]) -> list[dict]:
             "revenue_target": _sum_targets(m["revenue_target"] for m in members),
             "collections": sum(m["collections"] for m in members),
             "collections_target": _sum_targets(m["collections_target"] for m in members),
+            "revenue_attainment": _kpi_attainment([m["_card"] for m in members], "revenue"),
+            "collections_attainment": _kpi_attainment([m["_card"] for m in members], "collections"),
             "overdue_follow_ups": [x for m in members for x in m["overdue_follow_ups"]],
             "overdue_orders": [x for m in members for x in m["overdue_orders"]],
             "open_complaints": [x for m in members for x in m["open_complaints"]],
@@ -279,6 +283,26 @@ def _attainment(card: dict) -> float | None:
     if all(blank(card.get(f"{k}_target")) or not card.get(f"{k}_target") for k in KPIS):
         return None
     return float(card["base_score"]) / 100
+
+
+def _effective(acts: pd.DataFrame, findings: list[Finding]) -> pd.DataFrame:
+    """The activities that count (SPEC §11): without those with an `activity-not-counted` finding, as in the scorecard."""
+    from ..core.activities import not_counted_rows
+
+    dropped = not_counted_rows(findings)
+    if acts.empty or not dropped:
+        return acts
+    keys = zip(acts["_file"], acts["_sheet"], acts["_row"], strict=True)
+    return acts[[(f, s, int(r)) not in dropped for f, s, r in keys]]
+
+
+def _kpi_attainment(cards: list[dict], kpi: str) -> float | None:
+    """Actual / target of one KPI over the reps that have that target for this period: like with like, so a
+    team's collections of reps without a collections target do not count against the others' targets."""
+    with_target = [c for c in cards if not blank(c.get(f"{kpi}_target")) and float(c[f"{kpi}_target"]) > 0]
+    if not with_target:
+        return None
+    return sum(float(c[kpi]) for c in with_target) / sum(float(c[f"{kpi}_target"]) for c in with_target)
 
 
 def _none(v: object) -> object:

@@ -14,6 +14,8 @@ Report context (a plain dict per report; see ``ReportContext``)::
                                                   # or {"count":, "amount":, "weighted":} per stage
       "revenue": number, "revenue_target": number | None,
       "collections": number, "collections_target": number | None,
+      "revenue_attainment": number | None,      # optional; default actual / target. A team's is over
+      "collections_attainment": number | None,  # the reps that have that target (like with like)
       "overdue_follow_ups": [{"customer_id", "customer_name", "contact", "phone", "grade",
                               "days_since", "cadence"}],
       "overdue_orders": [{"order_id", "contract_id", "customer_name", "promised", "days_overdue",
@@ -89,6 +91,8 @@ class ReportContext(TypedDict):
     revenue_target: Any
     collections: Any
     collections_target: Any
+    revenue_attainment: NotRequired[Any]
+    collections_attainment: NotRequired[Any]
     overdue_follow_ups: list[dict[str, Any]]
     overdue_orders: list[dict[str, Any]]
     open_complaints: list[dict[str, Any]]
@@ -111,7 +115,15 @@ def default_report_template() -> Path:
     raise FileNotFoundError("report template report.html.j2 not found next to the salesbook package")
 
 
-def _masked_row(row: Mapping[str, Any]) -> dict[str, Any]:
+def own_passages() -> tuple[str, ...]:
+    """salesbook's own text that finding messages quote (the format hints with their example numbers):
+    never masked as if it were a customer's phone or e-mail."""
+    from ..core.table import PATTERN_HINTS
+
+    return tuple(text for hint in PATTERN_HINTS.values() for text in hint.values())
+
+
+def _masked_row(row: Mapping[str, Any], keep: Sequence[str] = ()) -> dict[str, Any]:
     out = dict(row)
     for key, value in row.items():
         folded = str(key).casefold()
@@ -120,7 +132,7 @@ def _masked_row(row: Mapping[str, Any]) -> dict[str, Any]:
         elif folded in _EMAIL_KEYS:
             out[key] = mask_email(value)
         elif not (folded == "id" or folded.endswith("_id")):  # ids stay as they are, to be found again
-            out[key] = mask_contacts_in_text(value)
+            out[key] = mask_contacts_in_text(value, keep)
     return out
 
 
@@ -135,13 +147,16 @@ def normalise_report_context(context: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of the context with optional keys filled, pipeline stages as dicts and contacts masked
     (bidi overrides and layout controls in the data dropped, as in contracts)."""
     ctx = {**{k: (list(v) if isinstance(v, list) else v) for k, v in OPTIONAL_KEYS.items()}, **clean_data(context)}
+    for kpi in ("revenue", "collections"):  # a context without them (an older caller): actual / target
+        if ctx.get(f"{kpi}_attainment") is None:
+            ctx[f"{kpi}_attainment"] = _attainment(ctx.get(kpi), ctx.get(f"{kpi}_target"))
     if isinstance(ctx.get("pipeline_by_stage"), Mapping):
         ctx["pipeline_by_stage"] = {stage: _stage(v) for stage, v in ctx["pipeline_by_stage"].items()}
     for key in TABLES:
         if isinstance(ctx.get(key), Sequence):
             ctx[key] = [_masked_row(row) for row in ctx[key]]
     if isinstance(ctx.get("top_findings"), Sequence):  # messages may quote a cell's phone or e-mail
-        ctx["top_findings"] = [_masked_row(row) for row in ctx["top_findings"]]
+        ctx["top_findings"] = [_masked_row(row, own_passages()) for row in ctx["top_findings"]]
     if isinstance(ctx.get("members"), Sequence):
         ctx["members"] = [{**dict.fromkeys(MEMBER_KEYS), **_masked_row(row)} for row in ctx["members"]]
     return ctx
@@ -289,10 +304,10 @@ def _summary_row(ctx: Mapping[str, Any]) -> dict[str, Any]:
         "period": ctx.get("period", ""),
         "revenue": ctx.get("revenue"),
         "revenue_target": ctx.get("revenue_target"),
-        "revenue_attainment": _attainment(ctx.get("revenue"), ctx.get("revenue_target")),
+        "revenue_attainment": ctx.get("revenue_attainment"),
         "collections": ctx.get("collections"),
         "collections_target": ctx.get("collections_target"),
-        "collections_attainment": _attainment(ctx.get("collections"), ctx.get("collections_target")),
+        "collections_attainment": ctx.get("collections_attainment"),
         "new_customers": ctx.get("new_customers"),
         "activities": sum(int(v) for v in (ctx.get("activities_by_type") or {}).values()),
         "pipeline_amount": sum((_number(s["amount"]) or 0.0) for s in pipeline.values()),

@@ -276,10 +276,16 @@ class StatementsWritten:
     html: list[Path] = field(default_factory=list)
     pdf: list[Path] = field(default_factory=list)
     note: str = ""
+    pdf_asked: bool = True
 
     def message(self) -> str:
-        text = (f"考核确认单已生成 {len(self.html)} 份（PDF {len(self.pdf)} 份） / "
-                f"{len(self.html)} appraisal statements written ({len(self.pdf)} PDF).\n{self.out}")
+        """What was written where: the pages, the PDFs (or why none), the index, and the folder."""
+        n, k = len(self.html), len(self.pdf)
+        pdf_zh = f"PDF {k} 份" if self.pdf_asked else "未生成 PDF（--no-pdf）"
+        pdf_en = f"{k} as PDF" if self.pdf_asked else "no PDF (--no-pdf)"
+        text = (f"考核确认单已生成 {n} 份（HTML {n} 份，{pdf_zh}）及索引 statements.csv，保存在 {self.out} / "
+                f"{n} appraisal statements written ({n} as HTML, {pdf_en}) with the index statements.csv, "
+                f"in {self.out}")
         return text + (f"\n{self.note}" if self.note else "")
 
 
@@ -296,7 +302,7 @@ def write_statements(c, settings, out: Path, *, template: Path | None = None, pd
 
     contexts = statement_contexts(c, settings)
     taken: set[str] = set()
-    written = StatementsWritten(out)
+    written = StatementsWritten(out, pdf_asked=pdf)
     path = Path(template) if template is not None else default_statement_template()
     # an edited template may loop or grow without end: it renders in a worker with limits
     with RenderWorker(statement_renderer, (str(path), None), template=str(path)) as worker:

@@ -72,3 +72,37 @@ def remove_stale_temporaries(folder: str | Path) -> None:
     for stale in Path(folder).glob(TEMP_PREFIX + "*"):
         if stale.is_symlink() or stale.is_file():
             stale.unlink(missing_ok=True)
+
+
+def backup_before_replace(path: str | Path) -> Path | None:
+    """Keep what is at `path` as `<name>.bak` before it is replaced; returns the backup (None: nothing there).
+
+    A regular file is copied (content, times, mode) through a temporary file and a rename; a symbolic
+    link is kept as a link to the same target (never followed, its target never touched); anything
+    else (a folder, a named pipe, a device) is refused with ``IsADirectoryError`` / ``FileExistsError``.
+    """
+    import stat
+
+    path = Path(path)
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    backup = path.with_name(path.name + ".bak")
+    if stat.S_ISREG(st.st_mode):
+        atomic_copy(path, backup)
+    elif stat.S_ISLNK(st.st_mode):
+        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".bak", dir=path.parent)
+        os.close(fd)
+        os.unlink(tmp)  # the name is ours (O_EXCL); a link takes its place
+        try:
+            os.symlink(os.readlink(path), tmp)
+            os.replace(tmp, backup)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    elif stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(21, "it is a folder, not a file", str(path))
+    else:
+        raise FileExistsError(17, "it is not a regular file (a named pipe, socket or device)", str(path))
+    return backup

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import stat
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -39,6 +41,11 @@ class Refused(Exception):
         self.verdict = verdict
 
 
+NOT_REGULAR = Bilingual("这不是普通文件（命名管道、套接字或设备）：未打开、未读取；团队文件夹里只放工作簿文件",
+                        "not a regular file (a named pipe, socket or device): never opened, not read; put only "
+                        "workbook files in the team folder")
+
+
 def reject(label: str, path: str, code: str, reason: Bilingual, sha256: str = "") -> FileResult:
     res = FileResult(label=label, path=path, status="rejected", reason=str(reason), sha256=sha256)
     res.findings.append(make_finding(code, file=label, reason_zh=reason.zh, reason_en=reason.en, value=""))
@@ -55,7 +62,12 @@ def read_team_file(path: str, label: str, min_date: date, max_date: date | None,
     """Read, precheck, parse and check one file. Never raises for bad content."""
     p = Path(path)
     try:
-        with open(p, "rb") as fh:  # read-only, once; parsers get these bytes, never the path
+        # Non-blocking: a named pipe put in place of a file since the folder was listed opens at once
+        # (and is refused below) instead of waiting for a writer for ever.
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as fh:  # read-only, once; parsers get these bytes, never the path
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                return reject(label, path, "file-unsupported", NOT_REGULAR)
             data = fh.read(limits.max_file_bytes + 1)
     except OSError as exc:
         return reject(label, path, "file-unreadable", _cannot_open(exc))

@@ -149,9 +149,9 @@ def _ref_names(schemas: list[SheetSchema]) -> dict[str, tuple[str, str]]:
     return out
 
 
-def write_team_template(path: Path, rep_ids: list[str] | None = None) -> Path:
-    """A blank team workbook at `path`; drop-downs for rep ids when `rep_ids` is given."""
-    with atomic_output(path) as tmp:
+def write_team_template(path: Path, rep_ids: list[str] | None = None, *, mode: int | None = None) -> Path:
+    """A blank team workbook at `path`; drop-downs for rep ids when `rep_ids` is given (`mode`: its permissions)."""
+    with atomic_output(path, mode=mode) as tmp:
         _write_team_template(tmp, rep_ids)
     return Path(path)
 

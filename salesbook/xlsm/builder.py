@@ -292,6 +292,7 @@ def build_workbook(
     interpreter: str | None = None,
     layout: Layout | None = None,
     platform: str | None = None,
+    mode: int | None = None,
 ) -> Path:
     """Write the master workbook to `out_path` (.xlsm) and return its path.
 
@@ -300,6 +301,7 @@ def build_workbook(
     roster_rows, targets_rows, plan_rows: rows for 花名册, 目标 and 提成方案, in the order of their headers.
     interpreter: the Python that the buttons run, written to the hidden xlwings.conf sheet for the
     OS that builds the workbook only (`platform`, default this one); default: this Python.
+    mode: the file's permission bits (default: as a new file; a replaced workbook keeps its own).
     """
     out_path = Path(out_path)
     if out_path.suffix.lower() != ".xlsm":
@@ -313,7 +315,7 @@ def build_workbook(
         "Commission Plan": list(plan_rows),
     }
 
-    with atomic_output(out_path) as tmp:  # never written through a link planted at out_path
+    with atomic_output(out_path, mode=mode) as tmp:  # never written through a link planted at out_path
         _write_master(tmp, layout, vba, rows_for, interpreter, platform)
     return out_path
 
