@@ -432,7 +432,7 @@ def _write_consolidation_sheets(book: Book, c: Consolidation, view, changes) -> 
 
 def consolidate(book: Book, *, ledger: str | None = None) -> str:
     """汇总考核 Consolidate & score: grades, pipeline, scorecards, evidence and the dashboard."""
-    from .closing import CHANGES_FILE, changes_since_close, closed_view, record, remove_stale_changes
+    from .closing import CHANGES_FILE, Recording, changes_since_close, closed_view, remove_stale_changes
     from .exports import write_consolidation
     from .io.writers import write_csv
     from .pipeline import all_rejected
@@ -443,10 +443,11 @@ def consolidate(book: Book, *, ledger: str | None = None) -> str:
     nothing = all_rejected(c.run)
     closed_note = ""
     with staged as tmp:
-        write_consolidation(c, tmp, progress=book.progress())
-        run_id = None if nothing else record(lg, c)
+        recording = Recording(c)
+        write_consolidation(c, tmp, progress=book.progress(), meanwhile=None if nothing else recording)
+        run_id = None if nothing else recording.record(lg)
         view = None if nothing else closed_view(lg, master.settings, c.run.period)
-        changes = changes_since_close(view, c) if view is not None else None
+        changes = changes_since_close(view, c, recording.rows) if view is not None else None
         if view is not None:
             write_csv(tmp / CHANGES_FILE, changes)
             closed_note = (f"\n{c.run.period.label} 已结账 / is closed ({view.close.who_when}); 考核表 shows the "

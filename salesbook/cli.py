@@ -417,7 +417,7 @@ def consolidate(team_dir, master, period, as_of, out, full, workers, ledger_url)
     run leaves --out as it was. The run is recorded in the ledger; for a closed period
     changes_since_close.csv says what changed since the close.
     """
-    from .closing import CHANGES_FILE, changes_since_close, closed_view, record, remove_stale_changes
+    from .closing import CHANGES_FILE, Recording, changes_since_close, closed_view, remove_stale_changes
     from .exports import write_consolidation
     from .io.writers import write_csv
     from .payroll import refuse_week
@@ -438,12 +438,13 @@ def consolidate(team_dir, master, period, as_of, out, full, workers, ledger_url)
             ledger = ledger or open_ledger_of(m, ledger_url)
         view = run_id = None
         with staged as tmp:
-            write_consolidation(c, tmp, full=full, progress=p)
+            recording = Recording(c)
+            write_consolidation(c, tmp, full=full, progress=p, meanwhile=None if nothing else recording)
             if not nothing:
-                run_id = record(ledger, c)
+                run_id = recording.record(ledger)
                 view = closed_view(ledger, m.settings, c.run.period)
             if view is not None:
-                changes = changes_since_close(view, c)
+                changes = changes_since_close(view, c, recording.rows)
                 write_csv(tmp / CHANGES_FILE, changes)
     remove_stale_changes(staged.target, written=view is not None)
     print_summary(c.run, first=10)

@@ -172,9 +172,27 @@ def _jsonable(v: object) -> object:
     return v
 
 
-def record(ledger: Ledger, c: Consolidation, *, kind: str = "consolidate") -> int:
-    """Record the consolidation; returns its run id."""
-    return ledger.record_run(run_record(c, kind=kind))
+def record(ledger: Ledger, c: Consolidation, *, kind: str = "consolidate", rec: RunRecord | None = None) -> int:
+    """Record the consolidation (`rec`: its run_record, made beforehand); returns its run id."""
+    return ledger.record_run(rec if rec is not None else run_record(c, kind=kind))
+
+
+class Recording:
+    """A run's ledger record made while its outputs are written: `write_consolidation(…, meanwhile=it)`,
+    then `it.record(ledger)`. The fingerprints then cost no wait of their own."""
+
+    def __init__(self, c: Consolidation, kind: str = "consolidate") -> None:
+        self.c, self.kind, self.rec = c, kind, None
+
+    def __call__(self) -> None:
+        self.rec = run_record(self.c, kind=self.kind)
+
+    def record(self, ledger: Ledger) -> int:
+        return record(ledger, self.c, kind=self.kind, rec=self.rec)
+
+    @property
+    def rows(self) -> list | None:
+        return None if self.rec is None else self.rec.rows
 
 
 # ------------------------------------------------------------------ closing
@@ -266,11 +284,12 @@ def _by_figure(rows: list[dict]) -> dict[tuple[str, str], dict[tuple[str, str, s
     return out
 
 
-def changes_since_close(view: ClosedView, c: Consolidation) -> pd.DataFrame:
+def changes_since_close(view: ClosedView, c: Consolidation, rows: list | None = None) -> pd.DataFrame:
     """Per rep and figure that changed (or whose source rows changed): closed, new, delta and the rows
-    added, removed or changed since the close (file, sheet, row, key)."""
+    added, removed or changed since the close (file, sheet, row, key). `rows`: the run's source rows
+    when already made."""
     new_cards = card_texts(paid_cards(c))
-    new_rows = source_fingerprints(c.run.dataset, c.evidence)
+    new_rows = rows if rows is not None else source_fingerprints(c.run.dataset, c.evidence)
     old_by, new_by = {x["rep_id"]: x for x in view.cards}, {x["rep_id"]: x for x in new_cards}
     old_rows, now_rows = _by_figure(view.rows), _by_figure(new_rows)
     reps = list(dict.fromkeys([*old_by, *new_by]))
@@ -566,4 +585,4 @@ __all__ = ["ADJUSTMENT_COLUMNS", "CHANGES_COLUMNS", "CloseRefused", "ClosedView"
            "check_history_request", "CHANGES_FILE", "remove_files", "remove_stale_changes", "export_for_hr", "remove_stale", "PeriodClosed", "adjustments",
            "book_name", "canon", "cards_frame", "changes_since_close", "close_period", "closed_scorecards",
            "closed_view", "existing_ledger", "history_frame", "ledger_url", "open_master_ledger", "previous_periods", "record",
-           "reopen", "report_trends", "run_record", "trends"]
+           "Recording", "reopen", "report_trends", "run_record", "trends"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -34,10 +35,13 @@ def source_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(columns=[c for c in frame.columns if str(c).startswith(TYPED)]).rename(columns=SOURCE_RENAMES)
 
 
+PARQUET_ROWS = 65_536  # rows per row group of consolidated.parquet
+
+
 def write_parquet(path: Path, ds: Dataset) -> Path:
     """Every team sheet's rows in one table: table, file, sheet, row, valid, then the columns.
 
-    Written a kind of sheet at a time (one row group each) against the union of the columns, so
+    Written a kind of sheet at a time (in row groups of PARQUET_ROWS) against the union of the columns, so
     memory holds one sheet kind's Arrow data at a time, never a wide frame of every column.
     """
     import pyarrow as pa
@@ -65,14 +69,19 @@ def write_parquet(path: Path, ds: Dataset) -> Path:
         schema = pa.unify_schemas([sc for sc, _ in parts], promote_options="permissive")
         with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
             for _, make in parts:
-                t = make()
-                nulls: dict = {}  # one all-blank column per type, shared by every column this kind lacks
-                columns = [t.column(field.name).cast(field.type) if field.name in t.column_names
-                           else nulls[field.type] if field.type in nulls
-                           else nulls.setdefault(field.type, pa.nulls(t.num_rows, field.type))
-                           for field in schema]
-                writer.write_table(pa.Table.from_arrays(columns, schema=schema))
-                del t, columns  # one sheet kind's text in memory at a time
+                whole = make()
+                # A slice at a time is cast from the dictionaries to plain text and written (a row
+                # group each): the text of 300k activities decoded at once was ~100 MiB.
+                for start in range(0, max(whole.num_rows, 1), PARQUET_ROWS):
+                    t = whole.slice(start, PARQUET_ROWS)
+                    nulls: dict = {}  # one all-blank column per type, shared by every column this kind lacks
+                    columns = [t.column(field.name).cast(field.type) if field.name in t.column_names
+                               else nulls[field.type] if field.type in nulls
+                               else nulls.setdefault(field.type, pa.nulls(t.num_rows, field.type))
+                               for field in schema]
+                    writer.write_table(pa.Table.from_arrays(columns, schema=schema))
+                    del t, columns
+                del whole  # one sheet kind's columns in memory at a time
     return Path(path)  # no library versions inside: same data, same bytes
 
 
@@ -110,10 +119,7 @@ def _arrow_part(name: str, frame: pd.DataFrame, columns: dict):
         elif c == "_valid":
             arr = pa.array(frame[c].to_numpy(), pa.bool_())
         else:
-            arr = columns[c]
-            if pa.types.is_dictionary(arr.type):
-                arr = arr.cast(arr.type.value_type)
-            arr = arr.combine_chunks()  # one piece, as a frame converts: the same pages, the same bytes
+            arr = columns[c]  # dictionary text stays so until its slice is written (write_parquet)
         if not arrays:  # typed as pyarrow types the pandas text column the frame path inserts
             arrays.append(pa.array([name] * n, pa.large_string()))
             names.append("table")
@@ -147,8 +153,12 @@ SHEET_NAMES = {"scorecards": "考核表", "findings": "校验结果", "files": "
                "pipeline": "商机评估", "evidence": "依据", "commissions": "提成"}
 
 
-def write_consolidation(c: Consolidation, out: Path, *, full: bool = False, progress: Progress | None = None) -> list[Path]:
-    """findings.csv … evidence.csv, consolidated.xlsx and consolidated.parquet in `out`."""
+def write_consolidation(c: Consolidation, out: Path, *, full: bool = False, progress: Progress | None = None,
+                        meanwhile: Callable[[], object] | None = None) -> list[Path]:
+    """findings.csv … evidence.csv, consolidated.xlsx and consolidated.parquet in `out`.
+
+    `meanwhile()`, when given, runs here while the forked writers finish (the ledger's record of the run).
+    """
     p = as_progress(progress)
     p.phase("writing outputs", 3, "parts")
     out = Path(out)
@@ -173,6 +183,8 @@ def write_consolidation(c: Consolidation, out: Path, *, full: bool = False, prog
         jobs.append(_in_background(_write_csvs, csvs, list(tables.values())))
         parquet = write_parquet(out / "consolidated.parquet", c.run.dataset)
         p.update(1)
+        if meanwhile is not None:
+            meanwhile()
         jobs[1]()
         p.update(2)
         jobs[0]()

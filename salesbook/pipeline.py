@@ -27,6 +27,7 @@ from .core.schema import match_sheet, team_schemas
 from .core.settings import Settings, SettingsError, load_settings
 from .core.table import SheetTable
 from .io import columns
+from .io.memory import release_memory
 from .io.pool import Job, run_jobs
 from .io.precheck import READ_EXTENSIONS, Limits
 from .io.team_reader import NOT_REGULAR, FileResult, failure_reason, read_team_file, reject
@@ -518,6 +519,7 @@ def validate(paths: list[Path], *, master: Path | Master | None = None, period: 
     ds = columns.dataset(tables)
     for t in tables:  # the frames hold the values now; the per-file columns would double the memory
         t.data = t.payload = None
+    release_memory()
     p.update(next(steps))
     # Keys and references first; domain rules then see only rows without errors so far.
     findings += rules.check_keys_and_references(ds, m.roster_ids, m.roster_errors)
@@ -597,6 +599,7 @@ def consolidate(team_dir: Path | list[Path], *, master: Path | Master, period: s
         evidence = pd.concat([evidence, pd.DataFrame(paid.evidence, columns=evidence.columns)], ignore_index=True)
     run.findings = run.sorted(run.findings + scoring.findings + paid.findings)
     p.update(2)
+    release_memory()  # the rules' and scoring's working frames: before the writers fork
     return Consolidation(run=run, scorecards=scoring.scorecards, evidence=evidence, commissions=paid.frame,
                          commission_results=paid.results, details=scoring.details)
 

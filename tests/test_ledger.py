@@ -647,3 +647,34 @@ def test_the_ledger_keeps_the_commission_and_its_changes(tmp_path: Path) -> None
     assert (adj["commission"]["closed"], adj["commission"]["now"], float(adj["commission"]["delta"])) == (
         "2400", "2600", 200.0)
     lg.dispose()
+
+
+def test_source_rows_stored_in_slices_keep_their_order_and_the_whole_list_digest(ledger_url: str,
+                                                                                 monkeypatch) -> None:
+    """Source rows written and hashed a slice at a time come back complete and in order, and the set's
+    digest is the SHA-256 of the whole list's JSON, so a second run with the same rows shares the set."""
+    import hashlib
+    from datetime import date
+
+    from salesbook.ledger import RunRecord, store
+    from salesbook.ledger.fingerprints import SourceRow
+
+    monkeypatch.setattr(store, "ROW_BATCH", 3)  # 8 rows: slices of 3, 3 and 2
+    made = [SourceRow(f"S00{i % 2}", "revenue", "a.xlsx", "contracts", "合同", i + 2, f"K{i}, \"引号\"", f"{i:064x}")
+            for i in range(8)]
+
+    def rec() -> RunRecord:
+        return RunRecord(book="b", kind="consolidate", period="2026-11", as_of=date(2026, 11, 30), master_file="m",
+                         master_sha256="0" * 64, settings={}, quality={}, files=[], cards=[], rows=made)
+
+    lg = open_ledger(ledger_url)
+    first, second = lg.record_run(rec()), lg.record_run(rec())
+    back = lg.source_rows(first)
+    assert [tuple(r.values()) for r in back] == [tuple(r) for r in made]
+    assert lg.source_rows(second) == back
+    whole = hashlib.sha256(json.dumps([list(r) for r in made], ensure_ascii=False).encode("utf-8")).hexdigest()
+    engine = create_engine(_normalise(ledger_url, None))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT digest, rows FROM source_sets")).all() == [(whole, 8)]
+    engine.dispose()
+    lg.dispose()

@@ -23,6 +23,7 @@ from sqlalchemy import and_, create_engine, event, func, select, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 
+from .fingerprints import SOURCE_ROW_COLUMNS
 from .tables import close_files, closes, run_files, runs, scorecard_figures, source_rows, source_sets
 
 HEAD = "0001"  # the newest schema revision this program knows (migrations/versions)
@@ -31,6 +32,9 @@ LOCK_KEY = 0x5A1E5B00C  # PostgreSQL advisory lock held while the schema is chec
 DEFAULT_FILE = "salesbook.db"
 FAULT_ENV = "SALESBOOK_FAULT_AT"  # tests only: kill this process at the named step of a close
 PAUSE_ENV = "SALESBOOK_PAUSE_AT"  # tests only: "step=seconds" waits there (two closes racing)
+
+
+ROW_BATCH = 20_000  # source rows per statement and per slice of the digest
 
 
 class LedgerError(Exception):
@@ -106,7 +110,7 @@ class RunRecord:
     quality: dict[str, object]
     files: list[dict]  # label, sha256, status, reason, rows
     cards: list[dict[str, str | None]]  # one per rep, figure -> exact text
-    rows: list[dict]  # rep_id, figure, file, sheet_kind, sheet, row, key, sha256
+    rows: list  # SourceRow (or dicts): rep_id, figure, file, sheet_kind, sheet, row, key, sha256
     os_user: str = field(default_factory=os_user)
     host: str = field(default_factory=socket.gethostname)
     created_at: datetime = field(default_factory=now)
@@ -266,20 +270,33 @@ class Ledger:
             conn.execute(runs.update().where(runs.c.id == run_id).values(source_set_id=self._source_set(conn, rec.rows)))
         return run_id
 
-    def _source_set(self, conn: Connection, rows: list[dict]) -> int:
+    def _source_set(self, conn: Connection, rows: list) -> int:
         """The id of a stored set with exactly these fingerprints, storing it when there is none."""
         import hashlib
 
-        cols = ("rep_id", "figure", "file", "sheet_kind", "sheet", "row", "key", "sha256")
-        digest = hashlib.sha256(json.dumps([[r[c] for c in cols] for r in rows], ensure_ascii=False)
-                                .encode("utf-8")).hexdigest()
+        rows = [r if isinstance(r, tuple) else tuple(r[c] for c in SOURCE_ROW_COLUMNS) for r in rows]
+        # The SHA-256 of json.dumps(rows), made a slice at a time: a run's rows are ~30 MB of JSON.
+        h = hashlib.sha256(b"[")
+        for start in range(0, len(rows), ROW_BATCH):
+            part = json.dumps(rows[start:start + ROW_BATCH], ensure_ascii=False)[1:-1]
+            h.update(((", " if start else "") + part).encode("utf-8"))
+        h.update(b"]")
+        digest = h.hexdigest()
         found = conn.execute(select(source_sets.c.id).where(source_sets.c.digest == digest)
                              .order_by(source_sets.c.id).limit(1)).scalar()
         if found is not None:
             return int(found)
         set_id = conn.execute(source_sets.insert().returning(source_sets.c.id),
                               {"digest": digest, "rows": len(rows)}).scalar_one()
-        conn.execute(source_rows.insert(), [{"set_id": set_id, **r} for r in rows])
+        # The driver's own executemany: SQLAlchemy's per-row parameter handling is 3/4 of the time here.
+        keys = ["set_id", *SOURCE_ROW_COLUMNS]
+        sql = str(source_rows.insert().compile(dialect=conn.dialect, column_keys=keys))
+        for start in range(0, len(rows), ROW_BATCH):
+            part = rows[start:start + ROW_BATCH]
+            if conn.dialect.positional:
+                conn.exec_driver_sql(sql, [(set_id, *r) for r in part])
+            else:
+                conn.exec_driver_sql(sql, [dict(zip(keys, (set_id, *r), strict=True)) for r in part])
         return int(set_id)
 
     def close_period(self, rec: RunRecord, *, export: Callable[[int], dict[str, bytes]], note: str,

@@ -1,0 +1,27 @@
+"""Handing freed memory back to the system between the big phases of a run.
+
+Python and pandas free their objects into the C allocator, which keeps the pages: the process's
+resident size then stays at its highest, and a writer forked afterwards starts with all of it.
+glibc's malloc_trim returns the free pages; elsewhere this does nothing.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import gc
+import sys
+
+_trim = None
+if sys.platform.startswith("linux"):
+    try:
+        _trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
+        _trim = None
+
+
+def release_memory() -> None:
+    """Collect cycles, then give the allocator's free pages back to the system."""
+    gc.collect()
+    if _trim is not None:
+        _trim(0)
