@@ -170,11 +170,13 @@ def _varied_sheet(name: str, n: int = 300) -> SheetData:
 
     texts = ["a&b<c>\"d\"", " lead", "trail ", "line\r\nbreak\ttab", "_x0041_", "=1+1", "#N/A", "中文 ok", "",
              "x\x01y", "😀"]
+    mixed = [0, -0.0, 0.0, 1, 1.0, True, False, 2**60, 1e20, 7.5, -0.0, 0]  # equal values, different cells
     rows = []
     for i in range(n):
         rows.append([f"S{i:03d}", texts[i % len(texts)], i * 1.25, i, i % 2 == 0, date(2026, 11, 1 + i % 28),
-                     datetime(2026, 11, 2, 8, i % 60), Decimal("12.34"), None, float("nan")])
-    return SheetData(name=name, header=["id", "text", "money", "n", "flag", "day", "when", "dec", "blank", "nan"],
+                     datetime(2026, 11, 2, 8, i % 60), Decimal("12.34"), None, float("nan"), mixed[i % len(mixed)]])
+    return SheetData(name=name, header=["id", "text", "money", "n", "flag", "day", "when", "dec", "blank", "nan",
+                                        "mixed"],
                      rows=rows, notes={0: "the rep's id"}, fills={1: "#FFC7CE", 7: "#C6EFCE"},
                      number_formats={2: "#,##0.00"}, widths={1: 30}, wrap={1}, frozen_columns=1,
                      links={(0, 0): "../team/a b.xlsx#'客户'!D17", (3, 8): "../team/c.csv"},

@@ -441,8 +441,16 @@ def _fill_sheet(ws, data: SheetData, cells) -> None:
         row_fill = fills.get(i, {})
         kind = "sub" if i in header_rows else "title" if i in title_rows else None
         for j, v in enumerate(row, start=1):
-            v = excel_value(v)
             colour = row_fill.get(j - 1)
+            if v.__class__ is str and cells is not None and v:  # most cells: text, on the short path
+                fmt = (formats.get((i, j - 1)) if formats else None) or number_formats.get(j - 1)
+                key = (None, colour, fmt, "wrap" if j - 1 in wrap else aligned, kind)
+                array = found_looks.get(key)
+                if array is None:
+                    array = cells.look(key, None, lambda c, a=key[1:]: _style_data_cell(c, looks, *a))
+                cells.put_text(rr, j, v, array, cell_text)
+                continue
+            v = excel_value(v)
             if v is None and colour is None:
                 continue
             fmt = (formats.get((i, j - 1)) if formats else None) or number_formats.get(j - 1)

@@ -39,6 +39,9 @@ class SheetCells:
         self.rows: dict[int, dict[int, list]] = {}  # row -> column -> [style array, type and content]
         self._looks: dict[object, object] = {}  # look -> style array
         self._texts: dict[str, str] = {}  # text -> its cell content
+        self._raw: dict[str, str] = {}  # text as given to put_text -> its cell content
+        self._numbers: dict[float, str] = {}  # number -> its cell content
+        self._others: dict[tuple, str] = {}  # (type, value) -> its cell content: dates repeat down a column
         self._letters: dict[int, str] = {}
         self._arrays: dict[int, object] = {}  # id -> every style array the cells use
 
@@ -60,6 +63,15 @@ class SheetCells:
     def put(self, row: int, col: int, value: object, array) -> None:
         """A cell holding `value` (as `excel_value` gives it; strings already made cell text) in look `array`."""
         self.rows.setdefault(row, {})[col] = [array, self._content(value)]
+
+    def put_text(self, row: int, col: int, text: str, array, convert) -> None:
+        """A string cell of a file's `text`, which `convert` makes cell text: each distinct text once."""
+        content = self._raw.get(text)
+        if content is None:
+            content = self._content(convert(text))
+            if len(self._raw) < 200_000:
+                self._raw[text] = content
+        self.rows.setdefault(row, {})[col] = [array, content]
 
     def put_cell(self, c) -> None:
         """A cell already made in openpyxl (a header cell): its value and look."""
@@ -101,10 +113,24 @@ class SheetCells:
         if v is None:
             return ' t="n">'
         if t is float or t is int:
-            return f' t="n"><v>{safe_string(v)}</v>'
-        c = Cell(self.ws)  # anything else typed as openpyxl types it (bool, Decimal, dates, refusals)
-        c.value = v
-        return self._typed(c.data_type, c._value)
+            found = self._numbers.get(v)  # an int and its equal float write the same text ...
+            if found is None:
+                found = f' t="n"><v>{safe_string(v)}</v>'
+                if v and len(self._numbers) < 200_000:  # ... but 0 and -0.0 do not
+                    self._numbers[v] = found
+            return found
+        key = (t, v)  # the type too: True == 1, yet a bool cell is not a number cell
+        try:
+            found = self._others.get(key)
+        except TypeError:  # unhashable: openpyxl says what it makes of it
+            key, found = None, None
+        if found is None:  # anything else typed as openpyxl types it (bool, Decimal, dates, refusals), once
+            c = Cell(self.ws)
+            c.value = v
+            found = self._typed(c.data_type, c._value)
+            if key is not None and len(self._others) < 200_000:
+                self._others[key] = found
+        return found
 
     def _typed(self, data_type: str, value: object) -> str:
         """A cell's type attribute and content, as openpyxl's cell writer makes them."""
