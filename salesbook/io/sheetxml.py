@@ -224,6 +224,7 @@ def lean_package(path: Path, names: set[str]) -> tuple[bytes | None, set[str]]:
                     continue
                 lean = _with_sheet_data(zf.read(sheet.member), b"<sheetData/>")
                 if lean is not None:
+                    lean = _without(lean, b"hyperlinks")  # the old links go with the old cells
                     replace[sheet.member] = lean
                     left_out.add(sheet.name)
             if not replace:
@@ -236,6 +237,15 @@ def lean_package(path: Path, names: set[str]) -> tuple[bytes | None, set[str]]:
 def ws_part(ws) -> str:
     """The worksheet's part in the package, as openpyxl saved it last."""
     return ws.path.lstrip("/")
+
+
+def _without(xml: bytes, tag: bytes) -> bytes:
+    """The worksheet XML without its `<tag>…</tag>` element (as openpyxl writes it: unprefixed, once)."""
+    start = xml.find(b"<" + tag + b">")
+    end = xml.find(b"</" + tag + b">", start)
+    if start < 0 or end < 0:
+        return xml
+    return xml[:start] + xml[end + len(tag) + 3:]
 
 
 def _with_sheet_data(xml: bytes, sheet_data: bytes) -> bytes | None:
