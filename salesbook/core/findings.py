@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
+from operator import attrgetter
+from string import Formatter
 from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
 
 ERROR = "error"
 WARNING = "warning"
@@ -153,12 +159,8 @@ def make_finding(
 
     Text from a file (the value, a header, any field) is cut to 200 characters wherever it is echoed.
     """
-    severity, zh, en = CODES[code]
+    severity = CODES[code][0]
     column, value = echo(column), echo(value)
-    fields_ = {k: v if isinstance(v, int | float) else echo(v) for k, v in fmt.items()}
-    values = _SafeDict(_OPTIONAL_FIELDS, column=column, value=value, sheet=sheet, file=file, rep_id=rep_id,
-                       **fields_)
-    message = zh.format_map(values) + " / " + en.format_map(values)
     return Finding(
         file=file,
         sheet=sheet,
@@ -167,10 +169,240 @@ def make_finding(
         cell=cell,
         severity=severity,
         code=code,
-        message=message,
+        message=_message(code, column, value, sheet, file, rep_id, fmt),
         value=value,
         rep_id=echo(rep_id),
     )
+
+
+def _message(code: str, column: str, value: str, sheet: str, file: str, rep_id: object, fmt: dict) -> str:
+    """The zh / en message of `code` (column and value already cut): make_finding's and findings_frame_of's."""
+    _, zh, en = CODES[code]
+    fields_ = {k: v if isinstance(v, int | float) else echo(v) for k, v in fmt.items()}
+    values = _SafeDict(_OPTIONAL_FIELDS, column=column, value=value, sheet=sheet, file=file, rep_id=rep_id,
+                       **fields_)
+    return zh.format_map(values) + " / " + en.format_map(values)
+
+
+def findings_frame_of(code: str, n: int, *, file: object = "", sheet: object = "", row: object = 0,
+                      column: object = "", cell: object = "", value: object = "", rep_id: object = "",
+                      **fmt: object) -> pd.DataFrame:
+    """`make_finding` for n findings of one code at once, as a frame of FINDING_COLUMNS (one row each).
+
+    Every argument is either one value for all n or a list of n values, one per finding; the fields,
+    cuts and messages are make_finding's (each message is formatted once per distinct set of the
+    fields its templates use), so a Finding made from a row equals the one make_finding gives."""
+    def each(v: object) -> list:
+        return v if isinstance(v, list) else [v] * n
+
+    def cut(v: object) -> list:
+        if not isinstance(v, list):
+            return [echo(v)] * n
+        memo: dict[str, str] = {}
+        return [(memo[x] if x in memo else memo.setdefault(x, echo(x))) if type(x) is str else echo(x) for x in v]
+
+    files, sheets, columns, values, reps = each(file), each(sheet), cut(column), cut(value), each(rep_id)
+    used = _template_fields(code)
+    per_row = {k: v for k, v in fmt.items() if isinstance(v, list) and k in used}
+    fixed = {k: v for k, v in fmt.items() if k not in per_row}
+    inputs = {"column": columns, "value": values, "sheet": sheets, "file": files, "rep_id": reps, **per_row}
+    varying = [k for k in inputs if k in used and isinstance(inputs[k], list)]
+    lists = [inputs[k] for k in varying]
+    messages: list[str] = []
+    memo: dict[tuple, str] = {}
+    for i, key in enumerate(zip(*lists, strict=True) if lists else [()] * n):
+        m = memo.get(key) if all(type(x) is str for x in key) else None
+        if m is None:
+            m = _message(code, columns[i], values[i], sheets[i], files[i], reps[i],
+                         {**fixed, **{k: v[i] for k, v in per_row.items()}})
+            if all(type(x) is str for x in key):
+                memo[key] = m
+        messages.append(m)
+    rows = row if isinstance(row, list) else [row] * n
+    return pd.DataFrame({
+        "file": files, "sheet": sheets, "row": [int(r or 0) for r in rows], "column": columns,
+        "cell": each(cell), "severity": [CODES[code][0]] * n, "code": [code] * n, "message": messages,
+        "value": values, "rep_id": [echo(r) for r in reps] if isinstance(rep_id, list) else [echo(rep_id)] * n,
+    }, columns=FINDING_COLUMNS)
+
+
+def _template_fields(code: str) -> set[str]:
+    """The field names the zh and en templates of `code` use."""
+    _, zh, en = CODES[code]
+    names = {name for t in (zh, en) for _, name, _, _ in Formatter().parse(t) if name}
+    return {name.split(".")[0].split("[")[0] for name in names}
+
+
+class Findings(Sequence):
+    """Findings in order, held as Finding objects, as a frame of FINDING_COLUMNS, or both.
+
+    Thousands of findings of one kind (activity-not-counted) are built as a frame; a Finding is made
+    from its row only when it is read, so iterating gives every finding, however it was built. Counts,
+    filters, sorting and the findings table use the frame and make no objects. Never changed in place."""
+
+    __slots__ = ("_frame", "_missing", "_objects")
+
+    def __init__(self, findings: Iterable[Finding] = (), *, frame: pd.DataFrame | None = None) -> None:
+        if frame is not None:
+            self._frame: pd.DataFrame | None = frame[FINDING_COLUMNS].reset_index(drop=True)
+            self._objects: list[Finding | None] = [None] * len(frame)
+            self._missing = len(frame)
+        else:
+            self._frame, self._objects, self._missing = None, list(findings), 0
+
+    @classmethod
+    def concat(cls, parts: Iterable[Sequence[Finding]]) -> Findings:
+        """The findings of every part, in order."""
+        parts = [p if isinstance(p, Findings) else Findings(p) for p in parts]
+        if all(p._frame is None for p in parts):
+            return cls(f for p in parts for f in p._objects)
+        frames = [p.frame() for p in parts if len(p)]
+        out = cls(frame=pd.concat(frames, ignore_index=True) if len(frames) > 1
+                  else frames[0] if frames else _empty_frame())
+        out._objects = [f for p in parts for f in p._objects]
+        out._missing = sum(p._missing for p in parts)
+        return out
+
+    def __len__(self) -> int:
+        return len(self._objects)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        f = self._objects[i]
+        if f is None:
+            k = range(len(self))[i]
+            self._make([k])
+            f = self._objects[k]
+        return f
+
+    def __iter__(self):
+        if self._missing:
+            self._make(range(len(self)))
+        return iter(self._objects)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Findings | list | tuple):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __add__(self, other: Sequence[Finding]) -> Findings:
+        return Findings.concat([self, other])
+
+    def __radd__(self, other: Sequence[Finding]) -> Findings:
+        return Findings.concat([other, self])
+
+    def __repr__(self) -> str:
+        return f"Findings({list(self)!r})"
+
+    def frame(self) -> pd.DataFrame:
+        """All findings as a frame of FINDING_COLUMNS (`row` 0 where none); shared: do not change it."""
+        if self._frame is None:
+            self._frame = pd.DataFrame(list(map(_FIELDS, self._objects)), columns=FINDING_COLUMNS)
+        return self._frame
+
+    def values(self, name: str) -> list:
+        """One field of every finding, in order."""
+        if self._frame is not None:
+            return self._frame[name].tolist()
+        return [getattr(f, name) for f in self._objects]
+
+    def where(self, *, severity: str | None = None, codes: Iterable[str] | None = None,
+              with_row: bool = False) -> list[Finding]:
+        """The findings of that severity / those codes (with a row number), in order, made only for those."""
+        keep = np.ones(len(self), dtype=bool)
+        if severity is not None:
+            keep &= np.asarray(self.values("severity"), dtype=object) == severity
+        if codes is not None:
+            keep &= np.isin(np.asarray(self.values("code"), dtype=object), list(codes))
+        if with_row:
+            keep &= np.asarray(self.values("row"), dtype=object) != 0
+        at = np.flatnonzero(keep).tolist()
+        self._make(at)
+        return [self._objects[k] for k in at]
+
+    def take(self, order: Sequence[int]) -> Findings:
+        """These findings in the order of the positions `order` (each once)."""
+        out = Findings.__new__(Findings)
+        out._objects = [self._objects[k] for k in order]
+        out._missing = self._missing
+        out._frame = None if self._frame is None else self._frame.take(np.asarray(order, dtype=np.int64)) \
+            .reset_index(drop=True)
+        return out
+
+    def _make(self, positions: Iterable[int]) -> None:
+        """Make the Finding objects at `positions` that are not made yet, from the frame's rows."""
+        if not self._missing:
+            return
+        todo = [k for k in positions if self._objects[k] is None]
+        if not todo:
+            return
+        part = self._frame.take(np.asarray(todo, dtype=np.int64))
+        for k, vals in zip(todo, zip(*(part[c].tolist() for c in FINDING_COLUMNS), strict=True), strict=True):
+            self._objects[k] = Finding(*vals)
+        self._missing -= len(todo)
+
+
+_FIELDS = attrgetter(*FINDING_COLUMNS)
+
+
+def _empty_frame() -> pd.DataFrame:
+    return pd.DataFrame([], columns=FINDING_COLUMNS)
+
+
+def as_findings(findings: Sequence[Finding]) -> Findings:
+    return findings if isinstance(findings, Findings) else Findings(findings)
+
+
+def values_of(findings: Sequence[Finding], name: str) -> list:
+    """One field of every finding (a list or Findings), in order, without making objects from a frame."""
+    if isinstance(findings, Findings):
+        return findings.values(name)
+    return [getattr(f, name) for f in findings]
+
+
+def select(findings: Sequence[Finding], *, severity: str | None = None, codes: Iterable[str] | None = None,
+           with_row: bool = False) -> list[Finding]:
+    """The findings (a list or Findings) of that severity / those codes (and with a row), in order."""
+    if isinstance(findings, Findings):
+        return findings.where(severity=severity, codes=codes, with_row=with_row)
+    wanted = None if codes is None else set(codes)
+    return [f for f in findings if (severity is None or f.severity == severity)
+            and (wanted is None or f.code in wanted) and (not with_row or f.row)]
+
+
+def workbook_sorted(findings: Sequence[Finding], sheet_positions: dict[tuple[str, str], int],
+                    sheet_rank: dict[str, int] | None = None) -> Findings:
+    """The findings in `workbook_order`, sorted as columns (one rank per distinct value, a stable lexsort):
+    the same order `sorted(findings, key=workbook_order(...))` gives, ties included."""
+    fs = as_findings(findings)
+    if len(fs) < 2:
+        return fs
+    frame = fs.frame()
+    key = workbook_order(sheet_positions, sheet_rank)
+    files, sheets = frame["file"].to_numpy(dtype=object), frame["sheet"].to_numpy(dtype=object)
+    pair_codes, pairs = pd.factorize(pd.Series(list(zip(files.tolist(), sheets.tolist(), strict=True)),
+                                               dtype=object))
+    # the (file, where) part of the key of each distinct (file, sheet), as a finding there would have it
+    heads = [key(Finding(fl, sh, 0, "", "", "", "", "", "", ""))[:2] for fl, sh in pairs]
+    keys = [_ranks(frame["message"]), _ranks(frame["code"]), _ranks(frame["cell"], lambda c: (len(c), c)),
+            frame["row"].to_numpy(dtype=np.int64), _rank_of(heads)[pair_codes]]
+    return fs.take(np.lexsort(keys).tolist())
+
+
+def _ranks(values: pd.Series, key=None) -> np.ndarray:
+    """Each value's rank among the distinct values (in Python's order, or by `key`)."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+    return _rank_of(list(uniques), key)[codes]
+
+
+def _rank_of(items: list, key=None) -> np.ndarray:
+    order = sorted(range(len(items)), key=items.__getitem__ if key is None else lambda k: key(items[k]))
+    rank = np.empty(len(items), dtype=np.int64)
+    rank[order] = np.arange(len(items))
+    return rank
 
 
 def sort_key(f: Finding) -> tuple:
