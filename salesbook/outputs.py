@@ -18,7 +18,7 @@ _FIELDS = attrgetter(*FINDING_COLUMNS)
 def findings_frame(findings: list[Finding] | Findings) -> pd.DataFrame:
     """Findings as rows; a file- or sheet-level finding has no row and shows a blank cell, not 0."""
     if isinstance(findings, Findings):  # a run's findings: their own frame, no objects made
-        frame = findings.frame().copy()
+        frame = findings.frame().infer_objects()  # the dtypes the rows as Python values give
     else:
         frame = pd.DataFrame(list(map(_FIELDS, findings)), columns=FINDING_COLUMNS)
     frame["row"] = pd.Series([r if r else None for r in frame["row"].tolist()], index=frame.index, dtype=object)

@@ -11,6 +11,7 @@ finding naming the reason; scoring then counts it as 0 (and the evidence shows i
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
@@ -89,43 +90,53 @@ def _not_counted_frame(ds: Dataset, f: pd.DataFrame, hit: np.ndarray, why: np.nd
             got = places[(fl, sh, k)] = (p.header, p.letter) if p else (ds._column_name(fl, sh, k), None)
         return got
 
-    at = [place(fl, sh, k) for fl, sh, k in zip(file, sheet, key, strict=True)]
+    if len(set(file)) == 1 and len(set(sheet)) == 1:  # one sheet (the usual case): its two columns, by reason
+        on_s, on_d = place(file[0], sheet[0], "summary"), place(file[0], sheet[0], "date")
+        at = [on_s if s else on_d for s in on_summary.tolist()]
+    else:
+        at = [place(*k) for k in zip(file, sheet, key, strict=True)]
     cell = [f"{letter}{n}" if letter is not None else "" for (_, letter), n in zip(at, row, strict=True)]
     fmt = {_SHORT: {"n": min_chars}, _DAY: {"n": max_day}}
     if max_same is not None:
         fmt[_SAME] = {"n": int(max_same)}
-    fixed = {r: tuple(t.format(**fmt[r]) for t in _REASONS[name]) for r, name in
-             ((_SHORT, "short"), (_SAME, "same"), (_DAY, "day")) if r in fmt}
-    repeats: dict[int, tuple[str, str]] = {}  # position of the first row -> its reason texts
-
-    def repeat_reason(k: int) -> tuple[str, str]:
-        got = repeats.get(k)
-        if got is None:
+    zh, en = np.empty(len(hit), dtype=object), np.empty(len(hit), dtype=object)
+    for r, name in ((_SHORT, "short"), (_SAME, "same"), (_DAY, "day")):
+        if r in fmt:
+            zh[why == r], en[why == r] = (t.format(**fmt[r]) for t in _REASONS[name])
+    # a repeat names the row it repeats ("file [sheet] A12"), once per row repeated; its template has one
+    # field, {first}, so the text is the template's two sides around it
+    (zh_pre, zh_post), (en_pre, en_post) = (t.format(first="\0").split("\0") for t in _REASONS["repeat"])
+    repeat = why == _REPEAT
+    if repeat.any():
+        firsts, inverse = np.unique(first_of[repeat], return_inverse=True)
+        heads: dict[tuple, str] = {}
+        wheres = []
+        for k in firsts.tolist():
             fl, sh = files[k], sheets[k]
-            letter = place(fl, sh, "date")[1]
-            where = f"{fl} [{sh}] {letter or ''}{rows[k]}"
-            got = repeats[k] = tuple(t.format(first=where) for t in _REASONS["repeat"])
-        return got
-
-    reasons = [repeat_reason(k) if r == _REPEAT else fixed[r]
-               for r, k in zip(why.tolist(), first_of.tolist(), strict=True)]
+            head = heads.get((fl, sh))
+            if head is None:
+                head = heads[(fl, sh)] = f"{fl} [{sh}] {place(fl, sh, 'date')[1] or ''}"
+            wheres.append(f"{head}{rows[k]}")
+        zh[repeat] = np.asarray([zh_pre + w + zh_post for w in wheres], dtype=object)[inverse]
+        en[repeat] = np.asarray([en_pre + w + en_post for w in wheres], dtype=object)[inverse]
     return findings_frame_of(
         CODE, len(hit), file=file, sheet=sheet, row=row, column=[h for h, _ in at], cell=cell,
         value=_shown(shown.tolist()), rep_id=[r or "" for r in f["rep_id"].to_numpy(dtype=object)[hit].tolist()],
-        reason_zh=[zh for zh, _ in reasons], reason_en=[en for _, en in reasons])
+        reason_zh=zh.tolist(), reason_en=en.tolist())
+
+
+_BY_VALUE = {str, type(None), date, datetime}  # types no value of another type equals: a memo by value is safe
 
 
 def _shown(values: list) -> list[str]:
     """Each value as a finding shows it (Dataset.finding: a missing value is blank), once per distinct value."""
-    memo: dict[tuple, str] = {}
-    out = []
-    for v in values:
-        k = (v.__class__, v)
-        s = memo.get(k)
-        if s is None:
-            s = memo[k] = "" if v is None or (isinstance(v, float) and v != v) else show_value(v)
-        out.append(s)
-    return out
+    def show(v: object) -> str:
+        return "" if v is None or (isinstance(v, float) and v != v) else show_value(v)
+
+    if set(map(type, values)) <= _BY_VALUE:
+        memo = {v: show(v) for v in dict.fromkeys(values)}
+        return [memo[v] for v in values]
+    return [show(v) for v in values]
 
 
 def _each_distinct(values, fn) -> dict:

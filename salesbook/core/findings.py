@@ -195,35 +195,101 @@ def findings_frame_of(code: str, n: int, *, file: object = "", sheet: object = "
     def each(v: object) -> list:
         return v if isinstance(v, list) else [v] * n
 
-    def cut(v: object) -> list:
-        if not isinstance(v, list):
-            return [echo(v)] * n
-        memo: dict[str, str] = {}
-        return [(memo[x] if x in memo else memo.setdefault(x, echo(x))) if type(x) is str else echo(x) for x in v]
-
-    files, sheets, columns, values, reps = each(file), each(sheet), cut(column), cut(value), each(rep_id)
+    columns, values = _cut(column, n), _cut(value, n)
+    files, sheets, reps = each(file), each(sheet), each(rep_id)
     used = _template_fields(code)
     per_row = {k: v for k, v in fmt.items() if isinstance(v, list) and k in used}
     fixed = {k: v for k, v in fmt.items() if k not in per_row}
-    inputs = {"column": columns, "value": values, "sheet": sheets, "file": files, "rep_id": reps, **per_row}
-    varying = [k for k in inputs if k in used and isinstance(inputs[k], list)]
+    inputs = {"column": columns if isinstance(column, list) else column,
+              "value": values if isinstance(value, list) else value, "sheet": sheet, "file": file,
+              "rep_id": rep_id, **per_row}
+    varying = [k for k, v in inputs.items() if k in used and isinstance(v, list)]
     lists = [inputs[k] for k in varying]
-    messages: list[str] = []
-    memo: dict[tuple, str] = {}
-    for i, key in enumerate(zip(*lists, strict=True) if lists else [()] * n):
-        m = memo.get(key) if all(type(x) is str for x in key) else None
-        if m is None:
-            m = _message(code, columns[i], values[i], sheets[i], files[i], reps[i],
-                         {**fixed, **{k: v[i] for k, v in per_row.items()}})
-            if all(type(x) is str for x in key):
-                memo[key] = m
-        messages.append(m)
+    if not n:
+        messages = []
+    elif not lists:
+        messages = [_message(code, columns[0], values[0], sheets[0], files[0], reps[0], fixed)] * n
+    elif all(_only_str(v) for v in lists):  # str keys: equal keys give equal messages
+        key = np.zeros(n, dtype=np.int64)  # one code per distinct combination of the varying fields
+        for v in lists:
+            codes, uniques = pd.factorize(_objects(v).to_numpy())
+            key = pd.factorize(key * len(uniques) + codes)[0]
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        compose = _composer(code, varying, set(per_row), fixed, columns[0], values[0], sheets[0], files[0], reps[0])
+        text = [compose(tuple(v[i] for v in lists)) if compose is not None else
+                _message(code, columns[i], values[i], sheets[i], files[i], reps[i],
+                         {**fixed, **{name: v[i] for name, v in per_row.items()}}) for i in first.tolist()]
+        messages = np.asarray(text, dtype=object)[inverse]
+    else:
+        messages = [_message(code, columns[i], values[i], sheets[i], files[i], reps[i],
+                             {**fixed, **{name: v[i] for name, v in per_row.items()}}) for i in range(n)]
     rows = row if isinstance(row, list) else [row] * n
+    if set(map(type, rows)) != {int}:  # int(r or 0) of an int is itself
+        rows = [int(r or 0) for r in rows]
     return pd.DataFrame({
-        "file": files, "sheet": sheets, "row": [int(r or 0) for r in rows], "column": columns,
-        "cell": each(cell), "severity": [CODES[code][0]] * n, "code": [code] * n, "message": messages,
-        "value": values, "rep_id": [echo(r) for r in reps] if isinstance(rep_id, list) else [echo(rep_id)] * n,
+        "file": _objects(files), "sheet": _objects(sheets), "row": pd.Series(rows, dtype=np.int64),
+        "column": _objects(columns), "cell": _objects(each(cell)), "severity": _objects([CODES[code][0]] * n),
+        "code": _objects([code] * n), "message": _objects(messages), "value": _objects(values),
+        "rep_id": _objects(_cut(rep_id, n)),
     }, columns=FINDING_COLUMNS)
+
+
+def _only_str(values: list) -> bool:
+    return set(map(type, values)) <= {str}
+
+
+def _cut(v: object, n: int) -> list:
+    """echo of one value for all n, or of each of a list (a list of short texts is kept as it is)."""
+    if not isinstance(v, list):
+        return [echo(v)] * n
+    if _only_str(v):
+        if not v or max(map(len, v)) <= ECHO_CHARS:
+            return v
+        cut = {x: echo(x) for x in set(v)}
+        return [cut[x] for x in v]
+    return [echo(x) for x in v]
+
+
+def _objects(values: list) -> pd.Series:
+    """A column of Python objects as they are (no conversion to Arrow strings: the frame is sorted and
+    read back as Python values; `outputs.findings_frame` gives it the dtypes of the findings table)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return pd.Series(out, dtype=object, copy=False)
+
+
+def _composer(code: str, varying: list[str], from_fmt: set[str], fixed: dict, column: str, value: str, sheet: str,
+              file: str, rep_id: object):
+    """key -> message for findings of `code` whose fields `varying` (str values, in that order) differ and
+    the rest are those given; None when a template has a field with a format spec, a conversion or an
+    index (then `_message` formats each). A plain field {x} formats as format(x, ""), as str.format_map does."""
+    programs = []
+    for template in CODES[code][1:]:
+        parsed = list(Formatter().parse(template))
+        if any(spec or conv or (name is not None and not name.isidentifier()) for _, name, spec, conv in parsed):
+            return None
+        programs.append(parsed)
+    given = _SafeDict(_OPTIONAL_FIELDS, column=column, value=value, sheet=sheet, file=file, rep_id=rep_id,
+                      **{k: v if isinstance(v, int | float) else echo(v) for k, v in fixed.items()})
+    slot = {name: i for i, name in enumerate(varying)}
+    steps = []  # (text, position of a varying field or -1, echo it)
+    for k, parsed in enumerate(programs):
+        if k:
+            steps.append((" / ", -1, False))
+        for literal, name, _, _ in parsed:
+            steps.append((literal, -1, False))
+            if name is None:
+                continue
+            if name in slot:
+                steps.append(("", slot[name], name in from_fmt))
+            else:
+                steps.append((format(given[name], ""), -1, False))
+    steps = [s for s in steps if s[0] or s[1] >= 0]
+
+    def compose(key: tuple) -> str:
+        return "".join(text if at < 0 else echo(key[at]) if cut else key[at] for text, at, cut in steps)
+
+    return compose
 
 
 def _template_fields(code: str) -> set[str]:
@@ -375,26 +441,56 @@ def select(findings: Sequence[Finding], *, severity: str | None = None, codes: I
 
 def workbook_sorted(findings: Sequence[Finding], sheet_positions: dict[tuple[str, str], int],
                     sheet_rank: dict[str, int] | None = None) -> Findings:
-    """The findings in `workbook_order`, sorted as columns (one rank per distinct value, a stable lexsort):
-    the same order `sorted(findings, key=workbook_order(...))` gives, ties included."""
+    """The findings in `workbook_order`, sorted as columns: the order `sorted(findings, key=workbook_order(...))`
+    gives, ties included. Each part of the key is ranked only among the findings still tied on the parts
+    before it (most are told apart by file, sheet and row), and a stable sort keeps ties in their order."""
     fs = as_findings(findings)
     if len(fs) < 2:
         return fs
     frame = fs.frame()
     key = workbook_order(sheet_positions, sheet_rank)
-    files, sheets = frame["file"].to_numpy(dtype=object), frame["sheet"].to_numpy(dtype=object)
-    pair_codes, pairs = pd.factorize(pd.Series(list(zip(files.tolist(), sheets.tolist(), strict=True)),
-                                               dtype=object))
-    # the (file, where) part of the key of each distinct (file, sheet), as a finding there would have it
-    heads = [key(Finding(fl, sh, 0, "", "", "", "", "", "", ""))[:2] for fl, sh in pairs]
-    keys = [_ranks(frame["message"]), _ranks(frame["code"]), _ranks(frame["cell"], lambda c: (len(c), c)),
-            frame["row"].to_numpy(dtype=np.int64), _rank_of(heads)[pair_codes]]
-    return fs.take(np.lexsort(keys).tolist())
+
+    def where(at: np.ndarray) -> np.ndarray:  # (file, where): ranked over the distinct (file, sheet)
+        pair_codes, pairs = pd.factorize(pd.Series(list(zip(frame["file"].to_numpy(dtype=object)[at].tolist(),
+                                                                frame["sheet"].to_numpy(dtype=object)[at].tolist(),
+                                                                strict=True)), dtype=object))
+        heads = [key(Finding(fl, sh, 0, "", "", "", "", "", "", ""))[:2] for fl, sh in pairs]
+        return _rank_of(heads)[pair_codes]
+
+    def ranked(name: str, by=None):
+        return lambda at: _ranks(frame[name].to_numpy(dtype=object)[at], by)
+
+    parts = [where, lambda at: frame["row"].to_numpy(dtype=np.int64)[at], ranked("cell", lambda c: (len(c), c)),
+             ranked("code"), ranked("message")]
+    return fs.take(_refined_order(len(fs), parts).tolist())
 
 
-def _ranks(values: pd.Series, key=None) -> np.ndarray:
+def _refined_order(n: int, parts: list) -> np.ndarray:
+    """A stable lexicographic order of n items by `parts` (each: positions -> ranks comparable among them),
+    asking each part only about the items the parts before it left tied."""
+    order = np.arange(n)
+    group = np.zeros(n, dtype=np.int64)  # by position in `order`: items with the same group are tied so far
+    for part in parts:
+        g = group
+        tied = np.zeros(n, dtype=bool)
+        same = g[1:] == g[:-1]
+        tied[1:] |= same
+        tied[:-1] |= same
+        if not tied.any():
+            break
+        rank = np.zeros(n, dtype=np.int64)
+        rank[tied] = part(order[tied])
+        resort = np.lexsort((rank, g))  # stable: keeps the tied items' order where the rank ties too
+        order, g, rank = order[resort], g[resort], rank[resort]
+        new = np.ones(n, dtype=bool)
+        new[1:] = (g[1:] != g[:-1]) | (rank[1:] != rank[:-1])
+        group = np.cumsum(new)
+    return order
+
+
+def _ranks(values: np.ndarray, key=None) -> np.ndarray:
     """Each value's rank among the distinct values (in Python's order, or by `key`)."""
-    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+    codes, uniques = pd.factorize(values)
     return _rank_of(list(uniques), key)[codes]
 
 
