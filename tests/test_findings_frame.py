@@ -19,8 +19,18 @@ from conftest import ACTIVITY_HEADER, write_master, write_workbook
 
 from salesbook.core.activities import _REASONS, KEY, _each_distinct, effective_activities, not_counted_rows
 from salesbook.core.dataset import Dataset, records
-from salesbook.core.findings import (CODES, ERROR, Finding, Findings, findings_frame_of, make_finding, select,
-                                     values_of, workbook_order, workbook_sorted)
+from salesbook.core.findings import (
+    CODES,
+    ERROR,
+    Finding,
+    Findings,
+    findings_frame_of,
+    make_finding,
+    select,
+    values_of,
+    workbook_order,
+    workbook_sorted,
+)
 from salesbook.core.schema import normalize_name, team_schemas
 from salesbook.core.scoring import score_reps
 from salesbook.core.settings import Settings
