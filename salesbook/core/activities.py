@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .dataset import Dataset, show_value
-from .findings import Finding, Findings, findings_frame_of, values_of
+from .findings import Coded, Finding, Findings, findings_frame_of, values_of
 from .schema import normalize_name
 from .settings import Settings
 
@@ -99,30 +99,30 @@ def _not_counted_frame(ds: Dataset, f: pd.DataFrame, hit: np.ndarray, why: np.nd
     fmt = {_SHORT: {"n": min_chars}, _DAY: {"n": max_day}}
     if max_same is not None:
         fmt[_SAME] = {"n": int(max_same)}
-    zh, en = np.empty(len(hit), dtype=object), np.empty(len(hit), dtype=object)
+    # the reasons as numbered texts: a repeat's names the row it repeats ("file [sheet] A12"), made once
+    # per row repeated; its template has one field, {first}, so it is the two sides around it
+    zh_texts, en_texts = [], []
+    zh_no = np.zeros(len(hit), dtype=np.int64)
     for r, name in ((_SHORT, "short"), (_SAME, "same"), (_DAY, "day")):
-        if r in fmt:
-            zh[why == r], en[why == r] = (t.format(**fmt[r]) for t in _REASONS[name])
-    # a repeat names the row it repeats ("file [sheet] A12"), once per row repeated; its template has one
-    # field, {first}, so the text is the template's two sides around it
-    (zh_pre, zh_post), (en_pre, en_post) = (t.format(first="\0").split("\0") for t in _REASONS["repeat"])
+        if r in fmt and (why == r).any():
+            zh_no[why == r] = len(zh_texts)
+            zh_texts.append(_REASONS[name][0].format(**fmt[r]))
+            en_texts.append(_REASONS[name][1].format(**fmt[r]))
     repeat = why == _REPEAT
     if repeat.any():
+        (zh_pre, zh_post), (en_pre, en_post) = (t.format(first="\0").split("\0") for t in _REASONS["repeat"])
         firsts, inverse = np.unique(first_of[repeat], return_inverse=True)
-        heads: dict[tuple, str] = {}
-        wheres = []
-        for k in firsts.tolist():
-            fl, sh = files[k], sheets[k]
-            head = heads.get((fl, sh))
-            if head is None:
-                head = heads[(fl, sh)] = f"{fl} [{sh}] {place(fl, sh, 'date')[1] or ''}"
-            wheres.append(f"{head}{rows[k]}")
-        zh[repeat] = np.asarray([zh_pre + w + zh_post for w in wheres], dtype=object)[inverse]
-        en[repeat] = np.asarray([en_pre + w + en_post for w in wheres], dtype=object)[inverse]
+        fl, sh = files[firsts].tolist(), sheets[firsts].tolist()
+        heads = {k: f"{k[0]} [{k[1]}] {place(k[0], k[1], 'date')[1] or ''}" for k in dict.fromkeys(zip(fl, sh))}
+        wheres = [heads[k] + str(n) for k, n in zip(zip(fl, sh), rows[firsts].tolist(), strict=True)]
+        zh_no[repeat] = len(zh_texts) + inverse.ravel()
+        zh_texts += [zh_pre + w + zh_post for w in wheres]
+        en_texts += [en_pre + w + en_post for w in wheres]
+    zh, en = Coded(zh_no, zh_texts), Coded(zh_no, en_texts)  # the same numbers: each zh text has its en text
     return findings_frame_of(
         CODE, len(hit), file=file, sheet=sheet, row=row, column=[h for h, _ in at], cell=cell,
         value=_shown(shown.tolist()), rep_id=[r or "" for r in f["rep_id"].to_numpy(dtype=object)[hit].tolist()],
-        reason_zh=zh.tolist(), reason_en=en.tolist())
+        reason_zh=zh, reason_en=en)
 
 
 _BY_VALUE = {str, type(None), date, datetime}  # types no value of another type equals: a memo by value is safe

@@ -198,31 +198,29 @@ def findings_frame_of(code: str, n: int, *, file: object = "", sheet: object = "
     columns, values = _cut(column, n), _cut(value, n)
     files, sheets, reps = each(file), each(sheet), each(rep_id)
     used = _template_fields(code)
-    per_row = {k: v for k, v in fmt.items() if isinstance(v, list) and k in used}
-    fixed = {k: v for k, v in fmt.items() if k not in per_row}
+    per_row = {k: v for k, v in fmt.items() if isinstance(v, list | Coded) and k in used}
+    fixed = {k: v for k, v in fmt.items() if not isinstance(v, list | Coded)}  # (unused per-row fields: left out)
     inputs = {"column": columns if isinstance(column, list) else column,
               "value": values if isinstance(value, list) else value, "sheet": sheet, "file": file,
               "rep_id": rep_id, **per_row}
-    varying = [k for k, v in inputs.items() if k in used and isinstance(v, list)]
-    lists = [inputs[k] for k in varying]
+    varying = [k for k, v in inputs.items() if k in used and isinstance(v, list | Coded)]
+    coded = [_coded(inputs[k]) for k in varying]
+    compose = _composer(code, varying, set(per_row), fixed, columns[0], values[0], sheets[0], files[0], reps[0]) \
+        if n else None
     if not n:
         messages = []
-    elif not lists:
+    elif not coded:
         messages = [_message(code, columns[0], values[0], sheets[0], files[0], reps[0], fixed)] * n
-    elif all(_only_str(v) for v in lists):  # str keys: equal keys give equal messages
-        key = np.zeros(n, dtype=np.int64)  # one code per distinct combination of the varying fields
-        for v in lists:
-            codes, uniques = pd.factorize(_objects(v).to_numpy())
-            key = pd.factorize(key * len(uniques) + codes)[0]
+    elif compose is not None and all(_only_str(c.values) for c in coded):  # equal texts give equal messages
+        key = np.zeros(n, dtype=np.int64)  # one number per distinct combination of the varying fields
+        for c in coded:
+            key = np.unique(key * len(c.values) + c.codes, return_inverse=True)[1].astype(np.int64).ravel()
         _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-        compose = _composer(code, varying, set(per_row), fixed, columns[0], values[0], sheets[0], files[0], reps[0])
-        text = [compose(tuple(v[i] for v in lists)) if compose is not None else
-                _message(code, columns[i], values[i], sheets[i], files[i], reps[i],
-                         {**fixed, **{name: v[i] for name, v in per_row.items()}}) for i in first.tolist()]
-        messages = np.asarray(text, dtype=object)[inverse]
+        text = compose([[c.values[k] for k in c.codes[first].tolist()] for c in coded])
+        messages = np.asarray(text, dtype=object)[inverse.ravel()]
     else:
         messages = [_message(code, columns[i], values[i], sheets[i], files[i], reps[i],
-                             {**fixed, **{name: v[i] for name, v in per_row.items()}}) for i in range(n)]
+                             {**fixed, **{name: _at(v, i) for name, v in per_row.items()}}) for i in range(n)]
     rows = row if isinstance(row, list) else [row] * n
     if set(map(type, rows)) != {int}:  # int(r or 0) of an int is itself
         rows = [int(r or 0) for r in rows]
@@ -231,7 +229,28 @@ def findings_frame_of(code: str, n: int, *, file: object = "", sheet: object = "
         "column": _objects(columns), "cell": _objects(each(cell)), "severity": _objects([CODES[code][0]] * n),
         "code": _objects([code] * n), "message": _objects(messages), "value": _objects(values),
         "rep_id": _objects(_cut(rep_id, n)),
-    }, columns=FINDING_COLUMNS)
+    }, columns=FINDING_COLUMNS, copy=False)
+
+
+class Coded(NamedTuple):
+    """Per-row values given as numbers into their distinct values: row i has values[codes[i]]."""
+
+    codes: np.ndarray
+    values: list
+
+
+def _at(v: list | Coded, i: int) -> object:
+    return v.values[v.codes[i]] if isinstance(v, Coded) else v[i]
+
+
+def _coded(v: list | Coded) -> Coded:
+    """A list's values numbered by equality (str only: 1 == 1.0 == True, yet they print apart)."""
+    if isinstance(v, Coded):
+        return Coded(np.asarray(v.codes, dtype=np.int64), list(v.values))
+    if not _only_str(v):
+        return Coded(np.arange(len(v), dtype=np.int64), list(v))
+    number = {x: k for k, x in enumerate(dict.fromkeys(v))}
+    return Coded(np.fromiter((number[x] for x in v), dtype=np.int64, count=len(v)), list(number))
 
 
 def _only_str(values: list) -> bool:
@@ -260,34 +279,30 @@ def _objects(values: list) -> pd.Series:
 
 def _composer(code: str, varying: list[str], from_fmt: set[str], fixed: dict, column: str, value: str, sheet: str,
               file: str, rep_id: object):
-    """key -> message for findings of `code` whose fields `varying` (str values, in that order) differ and
-    the rest are those given; None when a template has a field with a format spec, a conversion or an
-    index (then `_message` formats each). A plain field {x} formats as format(x, ""), as str.format_map does."""
-    programs = []
-    for template in CODES[code][1:]:
-        parsed = list(Formatter().parse(template))
-        if any(spec or conv or (name is not None and not name.isidentifier()) for _, name, spec, conv in parsed):
-            return None
-        programs.append(parsed)
+    """[column of each varying field's texts] -> the messages of `code`, the other fields being those given;
+    None when a template has a field with a format spec, a conversion or an index (then `_message` formats
+    each). A plain field {x} is format(x, ""), as str.format_map does it, and a text from fmt is echoed."""
     given = _SafeDict(_OPTIONAL_FIELDS, column=column, value=value, sheet=sheet, file=file, rep_id=rep_id,
                       **{k: v if isinstance(v, int | float) else echo(v) for k, v in fixed.items()})
     slot = {name: i for i, name in enumerate(varying)}
-    steps = []  # (text, position of a varying field or -1, echo it)
-    for k, parsed in enumerate(programs):
-        if k:
-            steps.append((" / ", -1, False))
-        for literal, name, _, _ in parsed:
-            steps.append((literal, -1, False))
-            if name is None:
-                continue
+    pattern = []
+    for template in CODES[code][1:]:
+        for literal, name, spec, conv in Formatter().parse(template):
+            if spec or conv or (name is not None and not name.isidentifier()):
+                return None
+            pattern.append(literal.replace("{", "{{").replace("}", "}}"))
             if name in slot:
-                steps.append(("", slot[name], name in from_fmt))
-            else:
-                steps.append((format(given[name], ""), -1, False))
-    steps = [s for s in steps if s[0] or s[1] >= 0]
+                pattern.append("{" + str(slot[name]) + "}")
+            elif name is not None:
+                pattern.append(format(given[name], "").replace("{", "{{").replace("}", "}}"))
+        pattern.append(" / ")
+    text = "".join(pattern[:-1])
+    cut = [name in from_fmt for name in varying]
 
-    def compose(key: tuple) -> str:
-        return "".join(text if at < 0 else echo(key[at]) if cut else key[at] for text, at, cut in steps)
+    def compose(columns: list[list[str]]) -> list[str]:
+        args = [[echo(x) for x in col] if c and col and max(map(len, col)) > ECHO_CHARS else col
+                for col, c in zip(columns, cut, strict=True)]
+        return [text.format(*t) for t in zip(*args, strict=True)]
 
     return compose
 
@@ -451,11 +466,12 @@ def workbook_sorted(findings: Sequence[Finding], sheet_positions: dict[tuple[str
     key = workbook_order(sheet_positions, sheet_rank)
 
     def where(at: np.ndarray) -> np.ndarray:  # (file, where): ranked over the distinct (file, sheet)
-        pair_codes, pairs = pd.factorize(pd.Series(list(zip(frame["file"].to_numpy(dtype=object)[at].tolist(),
-                                                                frame["sheet"].to_numpy(dtype=object)[at].tolist(),
-                                                                strict=True)), dtype=object))
-        heads = [key(Finding(fl, sh, 0, "", "", "", "", "", "", ""))[:2] for fl, sh in pairs]
-        return _rank_of(heads)[pair_codes]
+        fl, sh = (_coded(frame[c].to_numpy(dtype=object)[at].tolist()) for c in ("file", "sheet"))
+        pair = fl.codes * len(sh.values) + sh.codes
+        distinct, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
+        heads = [key(Finding(fl.values[fl.codes[i]], sh.values[sh.codes[i]], 0, "", "", "", "", "", "", ""))[:2]
+                 for i in first.tolist()]
+        return _rank_of(heads)[inverse.ravel()]
 
     def ranked(name: str, by=None):
         return lambda at: _ranks(frame[name].to_numpy(dtype=object)[at], by)
