@@ -112,9 +112,9 @@ def _not_counted_frame(ds: Dataset, f: pd.DataFrame, hit: np.ndarray, why: np.nd
     if repeat.any():
         (zh_pre, zh_post), (en_pre, en_post) = (t.format(first="\0").split("\0") for t in _REASONS["repeat"])
         firsts, inverse = np.unique(first_of[repeat], return_inverse=True)
-        fl, sh = files[firsts].tolist(), sheets[firsts].tolist()
-        heads = {k: f"{k[0]} [{k[1]}] {place(k[0], k[1], 'date')[1] or ''}" for k in dict.fromkeys(zip(fl, sh))}
-        wheres = [heads[k] + str(n) for k, n in zip(zip(fl, sh), rows[firsts].tolist(), strict=True)]
+        pairs = list(zip(files[firsts].tolist(), sheets[firsts].tolist(), strict=True))
+        heads = {k: f"{k[0]} [{k[1]}] {place(k[0], k[1], 'date')[1] or ''}" for k in dict.fromkeys(pairs)}
+        wheres = [heads[k] + str(n) for k, n in zip(pairs, rows[firsts].tolist(), strict=True)]
         zh_no[repeat] = len(zh_texts) + inverse.ravel()
         zh_texts += [zh_pre + w + zh_post for w in wheres]
         en_texts += [en_pre + w + en_post for w in wheres]
