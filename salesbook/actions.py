@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from .core.dataset import records
+from .core.findings import values_of
 from .core.periods import parse_period
 from .core.schema import master_schemas, normalize_name
 from .core.scoring import dec
@@ -201,7 +202,7 @@ def _findings_sheets(run: Run, base: Path) -> list[SheetData]:
 
 
 def _summary(run: Run) -> str:
-    sev = Counter(f.severity for f in run.findings)
+    sev = Counter(values_of(run.findings, "severity"))
     status = Counter(f.status for f in run.files)
     ok, rejected = status.get("accepted", 0), status.get("rejected", 0)
     text = (f"{ok} 个文件已读取，{rejected} 个被拒绝；错误 {sev.get('error', 0)}，警告 {sev.get('warning', 0)}。\n"
@@ -328,7 +329,7 @@ def _last_run(book: Book, action: str, run: Run, period: str, team: Path, result
         return
     if book.sheet_names() and cells["sheet"] not in book.sheet_names():
         return
-    sev = Counter(f.severity for f in run.findings)
+    sev = Counter(values_of(run.findings, "severity"))
     status = Counter(f.status for f in run.files)
     ok, rejected = status.get("accepted", 0), status.get("rejected", 0)  # lock files are skipped, not rejected
     entry = {"close": "close_period"}.get(action, action.replace("-", "_"))  # the button's salesbook.excel function

@@ -22,6 +22,7 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .core.findings import values_of
 from .errors import (
     EXIT_BROKEN_PIPE,
     EXIT_CODES_HELP,
@@ -288,19 +289,20 @@ def print_summary(run, *, first: int = 15) -> None:
     for f in run.files:
         if f.status in ("rejected", "skipped"):
             click.echo(f"  {f.status} {f.label}: {f.reason}")
-    sev = Counter(f.severity for f in run.findings)
+    severities, codes = values_of(run.findings, "severity"), values_of(run.findings, "code")
+    sev = Counter(severities)
     click.echo(f"Findings: {sev.get('error', 0)} errors, {sev.get('warning', 0)} warnings, {sev.get('info', 0)} info")
     if run.as_of is None:
         click.echo("  (no --period or --as-of: overdue and follow-up checks were skipped)")
-    by_code = Counter((f.severity, f.code) for f in run.findings)
+    by_code = Counter(zip(severities, codes, strict=True))
     for (s, code), n in sorted(by_code.items(), key=lambda kv: (-kv[1], kv[0])):
         click.echo(f"  {n:6d}  {s:<7}  {code}")
-    by_file = Counter(f.file for f in run.findings)
+    by_file = Counter(values_of(run.findings, "file"))
     if len(by_file) > 1:
         click.echo("Per file:")
         for name, n in sorted(by_file.items()):
             click.echo(f"  {n:6d}  {name}")
-    shown = [f for f in run.findings if f.severity != "info"][:first]
+    shown = [run.findings[i] for i in [i for i, s in enumerate(severities) if s != "info"][:first]]
     if shown:
         click.echo(f"First {len(shown)} findings:")
         for f in shown:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .core.findings import ERROR
+from .core.findings import ERROR, select
 from .core.periods import Period, PeriodError, parse_period
 from .core.scoring import SCORECARD_COLUMNS
 from .core.settings import Settings
@@ -147,9 +147,8 @@ def run_record(c: Consolidation, *, kind: str) -> RunRecord:
     run = c.run
     m = run.master
     errors: dict[str, int] = {}
-    for f in run.findings:
-        if f.severity == ERROR:
-            errors[f.code] = errors.get(f.code, 0) + 1
+    for f in select(run.findings, severity=ERROR):
+        errors[f.code] = errors.get(f.code, 0) + 1
     return RunRecord(
         book=book_name(m.settings), kind=kind, period=run.period.label, as_of=run.as_of,
         master_file=Path(m.path).name if m.path else "", master_sha256=m.sha256,
@@ -200,9 +199,8 @@ class Recording:
 
 def error_summary(c: Consolidation, first: int = 8) -> str:
     counts: dict[str, int] = {}
-    for f in c.run.findings:
-        if f.severity == ERROR:
-            counts[f.code] = counts.get(f.code, 0) + 1
+    for f in select(c.run.findings, severity=ERROR):
+        counts[f.code] = counts.get(f.code, 0) + 1
     top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:first]
     return ", ".join(f"{code} {n}" for code, n in top)
 

@@ -6,7 +6,7 @@ from operator import attrgetter
 
 import pandas as pd
 
-from .core.findings import FINDING_COLUMNS, Finding
+from .core.findings import FINDING_COLUMNS, Finding, Findings
 from .io.team_reader import FileResult
 
 FILES_COLUMNS = ["file", "status", "reason", "sha256", "rows"]  # status: accepted | rejected | skipped (lock files)
@@ -15,9 +15,12 @@ FILES_COLUMNS = ["file", "status", "reason", "sha256", "rows"]  # status: accept
 _FIELDS = attrgetter(*FINDING_COLUMNS)
 
 
-def findings_frame(findings: list[Finding]) -> pd.DataFrame:
+def findings_frame(findings: list[Finding] | Findings) -> pd.DataFrame:
     """Findings as rows; a file- or sheet-level finding has no row and shows a blank cell, not 0."""
-    frame = pd.DataFrame(list(map(_FIELDS, findings)), columns=FINDING_COLUMNS)
+    if isinstance(findings, Findings):  # a run's findings: their own frame, no objects made
+        frame = findings.frame().infer_objects()  # the dtypes the rows as Python values give
+    else:
+        frame = pd.DataFrame(list(map(_FIELDS, findings)), columns=FINDING_COLUMNS)
     frame["row"] = pd.Series([r if r else None for r in frame["row"].tolist()], index=frame.index, dtype=object)
     return frame
 

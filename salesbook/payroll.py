@@ -7,7 +7,7 @@ from collections import Counter
 
 import pandas as pd
 
-from .core.findings import ERROR
+from .core.findings import ERROR, select
 from .core.periods import Period, parse_period
 from .core.rules import blank
 from .core.settings import KPIS
@@ -136,9 +136,7 @@ def _rows_of(c: Consolidation, reps: set[str]) -> dict[str, list[str]]:
     run = c.run
     other: set[tuple] = set()
     restore: dict[tuple[str, str], set[int]] = {}
-    for f in run.findings:
-        if f.severity != ERROR or not f.row:
-            continue
+    for f in select(run.findings, severity=ERROR, with_row=True):
         if f.code == "roster-row-error" and (f.rep_id in reps or f.value in reps):
             restore.setdefault((f.file, f.sheet), set()).add(f.row)
         else:
@@ -215,7 +213,7 @@ def check_payroll(c: Consolidation) -> None:
 def data_quality(c: Consolidation, *, run_id: int | None, closed: bool) -> dict:
     """manifest.json's data_quality: what the figures rest on."""
     run = c.run
-    errors = Counter(f.code for f in run.findings if f.severity == ERROR)
+    errors = Counter(f.code for f in select(run.findings, severity=ERROR))
     cards = _active_cards(c)
     targets = [f"{k}_target" for k in KPIS]
     no_target = cards.loc[cards[targets].isna().all(axis=1), "rep_id"].tolist() if not cards.empty else []

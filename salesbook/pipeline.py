@@ -21,7 +21,17 @@ from .core import rules
 from .core.activities import effective_activities
 from .core.counted import collections_not_counted
 from .core.dataset import Dataset
-from .core.findings import ERROR, Bilingual, Finding, echo, make_finding, sort_key, workbook_order
+from .core.findings import (
+    ERROR,
+    Bilingual,
+    Finding,
+    Findings,
+    echo,
+    make_finding,
+    sort_key,
+    values_of,
+    workbook_sorted,
+)
 from .core.periods import Period, parse_period
 from .core.schema import match_sheet, team_schemas
 from .core.settings import Settings, SettingsError, load_settings
@@ -89,7 +99,7 @@ class Run:
 
     files: list[FileResult]
     dataset: Dataset
-    findings: list[Finding]
+    findings: Findings  # in reading order; a list while it is built
     master: Master
     period: Period | None
     as_of: date | None
@@ -97,17 +107,17 @@ class Run:
     pipeline: pd.DataFrame | None = None
     sheet_positions: dict[tuple[str, str], int] = field(default_factory=dict)  # (file, sheet) -> index in file
 
-    def sorted(self, findings: list[Finding]) -> list[Finding]:
+    def sorted(self, findings: list[Finding] | Findings) -> Findings:
         """Findings in reading order: file by file, sheets as they stand in each workbook, then row and cell."""
         rank = {name: i for i, s in enumerate(team_schemas()) for name in (s.en, s.zh)}  # missing sheets, zh or en
-        return sorted(findings, key=workbook_order(self.sheet_positions, rank))
+        return workbook_sorted(findings, self.sheet_positions, rank)
 
     @property
     def error_count(self) -> int:
-        return sum(1 for f in self.findings if f.severity == ERROR)
+        return values_of(self.findings, "severity").count(ERROR)
 
     def counts(self) -> Counter:
-        return Counter(f.code for f in self.findings)
+        return Counter(values_of(self.findings, "code"))
 
 
 def team_files(paths: list[Path], skipped: list[tuple[str, Path, Bilingual]] | None = None) -> list[tuple[str, Path]]:
@@ -529,7 +539,8 @@ def validate(paths: list[Path], *, master: Path | Master | None = None, period: 
     p.update(next(steps))
     pipeline, f_pipe = rules.evaluate_pipeline(ds, st, as_of)
     p.update(next(steps))
-    domain = f_grades + f_pipe + effective_activities(ds, st)
+    domain = f_grades + f_pipe
+    not_counted = effective_activities(ds, st)  # info only (no error to mark), and named by rep: a frame
     for check in (lambda: rules.check_contracts(ds, st), lambda: rules.check_orders_and_collections(ds, as_of),
                   lambda: rules.check_complaints(ds, st, as_of), lambda: rules.check_expenses(ds, st)):
         domain += check()
@@ -539,7 +550,7 @@ def validate(paths: list[Path], *, master: Path | Master | None = None, period: 
     findings += collections_not_counted(ds, findings)  # needs the contracts' errors marked
     run = Run(files=results + locked, dataset=ds, findings=[], master=m, period=per, as_of=as_of,
               grades=grades, pipeline=pipeline, sheet_positions=_sheet_positions(results, m))
-    run.findings = run.sorted(_fill_rep_ids(findings, ds))
+    run.findings = run.sorted(Findings.concat([_fill_rep_ids(findings, ds), not_counted]))
     return run
 
 

@@ -10,62 +10,133 @@ finding naming the reason; scoring then counts it as 0 (and the evidence shows i
 
 from __future__ import annotations
 
-from .dataset import Dataset, records
-from .findings import Finding
+from collections.abc import Sequence
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+
+from .dataset import Dataset, show_value
+from .findings import Coded, Finding, Findings, findings_frame_of, values_of
 from .schema import normalize_name
 from .settings import Settings
 
 KEY = ["rep_id", "customer_id", "date", "activity_type"]
+CODE = "activity-not-counted"
+_REPEAT, _SHORT, _SAME, _DAY = 1, 2, 3, 4  # the reasons, by the order they are looked at
 
 
-def effective_activities(ds: Dataset, st: Settings) -> list[Finding]:
-    """`activity-not-counted` for every valid activity row that does not count, with its reason."""
+def effective_activities(ds: Dataset, st: Settings) -> Findings:
+    """`activity-not-counted` for every valid activity row that does not count, with its reason.
+
+    A busy month has tens of thousands, so they are built as columns (a frame of findings), in the
+    order of the rows; each Finding equals the one `Dataset.finding` would make for its row."""
     f = ds.valid("activities")
     if f.empty:
-        return []
+        return Findings()
     f = f[f["date"].notna() & f["rep_id"].notna()]
     max_day = int(st["activity.max_per_day"])
     min_chars = int(st["activity.min_summary_chars"])
     max_same = st["activity.max_same_summary"]
-    reasons: dict[int, tuple[str, dict]] = {}  # frame index -> (reason, fields)
+    why = np.zeros(len(f), dtype=np.int8)  # 0: counts, else the reason it does not
+    first_of = np.full(len(f), -1, dtype=np.int64)  # a repeat: the position of the row it repeats
 
-    repeat = f.duplicated(subset=KEY, keep="first")
-    if repeat.any():
-        firsts = f[~repeat & f.set_index(KEY).index.isin(f[repeat].set_index(KEY).index)]
-        first_at = {tuple(r[k] for k in KEY): r for r in records(firsts, [*KEY, "_file", "_sheet", "_row"])}
-        for i, r in zip(f.index[repeat.to_numpy()], records(f[repeat], KEY), strict=True):
-            first = first_at[tuple(r[k] for k in KEY)]
-            place = ds.place(first["_file"], first["_sheet"], "date")
-            where = f"{first['_file']} [{first['_sheet']}] {place.letter if place else ''}{first['_row']}"
-            reasons[i] = ("repeat", {"first": where})
-    left = f[~repeat]
-    if min_chars > 0:
+    group = f.groupby(KEY, sort=False, dropna=False).ngroup().to_numpy()  # numbered in order of first rows
+    _, first = np.unique(group, return_index=True)  # the first row of each group
+    repeat = np.ones(len(f), dtype=bool)
+    repeat[first] = False
+    first_of[repeat] = first[group[repeat]]
+    why[repeat] = _REPEAT
+    at = np.flatnonzero(~repeat)  # positions of the rows still counting
+    left = f.iloc[at]
+    if min_chars > 0 and len(left):
         length = left["summary"].map(_each_distinct(left["summary"], lambda s: len(str(s).strip())))
-        short = left.index[(length.fillna(0) < min_chars).to_numpy()]
-        reasons.update({i: ("short", {"n": min_chars}) for i in short})
-        left = left.drop(short)
-    if max_same is not None and not left.empty:
+        short = (length.fillna(0) < min_chars).to_numpy()
+        why[at[short]] = _SHORT
+        at, left = at[~short], left[~short]
+    if max_same is not None and len(left):
         month = left["date"].map(_each_distinct(left["date"], lambda d: d.year * 100 + d.month))
         text = left["summary"].map(_each_distinct(left["summary"], normalize_name))
         nth = left.assign(_m=month, _t=text).groupby(["rep_id", "_m", "_t"], sort=False).cumcount()
-        over = left.index[(nth >= int(max_same)).to_numpy()]
-        reasons.update({i: ("same", {"n": int(max_same)}) for i in over})
-        left = left.drop(over)
-    if not left.empty:
+        over = (nth >= int(max_same)).to_numpy()
+        why[at[over]] = _SAME
+        at, left = at[~over], left[~over]
+    if len(left):
         nth = left.groupby(["rep_id", "date"], sort=False).cumcount()
-        over = left.index[(nth >= max_day).to_numpy()]
-        reasons.update({i: ("day", {"n": max_day}) for i in over})
-    if not reasons:
-        return []
-    out = []
-    rows = f.loc[sorted(reasons)]
-    for i, r in zip(rows.index, records(rows, ["_file", "_sheet", "_row", "rep_id", "summary", "date"]), strict=True):
-        reason, fmt = reasons[i]
-        zh, en = _REASONS[reason]
-        column = "summary" if reason in ("short", "same") else "date"
-        out.append(ds.finding("activity-not-counted", r, column, rep_id=r["rep_id"],
-                              reason_zh=zh.format(**fmt), reason_en=en.format(**fmt)))
-    return out
+        over = (nth >= max_day).to_numpy()
+        why[at[over]] = _DAY
+    hit = np.flatnonzero(why)
+    if not len(hit):
+        return Findings()
+    hit = hit[np.argsort(f.index.to_numpy()[hit], kind="stable")]  # in the order of the rows (frame index)
+    return Findings(frame=_not_counted_frame(ds, f, hit, why[hit], first_of[hit], max_day, min_chars, max_same))
+
+
+def _not_counted_frame(ds: Dataset, f: pd.DataFrame, hit: np.ndarray, why: np.ndarray, first_of: np.ndarray,
+                       max_day: int, min_chars: int, max_same: object) -> pd.DataFrame:
+    """The findings of the rows at positions `hit` of `f`, each with its reason (and the row it repeats)."""
+    files, sheets, rows = (f[c].to_numpy(dtype=object) for c in ("_file", "_sheet", "_row"))
+    file, sheet = files[hit].tolist(), sheets[hit].tolist()
+    row = [int(r) for r in rows[hit].tolist()]
+    on_summary = np.isin(why, (_SHORT, _SAME))
+    key = np.where(on_summary, "summary", "date").tolist()
+    shown = np.where(on_summary, f["summary"].to_numpy(dtype=object)[hit], f["date"].to_numpy(dtype=object)[hit])
+    places: dict[tuple, tuple[str, str | None]] = {}  # (file, sheet, key) -> (header, letter)
+
+    def place(fl: str, sh: str, k: str) -> tuple[str, str | None]:
+        got = places.get((fl, sh, k))
+        if got is None:
+            p = ds.place(fl, sh, k)
+            got = places[(fl, sh, k)] = (p.header, p.letter) if p else (ds._column_name(fl, sh, k), None)
+        return got
+
+    if len(set(file)) == 1 and len(set(sheet)) == 1:  # one sheet (the usual case): its two columns, by reason
+        on_s, on_d = place(file[0], sheet[0], "summary"), place(file[0], sheet[0], "date")
+        at = [on_s if s else on_d for s in on_summary.tolist()]
+    else:
+        at = [place(*k) for k in zip(file, sheet, key, strict=True)]
+    cell = [f"{letter}{n}" if letter is not None else "" for (_, letter), n in zip(at, row, strict=True)]
+    fmt = {_SHORT: {"n": min_chars}, _DAY: {"n": max_day}}
+    if max_same is not None:
+        fmt[_SAME] = {"n": int(max_same)}
+    # the reasons as numbered texts: a repeat's names the row it repeats ("file [sheet] A12"), made once
+    # per row repeated; its template has one field, {first}, so it is the two sides around it
+    zh_texts, en_texts = [], []
+    zh_no = np.zeros(len(hit), dtype=np.int64)
+    for r, name in ((_SHORT, "short"), (_SAME, "same"), (_DAY, "day")):
+        if r in fmt and (why == r).any():
+            zh_no[why == r] = len(zh_texts)
+            zh_texts.append(_REASONS[name][0].format(**fmt[r]))
+            en_texts.append(_REASONS[name][1].format(**fmt[r]))
+    repeat = why == _REPEAT
+    if repeat.any():
+        (zh_pre, zh_post), (en_pre, en_post) = (t.format(first="\0").split("\0") for t in _REASONS["repeat"])
+        firsts, inverse = np.unique(first_of[repeat], return_inverse=True)
+        pairs = list(zip(files[firsts].tolist(), sheets[firsts].tolist(), strict=True))
+        heads = {k: f"{k[0]} [{k[1]}] {place(k[0], k[1], 'date')[1] or ''}" for k in dict.fromkeys(pairs)}
+        wheres = [heads[k] + str(n) for k, n in zip(pairs, rows[firsts].tolist(), strict=True)]
+        zh_no[repeat] = len(zh_texts) + inverse.ravel()
+        zh_texts += [zh_pre + w + zh_post for w in wheres]
+        en_texts += [en_pre + w + en_post for w in wheres]
+    zh, en = Coded(zh_no, zh_texts), Coded(zh_no, en_texts)  # the same numbers: each zh text has its en text
+    return findings_frame_of(
+        CODE, len(hit), file=file, sheet=sheet, row=row, column=[h for h, _ in at], cell=cell,
+        value=_shown(shown.tolist()), rep_id=[r or "" for r in f["rep_id"].to_numpy(dtype=object)[hit].tolist()],
+        reason_zh=zh, reason_en=en)
+
+
+_BY_VALUE = {str, type(None), date, datetime}  # types no value of another type equals: a memo by value is safe
+
+
+def _shown(values: list) -> list[str]:
+    """Each value as a finding shows it (Dataset.finding: a missing value is blank), once per distinct value."""
+    def show(v: object) -> str:
+        return "" if v is None or (isinstance(v, float) and v != v) else show_value(v)
+
+    if set(map(type, values)) <= _BY_VALUE:
+        memo = {v: show(v) for v in dict.fromkeys(values)}
+        return [memo[v] for v in values]
+    return [show(v) for v in values]
 
 
 def _each_distinct(values, fn) -> dict:
@@ -82,9 +153,13 @@ _REASONS = {
 }
 
 
-def not_counted_rows(findings: list[Finding]) -> set[tuple[str, str, int]]:
-    """(file, sheet, row) of the activities that do not count."""
-    return {(f.file, f.sheet, f.row) for f in findings if f.code == "activity-not-counted"}
+def not_counted_rows(findings: Sequence[Finding]) -> set[tuple[str, str, int]]:
+    """(file, sheet, row) of the activities that do not count (findings: a list or Findings)."""
+    codes = values_of(findings, "code")
+    if CODE not in codes:
+        return set()
+    return {(fl, sh, rw) for fl, sh, rw, c in zip(values_of(findings, "file"), values_of(findings, "sheet"),
+                                                  values_of(findings, "row"), codes, strict=True) if c == CODE}
 
 
-__all__ = ["effective_activities", "not_counted_rows"]
+__all__ = ["CODE", "effective_activities", "not_counted_rows"]

@@ -46,7 +46,7 @@ class Dataset:
             v = typed(row, key)
             value = "" if v is None or (isinstance(v, float) and v != v) else v
         return make_finding(code, file=file, sheet=sheet, row=n, column=header, cell=cell,
-                            value=_show(value), rep_id=rep_id or "", **fmt)
+                            value=show_value(value), rep_id=rep_id or "", **fmt)
 
     def _column_name(self, file: str, sheet: str, key: str) -> str:
         """The schema's Chinese header for a column the sheet does not have (e.g. 法务审核 left out)."""
@@ -89,7 +89,8 @@ def records(frame: pd.DataFrame, columns: list[str] | None = None) -> list[dict]
     return [dict(zip(cols, row, strict=True)) for row in zip(*data, strict=True)]
 
 
-def _show(value: object) -> str:
+def show_value(value: object) -> str:
+    """A cell's value as a finding echoes it: whole numbers without .0, dates in ISO form, nothing as blank."""
     if isinstance(value, float):
         if value != value:
             return ""

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
+from operator import attrgetter
+from string import Formatter
 from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
 
 ERROR = "error"
 WARNING = "warning"
@@ -153,12 +159,8 @@ def make_finding(
 
     Text from a file (the value, a header, any field) is cut to 200 characters wherever it is echoed.
     """
-    severity, zh, en = CODES[code]
+    severity = CODES[code][0]
     column, value = echo(column), echo(value)
-    fields_ = {k: v if isinstance(v, int | float) else echo(v) for k, v in fmt.items()}
-    values = _SafeDict(_OPTIONAL_FIELDS, column=column, value=value, sheet=sheet, file=file, rep_id=rep_id,
-                       **fields_)
-    message = zh.format_map(values) + " / " + en.format_map(values)
     return Finding(
         file=file,
         sheet=sheet,
@@ -167,10 +169,352 @@ def make_finding(
         cell=cell,
         severity=severity,
         code=code,
-        message=message,
+        message=_message(code, column, value, sheet, file, rep_id, fmt),
         value=value,
         rep_id=echo(rep_id),
     )
+
+
+def _message(code: str, column: str, value: str, sheet: str, file: str, rep_id: object, fmt: dict) -> str:
+    """The zh / en message of `code` (column and value already cut): make_finding's and findings_frame_of's."""
+    _, zh, en = CODES[code]
+    fields_ = {k: v if isinstance(v, int | float) else echo(v) for k, v in fmt.items()}
+    values = _SafeDict(_OPTIONAL_FIELDS, column=column, value=value, sheet=sheet, file=file, rep_id=rep_id,
+                       **fields_)
+    return zh.format_map(values) + " / " + en.format_map(values)
+
+
+def findings_frame_of(code: str, n: int, *, file: object = "", sheet: object = "", row: object = 0,
+                      column: object = "", cell: object = "", value: object = "", rep_id: object = "",
+                      **fmt: object) -> pd.DataFrame:
+    """`make_finding` for n findings of one code at once, as a frame of FINDING_COLUMNS (one row each).
+
+    Every argument is either one value for all n or a list of n values, one per finding; the fields,
+    cuts and messages are make_finding's (each message is formatted once per distinct set of the
+    fields its templates use), so a Finding made from a row equals the one make_finding gives."""
+    def each(v: object) -> list:
+        return v if isinstance(v, list) else [v] * n
+
+    columns, values = _cut(column, n), _cut(value, n)
+    files, sheets, reps = each(file), each(sheet), each(rep_id)
+    used = _template_fields(code)
+    per_row = {k: v for k, v in fmt.items() if isinstance(v, list | Coded) and k in used}
+    fixed = {k: v for k, v in fmt.items() if not isinstance(v, list | Coded)}  # (unused per-row fields: left out)
+    inputs = {"column": columns if isinstance(column, list) else column,
+              "value": values if isinstance(value, list) else value, "sheet": sheet, "file": file,
+              "rep_id": rep_id, **per_row}
+    varying = [k for k, v in inputs.items() if k in used and isinstance(v, list | Coded)]
+    coded = [_coded(inputs[k]) for k in varying]
+    compose = _composer(code, varying, set(per_row), fixed, columns[0], values[0], sheets[0], files[0], reps[0]) \
+        if n else None
+    if not n:
+        messages = []
+    elif not coded:
+        messages = [_message(code, columns[0], values[0], sheets[0], files[0], reps[0], fixed)] * n
+    elif compose is not None and all(_only_str(c.values) for c in coded):  # equal texts give equal messages
+        key = np.zeros(n, dtype=np.int64)  # one number per distinct combination of the varying fields
+        for c in coded:
+            key = np.unique(key * len(c.values) + c.codes, return_inverse=True)[1].astype(np.int64).ravel()
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        text = compose([[c.values[k] for k in c.codes[first].tolist()] for c in coded])
+        messages = np.asarray(text, dtype=object)[inverse.ravel()]
+    else:
+        messages = [_message(code, columns[i], values[i], sheets[i], files[i], reps[i],
+                             {**fixed, **{name: _at(v, i) for name, v in per_row.items()}}) for i in range(n)]
+    rows = row if isinstance(row, list) else [row] * n
+    if set(map(type, rows)) != {int}:  # int(r or 0) of an int is itself
+        rows = [int(r or 0) for r in rows]
+    return pd.DataFrame({
+        "file": _objects(files), "sheet": _objects(sheets), "row": pd.Series(rows, dtype=np.int64),
+        "column": _objects(columns), "cell": _objects(each(cell)), "severity": _objects([CODES[code][0]] * n),
+        "code": _objects([code] * n), "message": _objects(messages), "value": _objects(values),
+        "rep_id": _objects(_cut(rep_id, n)),
+    }, columns=FINDING_COLUMNS, copy=False)
+
+
+class Coded(NamedTuple):
+    """Per-row values given as numbers into their distinct values: row i has values[codes[i]]."""
+
+    codes: np.ndarray
+    values: list
+
+
+def _at(v: list | Coded, i: int) -> object:
+    return v.values[v.codes[i]] if isinstance(v, Coded) else v[i]
+
+
+def _coded(v: list | Coded) -> Coded:
+    """A list's values numbered by equality (str only: 1 == 1.0 == True, yet they print apart)."""
+    if isinstance(v, Coded):
+        return Coded(np.asarray(v.codes, dtype=np.int64), list(v.values))
+    if not _only_str(v):
+        return Coded(np.arange(len(v), dtype=np.int64), list(v))
+    number = {x: k for k, x in enumerate(dict.fromkeys(v))}
+    return Coded(np.fromiter((number[x] for x in v), dtype=np.int64, count=len(v)), list(number))
+
+
+def _only_str(values: list) -> bool:
+    return set(map(type, values)) <= {str}
+
+
+def _cut(v: object, n: int) -> list:
+    """echo of one value for all n, or of each of a list (a list of short texts is kept as it is)."""
+    if not isinstance(v, list):
+        return [echo(v)] * n
+    if _only_str(v):
+        if not v or max(map(len, v)) <= ECHO_CHARS:
+            return v
+        cut = {x: echo(x) for x in set(v)}
+        return [cut[x] for x in v]
+    return [echo(x) for x in v]
+
+
+def _objects(values: list) -> pd.Series:
+    """A column of Python objects as they are (no conversion to Arrow strings: the frame is sorted and
+    read back as Python values; `outputs.findings_frame` gives it the dtypes of the findings table)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return pd.Series(out, dtype=object, copy=False)
+
+
+def _composer(code: str, varying: list[str], from_fmt: set[str], fixed: dict, column: str, value: str, sheet: str,
+              file: str, rep_id: object):
+    """[column of each varying field's texts] -> the messages of `code`, the other fields being those given;
+    None when a template has a field with a format spec, a conversion or an index (then `_message` formats
+    each). A plain field {x} is format(x, ""), as str.format_map does it, and a text from fmt is echoed."""
+    given = _SafeDict(_OPTIONAL_FIELDS, column=column, value=value, sheet=sheet, file=file, rep_id=rep_id,
+                      **{k: v if isinstance(v, int | float) else echo(v) for k, v in fixed.items()})
+    slot = {name: i for i, name in enumerate(varying)}
+    pattern = []
+    for template in CODES[code][1:]:
+        for literal, name, spec, conv in Formatter().parse(template):
+            if spec or conv or (name is not None and not name.isidentifier()):
+                return None
+            pattern.append(literal.replace("{", "{{").replace("}", "}}"))
+            if name in slot:
+                pattern.append("{" + str(slot[name]) + "}")
+            elif name is not None:
+                pattern.append(format(given[name], "").replace("{", "{{").replace("}", "}}"))
+        pattern.append(" / ")
+    text = "".join(pattern[:-1])
+    cut = [name in from_fmt for name in varying]
+
+    def compose(columns: list[list[str]]) -> list[str]:
+        args = [[echo(x) for x in col] if c and col and max(map(len, col)) > ECHO_CHARS else col
+                for col, c in zip(columns, cut, strict=True)]
+        return [text.format(*t) for t in zip(*args, strict=True)]
+
+    return compose
+
+
+def _template_fields(code: str) -> set[str]:
+    """The field names the zh and en templates of `code` use."""
+    _, zh, en = CODES[code]
+    names = {name for t in (zh, en) for _, name, _, _ in Formatter().parse(t) if name}
+    return {name.split(".")[0].split("[")[0] for name in names}
+
+
+class Findings(Sequence):
+    """Findings in order, held as Finding objects, as a frame of FINDING_COLUMNS, or both.
+
+    Thousands of findings of one kind (activity-not-counted) are built as a frame; a Finding is made
+    from its row only when it is read, so iterating gives every finding, however it was built. Counts,
+    filters, sorting and the findings table use the frame and make no objects. Never changed in place."""
+
+    __slots__ = ("_frame", "_missing", "_objects")
+
+    def __init__(self, findings: Iterable[Finding] = (), *, frame: pd.DataFrame | None = None) -> None:
+        if frame is not None:
+            self._frame: pd.DataFrame | None = frame[FINDING_COLUMNS].reset_index(drop=True)
+            self._objects: list[Finding | None] = [None] * len(frame)
+            self._missing = len(frame)
+        else:
+            self._frame, self._objects, self._missing = None, list(findings), 0
+
+    @classmethod
+    def concat(cls, parts: Iterable[Sequence[Finding]]) -> Findings:
+        """The findings of every part, in order."""
+        parts = [p if isinstance(p, Findings) else Findings(p) for p in parts]
+        if all(p._frame is None for p in parts):
+            return cls(f for p in parts for f in p._objects)
+        frames = [p.frame() for p in parts if len(p)]
+        out = cls(frame=pd.concat(frames, ignore_index=True) if len(frames) > 1
+                  else frames[0] if frames else _empty_frame())
+        out._objects = [f for p in parts for f in p._objects]
+        out._missing = sum(p._missing for p in parts)
+        return out
+
+    def __len__(self) -> int:
+        return len(self._objects)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        f = self._objects[i]
+        if f is None:
+            k = range(len(self))[i]
+            self._make([k])
+            f = self._objects[k]
+        return f
+
+    def __iter__(self):
+        if self._missing:
+            self._make(range(len(self)))
+        return iter(self._objects)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Findings | list | tuple):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __add__(self, other: Sequence[Finding]) -> Findings:
+        return Findings.concat([self, other])
+
+    def __radd__(self, other: Sequence[Finding]) -> Findings:
+        return Findings.concat([other, self])
+
+    def __repr__(self) -> str:
+        return f"Findings({list(self)!r})"
+
+    def frame(self) -> pd.DataFrame:
+        """All findings as a frame of FINDING_COLUMNS (`row` 0 where none); shared: do not change it."""
+        if self._frame is None:
+            self._frame = pd.DataFrame(list(map(_FIELDS, self._objects)), columns=FINDING_COLUMNS)
+        return self._frame
+
+    def values(self, name: str) -> list:
+        """One field of every finding, in order."""
+        if self._frame is not None:
+            return self._frame[name].tolist()
+        return [getattr(f, name) for f in self._objects]
+
+    def where(self, *, severity: str | None = None, codes: Iterable[str] | None = None,
+              with_row: bool = False) -> list[Finding]:
+        """The findings of that severity / those codes (with a row number), in order, made only for those."""
+        keep = np.ones(len(self), dtype=bool)
+        if severity is not None:
+            keep &= np.asarray(self.values("severity"), dtype=object) == severity
+        if codes is not None:
+            keep &= np.isin(np.asarray(self.values("code"), dtype=object), list(codes))
+        if with_row:
+            keep &= np.asarray(self.values("row"), dtype=object) != 0
+        at = np.flatnonzero(keep).tolist()
+        self._make(at)
+        return [self._objects[k] for k in at]
+
+    def take(self, order: Sequence[int]) -> Findings:
+        """These findings in the order of the positions `order` (each once)."""
+        out = Findings.__new__(Findings)
+        out._objects = [self._objects[k] for k in order]
+        out._missing = self._missing
+        out._frame = None if self._frame is None else self._frame.take(np.asarray(order, dtype=np.int64)) \
+            .reset_index(drop=True)
+        return out
+
+    def _make(self, positions: Iterable[int]) -> None:
+        """Make the Finding objects at `positions` that are not made yet, from the frame's rows."""
+        if not self._missing:
+            return
+        todo = [k for k in positions if self._objects[k] is None]
+        if not todo:
+            return
+        part = self._frame.take(np.asarray(todo, dtype=np.int64))
+        for k, vals in zip(todo, zip(*(part[c].tolist() for c in FINDING_COLUMNS), strict=True), strict=True):
+            self._objects[k] = Finding(*vals)
+        self._missing -= len(todo)
+
+
+_FIELDS = attrgetter(*FINDING_COLUMNS)
+
+
+def _empty_frame() -> pd.DataFrame:
+    return pd.DataFrame([], columns=FINDING_COLUMNS)
+
+
+def as_findings(findings: Sequence[Finding]) -> Findings:
+    return findings if isinstance(findings, Findings) else Findings(findings)
+
+
+def values_of(findings: Sequence[Finding], name: str) -> list:
+    """One field of every finding (a list or Findings), in order, without making objects from a frame."""
+    if isinstance(findings, Findings):
+        return findings.values(name)
+    return [getattr(f, name) for f in findings]
+
+
+def select(findings: Sequence[Finding], *, severity: str | None = None, codes: Iterable[str] | None = None,
+           with_row: bool = False) -> list[Finding]:
+    """The findings (a list or Findings) of that severity / those codes (and with a row), in order."""
+    if isinstance(findings, Findings):
+        return findings.where(severity=severity, codes=codes, with_row=with_row)
+    wanted = None if codes is None else set(codes)
+    return [f for f in findings if (severity is None or f.severity == severity)
+            and (wanted is None or f.code in wanted) and (not with_row or f.row)]
+
+
+def workbook_sorted(findings: Sequence[Finding], sheet_positions: dict[tuple[str, str], int],
+                    sheet_rank: dict[str, int] | None = None) -> Findings:
+    """The findings in `workbook_order`, sorted as columns: the order `sorted(findings, key=workbook_order(...))`
+    gives, ties included. Each part of the key is ranked only among the findings still tied on the parts
+    before it (most are told apart by file, sheet and row), and a stable sort keeps ties in their order."""
+    fs = as_findings(findings)
+    if len(fs) < 2:
+        return fs
+    frame = fs.frame()
+    key = workbook_order(sheet_positions, sheet_rank)
+
+    def where(at: np.ndarray) -> np.ndarray:  # (file, where): ranked over the distinct (file, sheet)
+        fl, sh = (_coded(frame[c].to_numpy(dtype=object)[at].tolist()) for c in ("file", "sheet"))
+        pair = fl.codes * len(sh.values) + sh.codes
+        distinct, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
+        heads = [key(Finding(fl.values[fl.codes[i]], sh.values[sh.codes[i]], 0, "", "", "", "", "", "", ""))[:2]
+                 for i in first.tolist()]
+        return _rank_of(heads)[inverse.ravel()]
+
+    def ranked(name: str, by=None):
+        return lambda at: _ranks(frame[name].to_numpy(dtype=object)[at], by)
+
+    parts = [where, lambda at: frame["row"].to_numpy(dtype=np.int64)[at], ranked("cell", lambda c: (len(c), c)),
+             ranked("code"), ranked("message")]
+    return fs.take(_refined_order(len(fs), parts).tolist())
+
+
+def _refined_order(n: int, parts: list) -> np.ndarray:
+    """A stable lexicographic order of n items by `parts` (each: positions -> ranks comparable among them),
+    asking each part only about the items the parts before it left tied."""
+    order = np.arange(n)
+    group = np.zeros(n, dtype=np.int64)  # by position in `order`: items with the same group are tied so far
+    for part in parts:
+        g = group
+        tied = np.zeros(n, dtype=bool)
+        same = g[1:] == g[:-1]
+        tied[1:] |= same
+        tied[:-1] |= same
+        if not tied.any():
+            break
+        rank = np.zeros(n, dtype=np.int64)
+        rank[tied] = part(order[tied])
+        resort = np.lexsort((rank, g))  # stable: keeps the tied items' order where the rank ties too
+        order, g, rank = order[resort], g[resort], rank[resort]
+        new = np.ones(n, dtype=bool)
+        new[1:] = (g[1:] != g[:-1]) | (rank[1:] != rank[:-1])
+        group = np.cumsum(new)
+    return order
+
+
+def _ranks(values: np.ndarray, key=None) -> np.ndarray:
+    """Each value's rank among the distinct values (in Python's order, or by `key`)."""
+    codes, uniques = pd.factorize(values)
+    return _rank_of(list(uniques), key)[codes]
+
+
+def _rank_of(items: list, key=None) -> np.ndarray:
+    order = sorted(range(len(items)), key=items.__getitem__ if key is None else lambda k: key(items[k]))
+    rank = np.empty(len(items), dtype=np.int64)
+    rank[order] = np.arange(len(items))
+    return rank
 
 
 def sort_key(f: Finding) -> tuple:

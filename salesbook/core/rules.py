@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .dataset import Dataset, records, typed
-from .findings import ERROR, Finding
+from .findings import ERROR, Finding, select
 from .schema import normalize_name, team_schemas
 from .settings import Settings
 from .table import TYPED
@@ -423,9 +423,8 @@ def contract_marks(ds: Dataset, findings: list[Finding]) -> dict[str, ContractMa
     contract must not be signed as it stands. Each reason names what to fix.
     """
     errors: dict[tuple[str, str, int], list[Finding]] = {}
-    for f in findings:
-        if f.severity == ERROR and f.row:
-            errors.setdefault((f.file, f.sheet, f.row), []).append(f)
+    for f in select(findings, severity=ERROR, with_row=True):
+        errors.setdefault((f.file, f.sheet, f.row), []).append(f)
     line_errors: dict[str, list[Finding]] = {}
     lines = ds.frame("contract_lines")
     if errors and not lines.empty:

@@ -17,7 +17,7 @@ from .activities import not_counted_rows
 from .counted import CODE as COLLECTION_NOT_COUNTED
 from .counted import uncounted_contracts
 from .dataset import Dataset, records
-from .findings import Finding, make_finding
+from .findings import Finding, make_finding, select
 from .periods import Period
 from .rules import blank, contract_owners
 from .settings import KPIS, Settings
@@ -159,9 +159,7 @@ def _deductible(ds: Dataset, findings: list[Finding], st: Settings):
     }
     expense_pts = float(st["deduction.expense_violation"])
     expense_rows: set[tuple] = set()
-    for f in findings:
-        if f.code not in pts and f.code not in ("expense-over-limit", "expense-duplicate-receipt"):
-            continue
+    for f in select(findings, codes=[*pts, "expense-over-limit", "expense-duplicate-receipt"]):
         place = (f.file, f.sheet, f.row)
         if not f.rep_id or (f.code == "discount-unauthorized" and status.get(place) not in ("Signed", "Terminated")):
             continue

@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from ..core.commission import BASE_ZH, Commission, Line, quantize, tier_span
+from ..core.findings import select
 from ..core.rules import blank
 from ..core.schema import normalize_name
 from ..core.settings import KPIS
@@ -105,9 +106,8 @@ def statement_contexts(c, settings) -> list[dict[str, Any]]:
     per = run.period
     roster = {r["rep_id"]: r for r in run.master.roster.to_dict("records")} if run.master.roster is not None else {}
     by_place = {}
-    for f in run.findings:
-        if f.row and f.code in DEDUCTION_LABELS:
-            by_place.setdefault((f.file, f.sheet, f.row, f.code), f)
+    for f in select(run.findings, codes=DEDUCTION_LABELS, with_row=True):
+        by_place.setdefault((f.file, f.sheet, f.row, f.code), f)
     out = []
     for card in c.scorecards.to_dict("records"):
         rid = card["rep_id"]
