@@ -476,6 +476,8 @@ def _parse_column(col, raw_values, row_numbers, place, ctx, table, errors) -> li
                    for v in raw_values]
     elif ctype in ("money", "number") and kinds <= {float, str} and raw_values:
         out, may_fail = _amounts(raw_values, str in kinds, check, lo, lo_ex, hi)
+    elif is_date and date in kinds and bool not in kinds:
+        out, may_fail = _dates(raw_values, kinds, first_sight, min_date, max_date)
     else:
         memo = _Memo()
         memo.check = first_sight
@@ -533,6 +535,25 @@ def _amounts(raw_values, has_text: bool, check, lo, lo_ex, hi) -> tuple[list, bo
             out[k] = check(raw_values[k])
             fails = True
     return out, fails or any(v.__class__ is _Fail for v in checked.values())
+
+
+def _dates(raw_values, kinds: set, first_sight, min_date: date, max_date: date | None) -> tuple[list, bool]:
+    """A date column of date cells (and blank, text or number cells): as the memo would give it, but
+    the date cells, when every one lies in the window, are themselves without a check each."""
+    seen = dict.fromkeys(raw_values)  # each distinct value once, as first seen
+    dates = seen if kinds == _DATE_ONLY else [v for v in seen if v.__class__ is date]
+    if min(dates) < min_date or (max_date is not None and max(dates) > max_date):
+        memo = {v: first_sight(v) for v in seen}  # some out of the window: every value checked
+    else:
+        memo = dict(zip(dates, dates))
+        if len(memo) != len(seen):
+            for v in seen:
+                if v.__class__ is not date:
+                    memo[v] = first_sight(v)
+    return list(map(memo.__getitem__, raw_values)), any(v.__class__ is _Fail for v in memo.values())
+
+
+_DATE_ONLY = {date}
 
 
 def _parse_one(col: ColumnSpec, parser, enum, raw) -> tuple[object, str | None]:
