@@ -545,7 +545,7 @@ def _dates(raw_values, kinds: set, first_sight, min_date: date, max_date: date |
     if min(dates) < min_date or (max_date is not None and max(dates) > max_date):
         memo = {v: first_sight(v) for v in seen}  # some out of the window: every value checked
     else:
-        memo = dict(zip(dates, dates))
+        memo = dict(zip(dates, dates, strict=True))
         if len(memo) != len(seen):
             for v in seen:
                 if v.__class__ is not date:
