@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import repeat
+from operator import itemgetter, lt
 
 import numpy as np
 import pandas as pd
@@ -185,10 +186,12 @@ def build_table(
 
     # Data rows: skip entirely empty rows and a trailing totals row.
     rest = rows[h + 1:]
-    width = max(map(len, rest), default=0)
-    if any(len(r) != width for r in rest):  # ragged rows (CSV, HTML): pad to a rectangle
+    lengths = set(map(len, rest))
+    width = max(lengths, default=0)
+    if len(lengths) > 1:  # ragged rows (CSV, HTML): pad to a rectangle
         rest = [list(r) + [""] * (width - len(r)) for r in rest]
-    body = _non_empty(rest, width)
+    columns = list(zip(*rest, strict=True)) if rest else []  # a column at a time, at C speed
+    body = _non_empty(rest, width, columns[0] if columns else None)
     if body:
         last = rest[body[-1]]
         first_value = next((v for v in last if not is_blank(v)), None)
@@ -201,9 +204,14 @@ def build_table(
     start = row_offset + h + 2
     row_numbers = [start + i for i in body]
     table.error_rows = errors = set()
-    if len(body) != len(rest):
-        rest = [rest[i] for i in body]
-    columns = list(zip(*rest, strict=True)) if rest else []  # a column at a time, at C speed
+    if len(body) != len(rest):  # the kept rows of every column: most often all but a totals row at the end
+        if body == list(range(len(body))):
+            columns = [c[:len(body)] for c in columns]
+        elif len(body) > 1:
+            pick = itemgetter(*body)
+            columns = [pick(c) for c in columns]
+        else:
+            columns = [tuple(c[i] for i in body) for c in columns]
     width = len(columns)
     blank_column = ("",) * len(body)
     data: dict[str, list] = {"_row": row_numbers}
@@ -231,14 +239,19 @@ def build_table(
             other = schema.column(col.not_before)
             later, earlier = parsed[col.key], parsed[col.not_before]
             place = table.places[col.key]
-            if all(v is None for v in later):  # the usual optional date: nothing to compare
+            if later.count(None) == len(later):  # the usual optional date: nothing to compare
                 continue
-            for k, (a, b) in enumerate(zip(later, earlier, strict=True)):
-                if a is not None and b is not None and a < b:
-                    n = row_numbers[k]
-                    errors.add(n)
-                    finding("date-order", row=n, column=place.header, cell=f"{place.letter}{n}",
-                            value=a.isoformat(), other=table.places[other.key].header)
+            if None not in later and None not in earlier:  # every row has both dates: compared at C speed
+                wrong = list(map(lt, later, earlier))
+                wrong = [k for k, w in enumerate(wrong) if w] if True in wrong else []
+            else:
+                wrong = [k for k, (a, b) in enumerate(zip(later, earlier, strict=True))
+                         if a is not None and b is not None and a < b]
+            for k in wrong:
+                n = row_numbers[k]
+                errors.add(n)
+                finding("date-order", row=n, column=place.header, cell=f"{place.letter}{n}",
+                        value=later[k].isoformat(), other=table.places[other.key].header)
     for written in table.extras:  # unknown columns are kept for reports, as text
         j = next(jj for jj, v in enumerate(rows[h]) if not is_blank(v) and str(v).strip() == written)
         raw_values = columns[j] if j < width else blank_column
@@ -288,13 +301,26 @@ def english_names(schema: SheetSchema) -> frozenset[str]:
 
 def headers_english(schema: SheetSchema, written: list[str], sheet_name: str) -> bool:
     """True when a sheet's recognised headers are mostly English (Chinese on a tie, unless the sheet is named in English)."""
-    en = {normalize_name(c.en) for c in schema.columns}
-    zh = {normalize_name(c.zh) for c in schema.columns} | {normalize_name(a) for c in schema.columns for a in c.aliases}
-    n_en = sum(1 for w in written if normalize_name(w) in en - zh)
-    n_zh = sum(1 for w in written if normalize_name(w) in zh - en)
+    en_only, zh_only = _header_languages(schema)
+    names = [normalize_name(w) for w in written]
+    n_en = sum(1 for n in names if n in en_only)
+    n_zh = sum(1 for n in names if n in zh_only)
     if n_en != n_zh:
         return n_en > n_zh
     return normalize_name(sheet_name) in english_names(schema)
+
+
+_LANGUAGES: dict[int, tuple[SheetSchema, frozenset[str], frozenset[str]]] = {}
+
+
+def _header_languages(schema: SheetSchema) -> tuple[frozenset[str], frozenset[str]]:
+    """The schema's header names that are only English, and those only Chinese (an alias counts as Chinese)."""
+    known = _LANGUAGES.get(id(schema))
+    if known is None or known[0] is not schema:  # kept with the schema itself, so a new schema at an old id is not mistaken
+        en = {normalize_name(c.en) for c in schema.columns}
+        zh = {normalize_name(c.zh) for c in schema.columns} | {normalize_name(a) for c in schema.columns for a in c.aliases}
+        known = _LANGUAGES[id(schema)] = (schema, frozenset(en - zh), frozenset(zh - en))
+    return known[1], known[2]
 
 
 def typed_percentages(raw_values) -> list[str] | None:
@@ -324,14 +350,19 @@ PATTERN_HINTS = {
 }
 
 
-def _non_empty(rows: list, width: int) -> list[int]:
+def _non_empty(rows: list, width: int, first=None) -> list[int]:
     """Indexes of the rows that are not entirely empty: most are decided by their first cell, read
-    down the first column at once; only rows starting with a blank cell are looked at whole."""
+    down the first column (`first`, when the caller has it) at once; only rows starting with a
+    blank cell are looked at whole."""
     if not width:
         return []
-    first = [r[0] for r in rows]
-    if "" not in first and None not in first and not any(v.__class__ is str and v.isspace() for v in first):
-        return list(range(len(rows)))
+    if first is None:
+        first = [r[0] for r in rows]
+    if "" not in first and None not in first:
+        kinds = set(map(type, first))
+        texts = first if kinds == _STR_ONLY else [v for v in first if v.__class__ is str] if str in kinds else ()
+        if not any(map(str.isspace, texts)):
+            return list(range(len(rows)))
     out = []
     for i, v in enumerate(first):
         if v != "" and v is not None and not (v.__class__ is str and v.isspace()):
@@ -339,6 +370,9 @@ def _non_empty(rows: list, width: int) -> list[int]:
         elif rows[i].count("") != width and not all(is_blank(c) for c in rows[i]):
             out.append(i)
     return out
+
+
+_STR_ONLY = {str}
 
 
 class _Fail:
@@ -442,6 +476,8 @@ def _parse_column(col, raw_values, row_numbers, place, ctx, table, errors) -> li
                    for v in raw_values]
     elif ctype in ("money", "number") and kinds <= {float, str} and raw_values:
         out, may_fail = _amounts(raw_values, str in kinds, check, lo, lo_ex, hi)
+    elif is_date and date in kinds and bool not in kinds:
+        out, may_fail = _dates(raw_values, kinds, first_sight, min_date, max_date)
     else:
         memo = _Memo()
         memo.check = first_sight
@@ -499,6 +535,25 @@ def _amounts(raw_values, has_text: bool, check, lo, lo_ex, hi) -> tuple[list, bo
             out[k] = check(raw_values[k])
             fails = True
     return out, fails or any(v.__class__ is _Fail for v in checked.values())
+
+
+def _dates(raw_values, kinds: set, first_sight, min_date: date, max_date: date | None) -> tuple[list, bool]:
+    """A date column of date cells (and blank, text or number cells): as the memo would give it, but
+    the date cells, when every one lies in the window, are themselves without a check each."""
+    seen = dict.fromkeys(raw_values)  # each distinct value once, as first seen
+    dates = seen if kinds == _DATE_ONLY else [v for v in seen if v.__class__ is date]
+    if min(dates) < min_date or (max_date is not None and max(dates) > max_date):
+        memo = {v: first_sight(v) for v in seen}  # some out of the window: every value checked
+    else:
+        memo = dict(zip(dates, dates, strict=True))
+        if len(memo) != len(seen):
+            for v in seen:
+                if v.__class__ is not date:
+                    memo[v] = first_sight(v)
+    return list(map(memo.__getitem__, raw_values)), any(v.__class__ is _Fail for v in memo.values())
+
+
+_DATE_ONLY = {date}
 
 
 def _parse_one(col: ColumnSpec, parser, enum, raw) -> tuple[object, str | None]:

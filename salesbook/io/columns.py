@@ -10,6 +10,8 @@ tables are kept beside the frames so the parquet output is written from them dir
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -44,15 +46,30 @@ def _batch(data: dict[str, list], types: dict[str, str]) -> pa.RecordBatch:
                 arr = pa.array(values, _NUMERIC[kind])
             except (pa.ArrowInvalid, OverflowError):  # a whole number past int64 (1e30 in an int column)
                 arr = pa.array([None if v is None else float(v) for v in values], _NUMERIC[kind])
-        elif values.count(None) == len(values):
-            arr = pa.nulls(len(values))  # typed as pandas would type it: no values, no type
-        else:  # text or dates (a column is one or the other, by its type): each distinct value once
-            try:
-                arr = pa.array(values, _TEXT)
-            except (pa.ArrowTypeError, pa.ArrowInvalid):  # dates
-                arr = pa.array(values).dictionary_encode()
+        else:
+            arr = _dictionary(values)
         arrays.append(arr)
     return pa.RecordBatch.from_arrays(arrays, names=list(data))
+
+
+def _dictionary(values: list) -> pa.Array:
+    """A text or date column (a column is one or the other, by its type), each distinct value once."""
+    first = next(filter(_not_none, values), None)
+    if first is None:
+        return pa.nulls(len(values))  # typed as pandas would type it: no values, no type
+    if first.__class__ is date and set(map(type, values)) <= _DATE_CLASSES:
+        return pa.array(values, pa.date32()).dictionary_encode()  # what inference gives, without the text attempt
+    try:
+        return pa.array(values, _TEXT)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):  # dates, or values of several kinds
+        return pa.array(values).dictionary_encode()
+
+
+def _not_none(v: object) -> bool:
+    return v is not None
+
+
+_DATE_CLASSES = {date, type(None)}
 
 
 def decode(table: SheetTable) -> pa.Table | None:

@@ -103,6 +103,7 @@ class Package:
     def __init__(self, zf: zipfile.ZipFile):
         self.zf = zf
         self.members = {norm(i.filename).lower(): i for i in zf.infolist()}
+        self._rels: dict[str, dict[str, tuple[str, str]]] = {}  # a part's relationships, parsed once
 
     def info(self, part: str) -> zipfile.ZipInfo | None:
         return self.members.get(norm(part).lower())
@@ -117,6 +118,11 @@ class Package:
 
     def relationships(self, part: str) -> dict[str, tuple[str, str]]:
         """Relationship id -> (type, target part) of `part` ("" for the package itself)."""
+        if part not in self._rels:
+            self._rels[part] = self._relationships(part)
+        return dict(self._rels[part])
+
+    def _relationships(self, part: str) -> dict[str, tuple[str, str]]:
         folder, name = posixpath.split(norm(part))
         data = self.read(posixpath.join(folder, "_rels", name + ".rels"))
         if data is None:
@@ -312,8 +318,10 @@ def _items(data: bytes) -> tuple[list[bytes], bytes]:
 def long_shared_strings(data: bytes, limit: int) -> list[int]:
     """Indexes of the shared strings (sharedStrings.xml) holding more than `limit` characters."""
     # An item of at most `limit` bytes cannot hold more characters than that: most are not decoded.
-    return [i for i, piece in enumerate(_items(data)[0][:-1])
-            if len(piece) > limit and len(shared_text(piece)) > limit]
+    pieces = _items(data)[0][:-1]
+    if max(map(len, pieces), default=0) <= limit:  # the usual file: no item is even that many bytes
+        return []
+    return [i for i, piece in enumerate(pieces) if len(piece) > limit and len(shared_text(piece)) > limit]
 
 
 def shared_text(item: bytes) -> str:

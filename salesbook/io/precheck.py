@@ -31,6 +31,8 @@ READ_EXTENSIONS = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".csv", ".txt"}
 _OPENXML_EXTENSIONS = {".xlsx", ".xlsm", ".xlsb", ".ods"}  # Excel refuses text content under these names
 EXCEL_DEFAULT_PASSWORD = "VelvetSweatshop"  # what Excel uses for a file "protected" without a password
 
+_HEAD = 8192  # a member's first bytes: where a DTD is looked for first, and a sheet's <dimension>
+_KEPT_HEADS = 256
 _DOCTYPE = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 DAMAGED = Bilingual("文件内容已损坏，无法读取：请在 Excel 中打开并另存为 .xlsx",
                     "the file's content is damaged and cannot be read: open it in Excel and save it as .xlsx")
@@ -219,10 +221,13 @@ def _check_zip(data: bytes, limits: Limits, reads: Callable[[str], bool]) -> Ver
             ratio = i.file_size // max(i.compress_size, 1)
             return _no("file-unsupported", f"其中一部分压缩比为 {ratio}:1，远超正常工作簿（可能是压缩炸弹）",
                        f"a part of it compresses {ratio}:1, far beyond a normal workbook (a zip bomb?)")
+    heads: dict[str, bytes] = {}  # each member's first bytes, kept for the sheets' <dimension>
     try:
         for i in infos:  # every member: a sheet may be stored under any name its rels give
             with zf.open(i) as fh:
-                start = fh.read(8192)
+                start = fh.read(_HEAD)
+                if len(heads) < _KEPT_HEADS or i.filename in heads:  # bounded: a package of a million tiny members keeps no more
+                    heads[i.filename] = start
                 dtd = _DOCTYPE.search(start) or _prolog_declares_dtd(start, fh)
             if dtd:
                 return _no("file-unsupported", "工作簿内含 DTD/实体声明（工作簿中不允许，可能是 XML 攻击）：请向发送者要一份正常保存的文件",
@@ -240,7 +245,7 @@ def _check_zip(data: bytes, limits: Limits, reads: Callable[[str], bool]) -> Ver
                 return _no("file-encrypted", "工作簿有密码保护", "the workbook is password-protected")
             return _no("file-unsupported", "这是 zip 压缩包，不是 Excel 工作簿：请解压后把其中的工作簿放进团队文件夹",
                        "a zip archive, not an Excel workbook: unpack it and put the workbooks themselves in the team folder")
-        return _check_xlsx(zf, pkg, workbook, limits, reads)
+        return _check_xlsx(zf, pkg, workbook, limits, reads, heads)
     except ooxml.PackageError:
         return Verdict(code="file-unreadable", reason=DAMAGED)
     except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, ValueError):
@@ -257,7 +262,7 @@ def _macro_note(pkg: ooxml.Package, skipped: list[str] = ()) -> Bilingual | None
 
 
 def _check_xlsx(zf: zipfile.ZipFile, pkg: ooxml.Package, workbook: str, limits: Limits,
-                reads: Callable[[str], bool]) -> Verdict:
+                reads: Callable[[str], bool], heads: dict[str, bytes] | None = None) -> Verdict:
     """An .xlsx, .xlsm or .xlsb package (the workbook part found by its relationships)."""
     binary = workbook.lower().endswith(".bin")
     sheets = pkg.sheets(workbook)
@@ -273,7 +278,7 @@ def _check_xlsx(zf: zipfile.ZipFile, pkg: ooxml.Package, workbook: str, limits: 
     for s in sheets:
         if s.kind != "worksheet" or not reads(s.name):
             continue
-        refused = _check_sheet(zf, s, limits)
+        refused = _check_sheet(zf, s, limits, (heads or {}).get(s.member))
         if refused is not None:
             return refused
     sst = next((t for typ, t in pkg.relationships(workbook).values() if typ.endswith("/sharedStrings")), None)
@@ -288,16 +293,20 @@ def _check_xlsx(zf: zipfile.ZipFile, pkg: ooxml.Package, workbook: str, limits: 
     return Verdict(kind="xlsx", note=note, data=ooxml.repackage(zf, new) if new else None)
 
 
-def _check_sheet(zf: zipfile.ZipFile, sheet: ooxml.SheetPart, limits: Limits) -> Verdict | None:
-    """A read sheet whose cells reach past Excel's grid, or span more than salesbook reads, is refused."""
+def _check_sheet(zf: zipfile.ZipFile, sheet: ooxml.SheetPart, limits: Limits,
+                 head: bytes | None = None) -> Verdict | None:
+    """A read sheet whose cells reach past Excel's grid, or span more than salesbook reads, is refused.
+    `head` is the member's first bytes when the caller has read them already."""
 
     def too_big(first: tuple[int, int], last: tuple[int, int]) -> bool:
         rows, cols = last[0] - first[0] + 1, last[1] - first[1] + 1
         return cols > limits.max_columns or rows * cols > limits.max_cells or last[0] >= ooxml.EXCEL_MAX_ROWS \
             or last[1] >= ooxml.EXCEL_MAX_COLUMNS
 
-    with zf.open(sheet.member) as fh:
-        declared = ooxml.dimension(fh.read(8192))
+    if head is None:
+        with zf.open(sheet.member) as fh:
+            head = fh.read(_HEAD)
+    declared = ooxml.dimension(head)
     if declared is not None and not too_big(*declared):
         return None  # what the writer declares is small: the parser's own range is checked after it reads
     with zf.open(sheet.member) as fh:  # none declared, or a large one (formatting counts): measure the cells
