@@ -175,6 +175,9 @@ class SheetLook:
 
 def _distinct(values: Iterable[object]) -> list[object]:
     """The values once each (a column repeats its values); True, 1 and 1.0 stay apart."""
+    values = list(values)
+    if set(map(type, values)) <= {str}:
+        return list(dict.fromkeys(values))
     seen: dict[object, object] = {}
     out = []
     for v in values:
@@ -508,7 +511,9 @@ def row_links(columns: dict[str, Sequence[object]], sources: dict[str, str],
         if found is None:
             out.append(None)
         elif sheet and cell:
-            out.append(("cell", _in_file(found, str(sheet), str(cell))))
+            sheet, cell = str(sheet), str(cell)
+            out.append(("cell", f"{found[0]}#'{sheet.replace(chr(39), chr(39) * 2)}'!{cell}"
+                        if sheet and cell and found[1] else found[0]))
         elif sheet and isinstance(line, int | float) and not isinstance(line, bool) and line == line and line > 0:
             out.append(("row", _in_file(found, str(sheet), f"A{int(line)}")))
         else:

@@ -328,18 +328,23 @@ def _fast_cells(ws, plan: _SheetPlan, styles: _XlsxStyles, *, inline: bool) -> N
     letters = [xl_col_to_name(j) for j in range(len(columns))]
     header = "".join(f'<c r="{letters[j]}1"{cells.text(xlsx_text(col.label), head_style)}'
                      for j, col in enumerate(columns) if col.label)
-    suffixes = []
+    suffixes, lists = [], []
     for j in range(len(columns)):
         values = plan.values(j)
         kind = values.dtype.kind if isinstance(values, pd.Series) else "O"
-        suffixes.append(column_suffixes(cells, values.tolist() if isinstance(values, pd.Series) else values,
-                                        kind, style[j], date_style, xlsx_text))
+        lists.append(values.tolist() if isinstance(values, pd.Series) else values)
+        suffixes.append(column_suffixes(cells, lists[j], kind, style[j], date_style, xlsx_text))
     urls: dict = {}
+    texts: dict[object, str] = {}
     for (i, j), target in sorted(plan.links.items()):
         made = link(ws, target, urls)
         if made is not None:
-            shown = plan.display[j][i] if plan.display[j] is not None else plan.shown.iat[i, j]
-            text = xlsx_text("" if shown is None else str(shown))
+            shown = lists[j][i]
+            text = texts.get(shown) if shown.__class__ is str else None
+            if text is None:
+                text = xlsx_text("" if shown is None else str(shown))
+                if shown.__class__ is str:
+                    texts[shown] = text
             ws.links.append((f"{letters[j]}{i + 2}", *made))
             suffixes[j][i] = cells.text(text or target, link_style)
     note = ""

@@ -17,12 +17,13 @@ from __future__ import annotations
 import io
 import math
 import re
+import zipfile
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
 import pandas as pd
 from xlsxwriter.packager import Packager
-from xlsxwriter.relationships import PACKAGE_SCHEMA, Relationships
+from xlsxwriter.relationships import DOCUMENT_SCHEMA, PACKAGE_SCHEMA, Relationships
 from xlsxwriter.sharedstrings import SharedStrings
 from xlsxwriter.url import Url
 from xlsxwriter.utility import (
@@ -39,11 +40,40 @@ EXACT_INT = 2**53  # beyond this a whole number is written as the double a cell 
 ROWS_PER_WRITE = 2_000  # rows of XML joined before they are written to the part
 
 
+BIG_PART = 64 * 1024  # characters: a part this big is compressed at DEFLATE_LEVEL
+DEFLATE_LEVEL = 1  # XML of many cells: 4× faster than zlib's default 6, for a file about a quarter bigger
+
+
 class FastWorkbook(Workbook):
-    """XlsxWriter's workbook, packaged by `FastPackager`."""
+    """XlsxWriter's workbook, packaged by `FastPackager`; made in memory, its big parts (the sheets,
+    the shared strings, the hyperlinks' relationships) are compressed at DEFLATE_LEVEL."""
 
     def _get_packager(self):
         return FastPackager()
+
+    def _store_workbook(self) -> None:
+        if not self.in_memory:
+            super()._store_workbook()
+            return
+        # XlsxWriter packages the workbook into memory with the big parts left empty (FastPackager
+        # keeps them in `big_parts`); then each part is copied, in XlsxWriter's order and with its dates.
+        target, self.filename = self.filename, io.BytesIO()
+        self.big_parts: dict[str, bytes] = {}
+        try:
+            super()._store_workbook()
+            built = self.filename
+        finally:
+            self.filename = target
+        with zipfile.ZipFile(built) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED,
+                                                            allowZip64=self.allow_zip64) as zout:
+            for info in zin.infolist():
+                part = zipfile.ZipInfo(info.filename, info.date_time)
+                part.compress_type, part.external_attr = zipfile.ZIP_DEFLATED, info.external_attr
+                big = self.big_parts.pop(info.filename, None)
+                if big is None:
+                    zout.writestr(part, zin.read(info.filename))
+                else:
+                    zout.writestr(part, big, compresslevel=DEFLATE_LEVEL)
 
 
 class FastSheet(Worksheet):
@@ -80,6 +110,21 @@ class FastPackager(Packager):
     """XlsxWriter's packager; the shared strings and the worksheets' relationships (one per hyperlink)
     written as XlsxWriter writes them, a string at a time instead of an element at a time."""
 
+    def _create_package(self):
+        files = super()._create_package()
+        big = getattr(self.workbook, "big_parts", None)
+        if not self.in_memory or big is None:
+            return files
+        out = []
+        for fh, name, binary in files:
+            if not binary:
+                text = fh.getvalue()
+                if len(text) >= BIG_PART:
+                    big[name] = text.encode("utf-8")
+                    fh = io.StringIO()
+            out.append((fh, name, binary))
+        return out
+
     def _write_shared_strings_file(self) -> None:
         if not self.workbook.str_table.count:
             return
@@ -98,8 +143,7 @@ class FastPackager(Packager):
                      + ws.external_background_links + ws.external_table_links + ws.external_comment_links)
             if links:
                 rels = _Relationships()
-                for rel in links:
-                    rels._add_document_relationship(*rel)
+                rels.relationships = [(DOCUMENT_SCHEMA + kind, target, mode) for kind, target, mode in links]
                 rels._set_xml_writer(self._filename(f"xl/worksheets/_rels/sheet{index}.xml.rels"))
                 rels._assemble_xml_file()
 
@@ -131,11 +175,14 @@ class _Relationships(Relationships):
         known: dict[str, str] = {}
         parts = [f'<Relationships xmlns="{PACKAGE_SCHEMA}">']
         for kind, target, mode in self.relationships:
+            head = known.get(kind)
+            if head is None:
+                head = known[kind] = f'" Type="{escape(kind)}" Target="'
             shown = known.get(target)
             if shown is None:
                 shown = known[target] = escape(target)
             tail = f' TargetMode="{escape(mode)}"' if mode else ""
-            parts.append(f'<Relationship Id="rId{self.id}" Type="{escape(kind)}" Target="{shown}"{tail}/>')
+            parts.append(f'<Relationship Id="rId{self.id}{head}{shown}"{tail}/>')
             self.id += 1
         parts.append("</Relationships>")
         self.fh.write("".join(parts))
@@ -148,22 +195,34 @@ class CellText:
         self.strings = wb.str_table
         self.inline = inline
         self.date_1904 = wb.date_1904
+        self._made: dict[tuple[str, str], tuple[str, bool]] = {}  # (text, style) -> (suffix, shared)
 
     def text(self, s: str, style: str) -> str | None:
-        """A string cell holding `s` (already as a worksheet can hold it); None for empty text."""
+        """A string cell holding `s` (already as a worksheet can hold it); None for empty text.
+        Each call is one use of the string (the shared-string table counts them)."""
         if not s:
             return None
+        key = (s, style)
+        found = self._made.get(key)
+        if found is not None:
+            if found[1]:
+                self.strings.count += 1
+            return found[0]
         # XlsxWriter copies a shared string of the form "<r>…</r>" into the table unescaped, as rich
         # text: such text from a file would be markup, so it is an escaped inline string instead.
         if self.inline or (s.startswith("<r>") and s.endswith("</r>")):
             esc = XMLwriter._escape_control_characters(s)
             space = ' xml:space="preserve"' if _preserve_whitespace(esc) else ""
             esc = esc.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            return f'{style} t="inlineStr"><is><t{space}>{esc}</t></is></c>'
-        return f'{style} t="s"><v>{self.strings._get_shared_string_index(s)}</v></c>'
+            made = f'{style} t="inlineStr"><is><t{space}>{esc}</t></is></c>', False
+        else:
+            made = f'{style} t="s"><v>{self.strings._get_shared_string_index(s)}</v></c>', True
+        if len(self._made) < 500_000:
+            self._made[key] = made
+        return made[0]
 
     def counted(self, extra: int) -> None:
-        """`extra` more uses of shared strings than were asked for (the table counts every use)."""
+        """`extra` more uses of shared strings than `text` was asked for."""
         if not self.inline:
             self.strings.count += extra
 
@@ -213,13 +272,12 @@ def column_suffixes(cells: CellText, values: Sequence[object], kind: str, style:
         return [cells.boolean(v, style) if isinstance(v, bool | int) else None for v in values]
     if set(map(type, values)) <= _TEXT_TYPES:  # text and blanks: a cell per distinct text
         shown = {v: _suffix(cells, v, style, date_style, xlsx_text) for v in dict.fromkeys(values)}
-        out = list(map(shown.__getitem__, values))
-        asked = sum(1 for v in shown.values() if v is not None and v.endswith("</v></c>"))
-        used = len(values) - values.count(None) - values.count("")
-        used -= sum(values.count(v) for v, x in shown.items() if x is not None and not x.endswith("</v></c>"))
-        if asked:
-            cells.counted(used - asked)
-        return out
+        shared = [v for v, x in shown.items() if x is not None and x.endswith("</v></c>")]
+        if len(shared) == len(shown) - (None in shown) - ("" in shown):  # every text a shared string
+            cells.counted(len(values) - values.count(None) - values.count("") - len(shared))
+        else:
+            cells.counted(sum(values.count(v) for v in shared) - len(shared))
+        return list(map(shown.__getitem__, values))
     out = []
     cache: dict[tuple[type, object], str | None] = {}
     for v in values:
@@ -231,9 +289,9 @@ def column_suffixes(cells: CellText, values: Sequence[object], kind: str, style:
         except TypeError:  # an unhashable value: made for this cell alone
             found = _suffix(cells, v, style, date_style, xlsx_text)
         out.append(found)
-    asked = sum(1 for x in cache.values() if x is not None and ' t="s">' in x)
+    asked = sum(1 for x in cache.values() if x is not None and x.endswith("</v></c>") and ' t="s">' in x)
     if asked:
-        cells.counted(sum(1 for x in out if x is not None and ' t="s">' in x) - asked)
+        cells.counted(sum(1 for x in out if x is not None and x.endswith("</v></c>") and ' t="s">' in x) - asked)
     return out
 
 
