@@ -159,6 +159,8 @@ def sha256_file(path: Path) -> str:
 
 
 def _write_any(ws, i: int, j: int, v: object, datef) -> None:
+    if v is pd.NaT:  # a missing date and time (NaT is a datetime too): a blank cell
+        return
     v = _cell(v) if not isinstance(v, date) else v
     if isinstance(v, datetime):
         ws.write_datetime(i, j, v, datef)

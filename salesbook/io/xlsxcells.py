@@ -36,6 +36,8 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 from xlsxwriter.xmlwriter import XMLwriter
 
+from .writers import _cell  # writers imports this module inside write_xlsx only
+
 EXACT_INT = 2**53  # beyond this a whole number is written as the double a cell holds
 ROWS_PER_WRITE = 2_000  # rows of XML joined before they are written to the part
 
@@ -299,22 +301,19 @@ _TEXT_TYPES = frozenset({str, type(None)})
 
 
 def _suffix(cells: CellText, v: object, style: str, date_style: str, xlsx_text: Callable[[str], str]) -> str | None:
+    """What the cell-by-cell writer made of a value in a column of mixed values (writers._write_any)."""
     if v.__class__ is str:
         return cells.text(xlsx_text(v), style) if v else None
-    if v is None or v is pd.NA or v is pd.NaT:
+    if v is pd.NaT:
         return None
     if isinstance(v, date):
         return cells.when(v, date_style)
-    if isinstance(v, bool):
-        return cells.boolean(v, style)
-    if isinstance(v, int | float):
+    v = _cell(v)  # blanks, NaN; a flag among other values is the text TRUE / FALSE, as in the CSV
+    if isinstance(v, int | float) and not isinstance(v, bool):
         return cells.number(v, style)
-    if hasattr(v, "item") and not isinstance(v, str):  # a numpy scalar: its Python value
-        try:
-            return _suffix(cells, v.item(), style, date_style, xlsx_text)
-        except (TypeError, ValueError):
-            pass
-    text = str(v)
+    if isinstance(v, str):
+        return cells.text(xlsx_text(v), style) if v else None
+    text = str(v)  # anything else (a numpy integer, bytes, …) as its text, as write_string wrote it
     return cells.text(xlsx_text(text), style) if text else None
 
 
