@@ -317,8 +317,17 @@ def _write_cells(ws, plan: _SheetPlan, styles: _XlsxStyles, constant_memory: boo
         ws.write_string(plan.n + 1, 0, plan.note)
 
 
+LAZY_ROWS = 20_000  # rows of cells made at a time when the sheet is written
+
+
 def _fast_cells(ws, plan: _SheetPlan, styles: _XlsxStyles, *, inline: bool) -> None:
-    """The sheet's cells as XML text, a column at a time, written when XlsxWriter writes the sheet."""
+    """The sheet's cells as XML text, a column at a time, written when XlsxWriter writes the sheet.
+
+    With shared strings every text is put in the table now (XlsxWriter writes the table after the
+    sheets); with inline strings (a workbook of every row) the cells are made when the sheet is
+    written, LAZY_ROWS rows at a time, so memory holds one block of one sheet."""
+    from bisect import bisect_left
+
     from .xlsxcells import CellText, column_suffixes, column_xml, emit_rows, link, xl_col_to_name
 
     cells = CellText(styles.wb, inline=inline)
@@ -328,40 +337,64 @@ def _fast_cells(ws, plan: _SheetPlan, styles: _XlsxStyles, *, inline: bool) -> N
     head_style = f' s="{styles.head._get_xf_index()}"'
     link_style = f' s="{styles.link._get_xf_index()}"'
     letters = [xl_col_to_name(j) for j in range(len(columns))]
-    header = "".join(f'<c r="{letters[j]}1"{cells.text(xlsx_text(col.label), head_style)}'
-                     for j, col in enumerate(columns) if col.label)
-    suffixes, lists = [], []
-    for j in range(len(columns)):
-        values = plan.values(j)
-        kind = values.dtype.kind if isinstance(values, pd.Series) else "O"
-        lists.append(values.tolist() if isinstance(values, pd.Series) else values)
-        suffixes.append(column_suffixes(cells, lists[j], kind, style[j], date_style, xlsx_text))
+    header = "".join(f'<c r="{letters[j]}1"{cells.text(xlsx_text(col.label), head_style) or head_style + "/>"}'
+                     for j, col in enumerate(columns))  # an empty label: a blank cell in the header's look
+    links = sorted(plan.links.items())
+    where = [ij for ij, _ in links]
     urls: dict = {}
     texts: dict[object, str] = {}
-    for (i, j), target in sorted(plan.links.items()):
-        made = link(ws, target, urls)
-        if made is not None:
-            shown = lists[j][i]
-            text = texts.get(shown) if shown.__class__ is str else None
-            if text is None:
-                text = xlsx_text("" if shown is None else str(shown))
-                if shown.__class__ is str:
-                    texts[shown] = text
-            ws.links.append((f"{letters[j]}{i + 2}", *made))
-            suffixes[j][i] = cells.text(text or target, link_style)
-    note = ""
-    if plan.more:
-        note = f'<c r="A{n + 2}"{cells.text(plan.note, style[0] if columns else "")}'
+
+    def part(start: int, stop: int) -> list[list[str | None]]:
+        """Each column's cell suffixes for rows start..stop (0 the first data row), links made."""
+        out = []
+        shown_values = []
+        for j in range(len(columns)):
+            values = plan.values(j)
+            if isinstance(values, pd.Series):
+                kind = values.dtype.kind
+                values = values.tolist() if (start, stop) == (0, n) else values.iloc[start:stop].tolist()
+            else:
+                kind = "O"
+                values = values if (start, stop) == (0, n) else values[start:stop]
+            shown_values.append(values)
+            out.append(column_suffixes(cells, values, kind, style[j], date_style, xlsx_text))
+        for (i, j), target in links[bisect_left(where, (start, -1)):bisect_left(where, (stop, -1))]:
+            made = link(ws, target, urls)
+            if made is not None:
+                shown = shown_values[j][i - start]
+                text = texts.get(shown) if shown.__class__ is str else None
+                if text is None:
+                    text = xlsx_text("" if shown is None else str(shown))
+                    if shown.__class__ is str:
+                        texts[shown] = text
+                ws.links.append((f"{letters[j]}{i + 2}", *made))
+                out[j][i - start] = cells.text(text or target, link_style)
+        return out
+
+    def rows(start: int, suffixes: list[list[str | None]]) -> list[str]:
+        count = len(suffixes[0]) if suffixes else 0
+        numbers = [str(i) for i in range(start + 2, start + 2 + count)]
+        xml = [column_xml(letters[j], numbers, suffixes[j]) for j in range(len(columns))]
+        return list(map("".join, zip(*xml, strict=True)))
+
+    blocks = range(0, n, LAZY_ROWS) if columns else range(0)
+    if inline:
+        made = None
+
+        def chunks():
+            for start in blocks:
+                yield start + 1, rows(start, part(start, min(n, start + LAZY_ROWS)))
+    else:
+        made = part(0, n)
+
+        def chunks():
+            for start in blocks:
+                yield start + 1, rows(start, [s[start:start + LAZY_ROWS] for s in made])
+    note = f'<c r="A{n + 2}"{cells.text(plan.note, style[0] if columns else "")}' if plan.more else ""
     if columns or plan.more:
         ws._check_dimensions(0, 0)
         ws._check_dimensions(n + 1 if plan.more else n, max(len(columns) - 1, 0))
-    numbers = [str(i) for i in range(2, n + 2)]
-    xml = [column_xml(letters[j], numbers, suffixes[j]) for j in range(len(columns))]
-    del suffixes
-    rows = [header, *(map("".join, zip(*xml, strict=True)) if xml else [""] * n)]
-    if plan.more:
-        rows.append(note)
-    ws.rows_xml = lambda write: emit_rows(ws, write, rows)
+    ws.rows_xml = lambda write: emit_rows(ws, write, header, chunks(), note, n)
 
 
 def colours_and_print(ws, look, last_row: int, n_columns: int, fill) -> None:

@@ -18,7 +18,7 @@ import io
 import math
 import re
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 
 import pandas as pd
@@ -344,23 +344,33 @@ def link(ws, target: str, urls: dict[str, tuple[str, str]]) -> tuple[str, str] |
     return found[0], ws._escape_attributes(anchor.replace("/", "\\"))
 
 
-def emit_rows(ws, write: Callable[[str], object], rows: Sequence[str]) -> None:
-    """Write `<sheetData>` from each row's cells as XML (rows[i] is row i, 0 the header): a row with no
-    cells is written only when it has a height, as XlsxWriter writes it."""
+def emit_rows(ws, write: Callable[[str], object], header: str, chunks: Iterable[tuple[int, list[str]]],
+              note: str, n: int) -> None:
+    """Write `<sheetData>`: the header row, the data rows from `chunks` ((index of the first row, each
+    row's cells as XML) in order), the note row after the n data rows. A row with no cells is written
+    only when it has a height, as XlsxWriter writes it."""
     if ws.dim_rowmin is None:
         write("<sheetData/>")
         return
     info = ws.row_info
-    xml = [f'<row r="{i}">{body}</row>' if body else "" for i, body in enumerate(rows, start=1)]
-    for i in info:
-        if i < len(rows):
-            body = rows[i]
-            xml[i] = _row_start(ws, i, empty=not body) + (body + "</row>" if body else "")
+
+    def row(i: int, body: str) -> str:
+        if i in info:
+            return _row_start(ws, i, empty=not body) + (body + "</row>" if body else "")
+        return f'<row r="{i + 1}">{body}</row>' if body else ""
+
     write("<sheetData>")
-    for start in range(0, len(xml), ROWS_PER_WRITE):
-        write("".join(xml[start:start + ROWS_PER_WRITE]))
-    for i in sorted(i for i in info if i >= len(rows)):  # a height past the last row (none is set there)
-        write(_row_start(ws, i, empty=True))
+    write(row(0, header))
+    for first, bodies in chunks:
+        xml = [f'<row r="{i}">{body}</row>' if body else "" for i, body in enumerate(bodies, start=first + 1)]
+        for i in info:
+            if first <= i < first + len(bodies):
+                xml[i - first] = row(i, bodies[i - first])
+        for start in range(0, len(xml), ROWS_PER_WRITE):
+            write("".join(xml[start:start + ROWS_PER_WRITE]))
+    after = {i for i in info if i > n} | ({n + 1} if note else set())
+    for i in sorted(after):  # the note; a height past the data (none is set there)
+        write(row(i, note if i == n + 1 else ""))
     write("</sheetData>")
 
 
