@@ -251,3 +251,26 @@ def test_libreoffice_shows_the_same_workbook(tmp_path):
     values = {v for row in got["校验结果"] for v in row}
     assert {"=1+1", "@SUM(A1)", "http://x", "cr\nlf\nend", "_x0041_ stays"} <= values
     assert len(got["校验结果"]) == MAX + 2  # the header, MAX rows, the note
+
+
+def test_widths_and_shown_values_once_per_distinct_value_are_the_same():
+    """Column widths and shown values worked out once per distinct value equal those worked out cell by cell."""
+    from salesbook.io.presentation import MIN_WIDTH, display_function, display_width, sheet_look, shown_text
+    from salesbook.io.writers import _display_column
+
+    for name, frame in _sheets():
+        look = sheet_look(name, list(frame.columns), sample=lambda k, f=frame: f[k].head(200).tolist())
+        rows = [list(r) for r in zip(*(frame[k].tolist() for k in look.keys), strict=True)]
+        for j, col in enumerate(look.columns):
+            lines = col.label.split("\n")
+            need = max([display_width(lines[0])] + [display_width(w) for line in lines[1:] for w in line.split()])
+            for row in rows:
+                if row[j] is not None:
+                    need = max(need, display_width(shown_text(row[j], col.format)))
+            assert look.widths(rows)[j] == float(min(col.max_width, max(col.width, MIN_WIDTH, need + 2))), (name, j)
+            show = display_function(col)
+            if show is not None:
+                got = _display_column(col, frame[col.key])
+                want = [show(v) for v in frame[col.key].tolist()]
+                key = lambda v: (type(v), "NaN" if v != v else v)  # noqa: E731 - NaN equal to NaN here
+                assert list(map(key, got)) == list(map(key, want)), (name, col.key)
