@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import tomllib
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -146,9 +146,8 @@ class SheetLook:
             lines = c.label.split("\n")
             need = max([display_width(lines[0])] + [display_width(w) for line in lines[1:] for w in line.split()])
             fmt = c.format
-            for row in sample:
-                if j < len(row) and row[j] is not None:
-                    need = max(need, display_width(shown_text(row[j], fmt)))
+            for v in _distinct(row[j] for row in sample if j < len(row) and row[j] is not None):
+                need = max(need, display_width(shown_text(v, fmt)))
             out[j] = float(min(c.max_width, max(c.width, MIN_WIDTH, need + 2)))
         return out
 
@@ -172,6 +171,25 @@ class SheetLook:
             if lines > 1:
                 out[i] = row_height(lines)
         return out
+
+
+def _distinct(values: Iterable[object]) -> list[object]:
+    """The values once each (a column repeats its values); True, 1 and 1.0 stay apart."""
+    values = list(values)
+    if set(map(type, values)) <= {str}:
+        return list(dict.fromkeys(values))
+    seen: dict[object, object] = {}
+    out = []
+    for v in values:
+        try:
+            key = (v.__class__, v)
+            if key in seen:
+                continue
+            seen[key] = v
+        except TypeError:  # unhashable: kept as it is
+            pass
+        out.append(v)
+    return out
 
 
 # --------------------------------------------------------------------------- text widths
@@ -474,6 +492,42 @@ def row_link(row: dict, sources: dict[str, str], base: str | Path) -> tuple[str,
     return "file", file_link(path, base)
 
 
+def row_links(columns: dict[str, Sequence[object]], sources: dict[str, str],
+              base: str | Path) -> list[tuple[str, str] | None]:
+    """`row_link` of every row of a table given as columns (any of file, sheet, cell, row; a missing
+    one is blank), each file's target worked out once: the same links, without a dict per row."""
+    n = max((len(v) for v in columns.values()), default=0)
+    blank = [None] * n
+    files, sheets, cells, lines = (columns.get(k, blank) for k in ("file", "sheet", "cell", "row"))
+    base = str(base)
+    targets: dict[object, tuple[str, bool] | None] = {}
+    out: list[tuple[str, str] | None] = []
+    for label, sheet, cell, line in zip(files, sheets, cells, lines, strict=True):
+        try:
+            found = targets[label]
+        except KeyError:
+            path = sources.get(label)  # type: ignore[call-overload]
+            found = targets[label] = _link_target(str(path), base) if path else None
+        if found is None:
+            out.append(None)
+        elif sheet and cell:
+            sheet, cell = str(sheet), str(cell)
+            out.append(("cell", f"{found[0]}#'{sheet.replace(chr(39), chr(39) * 2)}'!{cell}"
+                        if sheet and cell and found[1] else found[0]))
+        elif sheet and isinstance(line, int | float) and not isinstance(line, bool) and line == line and line > 0:
+            out.append(("row", _in_file(found, str(sheet), f"A{int(line)}")))
+        else:
+            out.append(("file", found[0]))
+    return out
+
+
+def _in_file(found: tuple[str, bool], sheet: str, cell: str) -> str:
+    target, has_cells = found
+    if sheet and cell and has_cells:
+        return f"{target}#'{sheet.replace(chr(39), chr(39) * 2)}'!{cell}"
+    return target
+
+
 __all__ = [
     "ColourRule",
     "ColumnLook",
@@ -490,6 +544,7 @@ __all__ = [
     "frozen_columns",
     "palettes",
     "row_link",
+    "row_links",
     "rule_fills",
     "sheet_look",
 ]

@@ -159,6 +159,8 @@ def sha256_file(path: Path) -> str:
 
 
 def _write_any(ws, i: int, j: int, v: object, datef) -> None:
+    if v is pd.NaT:  # a missing date and time (NaT is a datetime too): a blank cell
+        return
     v = _cell(v) if not isinstance(v, date) else v
     if isinstance(v, datetime):
         ws.write_datetime(i, j, v, datef)
@@ -196,7 +198,7 @@ def _write_column(ws, j: int, series: pd.Series, datef) -> None:
 
 def write_xlsx(path: Path, sheets: list[tuple[str, pd.DataFrame]], *, constant_memory: bool = False,
                max_rows: int | None = None, sources: dict[str, str] | None = None,
-               views: dict[str, str] | None = None) -> Path:
+               views: dict[str, str] | None = None, _cell_by_cell: bool = False) -> Path:
     """Workbook for people: each sheet with the look of salesbook.io.presentation — Chinese over English
     headers, widths from the content, number formats, key columns first and frozen, colours by value
     as conditional formats, autofilter, landscape print fitted to the page width with the header repeated.
@@ -205,11 +207,16 @@ def write_xlsx(path: Path, sheets: list[tuple[str, pd.DataFrame]], *, constant_m
     that place, relative to this workbook's folder. `views` names the layout view of a sheet whose look
     is not its own name (the HR workbook's 考核表 is the view 人事导出).
     A sheet longer than `max_rows` shows its first rows and says where the rest is.
+    `constant_memory` (a workbook of every row) keeps memory low: strings inline, parts streamed to disk.
     Deterministic: a fixed creation date, so the same data gives the same bytes.
+
+    The cells are XML text made a column at a time (`io.xlsxcells`) inside XlsxWriter's workbook;
+    `_cell_by_cell` writes them with XlsxWriter's write_* calls instead (the reference the tests compare).
     """
     import xlsxwriter
 
-    from .presentation import forget_links, sheet_look
+    from .presentation import forget_links
+    from .xlsxcells import FastSheet, FastWorkbook
 
     forget_links()
 
@@ -218,60 +225,176 @@ def write_xlsx(path: Path, sheets: list[tuple[str, pd.DataFrame]], *, constant_m
     fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".xlsx", dir=path.parent)  # O_EXCL, random
     os.close(fd)
     try:
-        wb = xlsxwriter.Workbook(tmp, {"constant_memory": constant_memory, "strings_to_formulas": False,
-                                       "strings_to_urls": False, "nan_inf_to_errors": True})
+        options = {"strings_to_formulas": False, "strings_to_urls": False, "nan_inf_to_errors": True}
+        if _cell_by_cell:
+            options["constant_memory"] = constant_memory
+        else:  # a capped workbook is small: its parts are made in memory, not in temporary files
+            options["in_memory"] = not constant_memory
+        wb = (xlsxwriter.Workbook if _cell_by_cell else FastWorkbook)(tmp, options)
         wb.set_properties({"created": datetime(2026, 1, 1), "title": "salesbook"})
         styles = _XlsxStyles(wb)
         for name, frame in sheets:
-            ws = wb.add_worksheet(name[:31])
-            look = sheet_look((views or {}).get(name, name), [str(c) for c in frame.columns],
-                              sample=lambda k, f=frame: f[k].head(200).tolist())
-            shown = frame if max_rows is None else frame.head(max_rows)
-            shown = shown[look.keys] if len(look.keys) else shown
-            columns = [look.columns[j] for j in range(len(look.keys))]
-            display = [_display_column(col, shown[col.key]) for col in columns]
-            head = [d[:2000] if d is not None else shown[c.key].head(2000).tolist() for d, c in zip(display, columns,
-                                                                                                  strict=True)]
-            widths = look.widths([list(r) for r in zip(*head, strict=True)] if head else [])
-            for j, col in enumerate(columns):
-                ws.write_string(0, j, xlsx_text(col.label), styles.head)
-                fmt = styles.column(col)
-                ws.set_column(j, j, widths[j], fmt)
-            ws.set_row(0, 15 * look.header_lines(widths) + 3)
-            if not constant_memory:  # there rows must be written in order, heights with them
-                shown_rows = [list(r) for r in zip(*head, strict=True)] if head else []
-                for i, height in look.row_heights(shown_rows, widths).items():
-                    ws.set_row(i + 1, height)
-            links = _links(look.keys, shown, sources, path.parent) if sources else {}
-            if constant_memory:  # rows must be written in order
-                values = [d if d is not None else shown[c.key].tolist() for d, c in zip(display, columns, strict=True)]
-                for i in range(len(shown)):
-                    for j in range(len(columns)):
-                        if (i, j) in links:
-                            _write_link(ws, i + 1, j, links[(i, j)], values[j][i], styles.link)
-                        else:
-                            _write_any(ws, i + 1, j, values[j][i], styles.date)
-            else:  # a column at a time: one type decision per column, not per cell
-                for j in range(len(columns)):
-                    _write_column(ws, j, pd.Series(display[j], dtype=object) if display[j] is not None else
-                                  shown[columns[j].key], styles.date)
-                for (i, j), target in links.items():
-                    shown_value = display[j][i] if display[j] is not None else shown.iat[i, j]
-                    _write_link(ws, i + 1, j, target, shown_value, styles.link)
-            n = len(shown)
-            if max_rows is not None and len(frame) > max_rows:
-                ws.write_string(n + 1, 0, f"… 另有 {len(frame) - max_rows} 行见 CSV 或 parquet / "
-                                          f"{len(frame) - max_rows} more rows: see the CSV or parquet output")
-            ws.freeze_panes(1, look.frozen)
-            if columns:
-                ws.autofilter(0, 0, max(n, 1), len(columns) - 1)
-            colours_and_print(ws, look, n, len(columns), styles.fill)
+            ws = wb.add_worksheet(name[:31], worksheet_class=None if _cell_by_cell else FastSheet)
+            plan = _SheetPlan(name, frame, max_rows, (views or {}).get(name, name), sources, path.parent,
+                              heights=not (_cell_by_cell and constant_memory),
+                              links=_links_by_record if _cell_by_cell else _links)
+            for j, col in enumerate(plan.columns):
+                ws.set_column(j, j, plan.widths[j], styles.column(col))
+            ws.set_row(0, plan.header_height)
+            for i, height in plan.heights.items():
+                ws.set_row(i + 1, height)
+            if _cell_by_cell:
+                _write_cells(ws, plan, styles, constant_memory)
+            else:
+                _fast_cells(ws, plan, styles, inline=constant_memory)
+            ws.freeze_panes(1, plan.look.frozen)
+            if plan.columns:
+                ws.autofilter(0, 0, max(plan.n, 1), len(plan.columns) - 1)
+            colours_and_print(ws, plan.look, plan.n, len(plan.columns), styles.fill)
         wb.close()
         publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+class _SheetPlan:
+    """What one sheet shows: its look, the rows shown, each column's shown values, widths, heights, links."""
+
+    def __init__(self, name: str, frame: pd.DataFrame, max_rows: int | None, view: str,
+                 sources: dict[str, str] | None, base: Path, *, heights: bool, links=None) -> None:
+        from .presentation import sheet_look
+
+        self.name = name
+        self.look = look = sheet_look(view, [str(c) for c in frame.columns],
+                                      sample=lambda k, f=frame: f[k].head(200).tolist())
+        shown = frame if max_rows is None else frame.head(max_rows)
+        self.shown = shown = shown[look.keys] if len(look.keys) else shown
+        self.columns = columns = [look.columns[j] for j in range(len(look.keys))]
+        self.display = display = [_display_column(col, shown[col.key]) for col in columns]
+        head = [d[:2000] if d is not None else shown[c.key].head(2000).tolist()
+                for d, c in zip(display, columns, strict=True)]
+        rows = [list(r) for r in zip(*head, strict=True)] if head else []
+        self.widths = widths = look.widths(rows)
+        self.header_height = 15 * look.header_lines(widths) + 3
+        self.heights = look.row_heights(rows, widths) if heights else {}
+        self.links = (links or _links)(look.keys, shown, sources, base) if sources else {}
+        self.n = len(shown)
+        self.more = len(frame) - max_rows if max_rows is not None and len(frame) > max_rows else 0
+
+    def values(self, j: int) -> list | pd.Series:
+        """Column j as shown: the display values, or the frame's column as it is."""
+        d = self.display[j]
+        return d if d is not None else self.shown[self.columns[j].key]
+
+    @property
+    def note(self) -> str:
+        return f"… 另有 {self.more} 行见 CSV 或 parquet / {self.more} more rows: see the CSV or parquet output"
+
+
+def _write_cells(ws, plan: _SheetPlan, styles: _XlsxStyles, constant_memory: bool) -> None:
+    """The cells by XlsxWriter's write_* calls (the reference for the text-built cells)."""
+    columns, links = plan.columns, plan.links
+    for j, col in enumerate(columns):
+        ws.write_string(0, j, xlsx_text(col.label), styles.head)
+    if constant_memory:  # rows must be written in order
+        values = [list(plan.values(j)) for j in range(len(columns))]
+        for i in range(plan.n):
+            for j in range(len(columns)):
+                if (i, j) in links:
+                    _write_link(ws, i + 1, j, links[(i, j)], values[j][i], styles.link)
+                else:
+                    _write_any(ws, i + 1, j, values[j][i], styles.date)
+    else:  # a column at a time: one type decision per column, not per cell
+        for j in range(len(columns)):
+            d = plan.display[j]
+            _write_column(ws, j, pd.Series(d, dtype=object) if d is not None else plan.values(j), styles.date)
+        for (i, j), target in links.items():
+            shown_value = plan.display[j][i] if plan.display[j] is not None else plan.shown.iat[i, j]
+            _write_link(ws, i + 1, j, target, shown_value, styles.link)
+    if plan.more:
+        ws.write_string(plan.n + 1, 0, plan.note)
+
+
+LAZY_ROWS = 20_000  # rows of cells made at a time when the sheet is written
+
+
+def _fast_cells(ws, plan: _SheetPlan, styles: _XlsxStyles, *, inline: bool) -> None:
+    """The sheet's cells as XML text, a column at a time, written when XlsxWriter writes the sheet.
+
+    With shared strings every text is put in the table now (XlsxWriter writes the table after the
+    sheets); with inline strings (a workbook of every row) the cells are made when the sheet is
+    written, LAZY_ROWS rows at a time, so memory holds one block of one sheet."""
+    from bisect import bisect_left
+
+    from .xlsxcells import CellText, column_suffixes, column_xml, emit_rows, link, xl_col_to_name
+
+    cells = CellText(styles.wb, inline=inline)
+    columns, n = plan.columns, plan.n
+    style = [f' s="{styles.column(col)._get_xf_index()}"' for col in columns]
+    date_style = f' s="{styles.date._get_xf_index()}"'
+    head_style = f' s="{styles.head._get_xf_index()}"'
+    link_style = f' s="{styles.link._get_xf_index()}"'
+    letters = [xl_col_to_name(j) for j in range(len(columns))]
+    header = "".join(f'<c r="{letters[j]}1"{cells.text(xlsx_text(col.label), head_style) or head_style + "/>"}'
+                     for j, col in enumerate(columns))  # an empty label: a blank cell in the header's look
+    links = sorted(plan.links.items())
+    where = [ij for ij, _ in links]
+    urls: dict = {}
+    texts: dict[object, str] = {}
+
+    def part(start: int, stop: int) -> list[list[str | None]]:
+        """Each column's cell suffixes for rows start..stop (0 the first data row), links made."""
+        out = []
+        shown_values = []
+        for j in range(len(columns)):
+            values = plan.values(j)
+            if isinstance(values, pd.Series):
+                kind = values.dtype.kind
+                values = values.tolist() if (start, stop) == (0, n) else values.iloc[start:stop].tolist()
+            else:
+                kind = "O"
+                values = values if (start, stop) == (0, n) else values[start:stop]
+            shown_values.append(values)
+            out.append(column_suffixes(cells, values, kind, style[j], date_style, xlsx_text))
+        for (i, j), target in links[bisect_left(where, (start, -1)):bisect_left(where, (stop, -1))]:
+            made = link(ws, target, urls)
+            if made is not None:
+                shown = shown_values[j][i - start]
+                text = texts.get(shown) if shown.__class__ is str else None
+                if text is None:
+                    text = xlsx_text("" if shown is None else str(shown))
+                    if shown.__class__ is str:
+                        texts[shown] = text
+                ws.links.append((f"{letters[j]}{i + 2}", *made))
+                out[j][i - start] = cells.text(text or target, link_style)
+        return out
+
+    def rows(start: int, suffixes: list[list[str | None]]) -> list[str]:
+        count = len(suffixes[0]) if suffixes else 0
+        numbers = [str(i) for i in range(start + 2, start + 2 + count)]
+        xml = [column_xml(letters[j], numbers, suffixes[j]) for j in range(len(columns))]
+        return list(map("".join, zip(*xml, strict=True)))
+
+    blocks = range(0, n, LAZY_ROWS) if columns else range(0)
+    if inline:
+        made = None
+
+        def chunks():
+            for start in blocks:
+                yield start + 1, rows(start, part(start, min(n, start + LAZY_ROWS)))
+    else:
+        made = part(0, n)
+
+        def chunks():
+            for start in blocks:
+                yield start + 1, rows(start, [s[start:start + LAZY_ROWS] for s in made])
+    note = f'<c r="A{n + 2}"{cells.text(plan.note, style[0] if columns else "")}' if plan.more else ""
+    if columns or plan.more:
+        ws._check_dimensions(0, 0)
+        ws._check_dimensions(n + 1 if plan.more else n, max(len(columns) - 1, 0))
+    ws.rows_xml = lambda write: emit_rows(ws, write, header, chunks(), note, n)
 
 
 def colours_and_print(ws, look, last_row: int, n_columns: int, fill) -> None:
@@ -330,17 +453,41 @@ def _display_column(col, series: pd.Series) -> list | None:
     show = display_function(col)
     if show is None:
         return None
-    return [show(v) for v in series.tolist()]
+    values = series.tolist()
+    if set(map(type, values)) <= _SHOWN_ONCE:  # a value shows the same wherever it is: once per distinct value
+        shown = {v: show(v) for v in set(values)}
+        return list(map(shown.__getitem__, values))
+    return [show(v) for v in values]
+
+
+# Cell types whose equal values are one value (not True == 1 == 1.0) and show the same.
+_SHOWN_ONCE = frozenset({str, type(None), float, date, datetime})
 
 
 def _links(keys: list[str], frame: pd.DataFrame, sources: dict[str, str], base: Path) -> dict[tuple[int, int], str]:
+    """(row, column) -> hyperlink of the rows that point into a team file (the first MAX_XLSX_LINKS)."""
+    from .presentation import MAX_XLSX_LINKS, row_links
+
+    if "file" not in keys:
+        return {}
+    head = frame.head(MAX_XLSX_LINKS)
+    columns = {k: head[k].tolist() for k in ("file", "sheet", "cell", "row") if k in head.columns}
+    out = {}
+    for i, found in enumerate(row_links(columns, sources, base)):
+        if found is not None and found[0] in keys:
+            out[(i, keys.index(found[0]))] = found[1]
+    return out
+
+
+def _links_by_record(keys: list[str], frame: pd.DataFrame, sources: dict[str, str],
+                     base: Path) -> dict[tuple[int, int], str]:
+    """`_links` a record at a time with `row_link` (the reference the cell-by-cell writer uses)."""
     from .presentation import MAX_XLSX_LINKS, row_link
 
     if "file" not in keys:
         return {}
     out = {}
-    records = frame.head(MAX_XLSX_LINKS).to_dict("records")
-    for i, rec in enumerate(records):
+    for i, rec in enumerate(frame.head(MAX_XLSX_LINKS).to_dict("records")):
         found = row_link(rec, sources, base)
         if found is not None and found[0] in keys:
             out[(i, keys.index(found[0]))] = found[1]
