@@ -274,3 +274,20 @@ def test_widths_and_shown_values_once_per_distinct_value_are_the_same():
                 want = [show(v) for v in frame[col.key].tolist()]
                 key = lambda v: (type(v), "NaN" if v != v else v)  # noqa: E731 - NaN equal to NaN here
                 assert list(map(key, got)) == list(map(key, want)), (name, col.key)
+
+
+def test_text_shaped_like_the_cells_mark_stays_text_and_every_sheet_gets_its_own_cells(tmp_path) -> None:
+    """The mark where a sheet's cells are put at packaging never takes text from a file, and each sheet's
+    cells land in that sheet (three sheets, one of them empty)."""
+    import openpyxl
+
+    from salesbook.io.writers import write_xlsx
+
+    mark = '<salesbook-cells n="0"/>'
+    sheets = [("一", pd.DataFrame({"text": [mark, "a"]})), ("二", pd.DataFrame({"text": []}, dtype=object)),
+              ("三", pd.DataFrame({"text": ["c", mark + "x"], "n": [1.5, 2]}))]
+    path = write_xlsx(tmp_path / "m.xlsx", sheets)
+    wb = openpyxl.load_workbook(path)
+    assert [c.value for c in wb["一"]["A"]][1:] == [mark, "a"]
+    assert wb["二"].max_row == 1
+    assert [c.value for c in wb["三"]["A"]][1:] == ["c", mark + "x"] and wb["三"]["B3"].value == 2

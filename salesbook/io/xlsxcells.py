@@ -43,6 +43,8 @@ ROWS_PER_WRITE = 2_000  # rows of XML joined before they are written to the part
 
 
 BIG_PART = 64 * 1024  # characters: a part this big is compressed at DEFLATE_LEVEL
+CELLS_MARK = '<salesbook-cells n="{}"/>'  # where sheet n's cells go; text from a file is escaped, never this
+_CELLS_AT = re.compile(r'<salesbook-cells n="(\d+)"/>')
 DEFLATE_LEVEL = 1  # XML of many cells: 4× faster than zlib's default 6, for a file about a quarter bigger
 
 
@@ -61,6 +63,8 @@ class FastWorkbook(Workbook):
         # keeps them in `big_parts`); then each part is copied, in XlsxWriter's order and with its dates.
         target, self.filename = self.filename, io.BytesIO()
         self.big_parts: dict[str, bytes] = {}
+        for ws in self.worksheets():  # a sheet's cells as UTF-8 aside, not in its part's text (4 bytes a character)
+            ws.cells_aside = []
         try:
             super()._store_workbook()
             built = self.filename
@@ -86,10 +90,15 @@ class FastSheet(Worksheet):
         super().__init__()
         self.rows_xml: Callable[[Callable[[str], object]], None] | None = None
         self.links: list[tuple[str, str, str]] = []  # (cell, relationship target, escaped anchor)
+        self.cells_aside: list[bytes] | None = None  # the `<sheetData>` as UTF-8, when the workbook is in memory
 
     def _write_sheet_data(self) -> None:
         if self.rows_xml is None:
             super()._write_sheet_data()
+        elif self.cells_aside is not None:  # in memory: the part gets a mark, FastPackager puts the cells there
+            chunks = self.cells_aside
+            self.rows_xml(lambda text: chunks.append(text.encode("utf-8")))
+            self.fh.write(CELLS_MARK.format(self.index))
         else:
             self.rows_xml(self.fh.write)
 
@@ -117,11 +126,19 @@ class FastPackager(Packager):
         big = getattr(self.workbook, "big_parts", None)
         if not self.in_memory or big is None:
             return files
+        sheets = self.workbook.worksheets()
         out = []
         for fh, name, binary in files:
             if not binary:
                 text = fh.getvalue()
-                if len(text) >= BIG_PART:
+                mark = _CELLS_AT.search(text)
+                if mark is not None:
+                    ws = sheets[int(mark.group(1))]
+                    big[name] = b"".join([text[:mark.start()].encode("utf-8"), *ws.cells_aside,
+                                          text[mark.end():].encode("utf-8")])
+                    ws.cells_aside = None
+                    fh = io.StringIO()
+                elif len(text) >= BIG_PART:
                     big[name] = text.encode("utf-8")
                     fh = io.StringIO()
             out.append((fh, name, binary))
