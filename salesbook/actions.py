@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from .core.dataset import records
 from .core.findings import values_of
 from .core.periods import parse_period
 from .core.schema import master_schemas, normalize_name
@@ -29,9 +28,8 @@ from .io.presentation import (
     NUMBER_FORMATS,
     display_width,
     enum_names,
-    forget_links,
     palettes,
-    row_link,
+    sheet_links,
     sheet_look,
 )
 from .io.staging import OutputFolder, check_output_folder, deferred_interrupt
@@ -172,13 +170,7 @@ def frame_sheet(name: str, frame: pd.DataFrame, *, fills: dict[int, str] | None 
     # Column lists, not itertuples: iterating an Arrow text column is ten times slower than tolist.
     raw = [list(r) for r in zip(*(shown[k].tolist() for k in look.keys), strict=True)] if len(shown) else []
     rows = look.display_rows(raw)
-    links = {}
-    if sources and base is not None and "file" in look.keys:
-        forget_links()
-        for i, rec in enumerate(records(shown.head(MAX_LINKS))):
-            found = row_link(rec, sources, base)
-            if found is not None and found[0] in look.keys:
-                links[(i, look.keys.index(found[0]))] = found[1]
+    links = sheet_links(look.keys, shown, sources, base, MAX_LINKS) if sources and base is not None else {}
     widths = look.widths(rows)
     heights = look.row_heights(rows, widths)
     if len(frame) > MAX_SHEET_ROWS:

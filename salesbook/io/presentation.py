@@ -511,13 +511,26 @@ def row_links(columns: dict[str, Sequence[object]], sources: dict[str, str],
         if found is None:
             out.append(None)
         elif sheet and cell:
-            sheet, cell = str(sheet), str(cell)
-            out.append(("cell", f"{found[0]}#'{sheet.replace(chr(39), chr(39) * 2)}'!{cell}"
-                        if sheet and cell and found[1] else found[0]))
+            out.append(("cell", _in_file(found, str(sheet), str(cell))))
         elif sheet and isinstance(line, int | float) and not isinstance(line, bool) and line == line and line > 0:
             out.append(("row", _in_file(found, str(sheet), f"A{int(line)}")))
         else:
             out.append(("file", found[0]))
+    return out
+
+
+def sheet_links(keys: list[str], frame, sources: dict[str, str], base: str | Path,
+                limit: int) -> dict[tuple[int, int], str]:
+    """(row, column) -> hyperlink of the first `limit` rows of an output table that point into a team
+    file; the column is the one the link belongs to (file, cell or row), when the sheet shows it."""
+    if "file" not in keys:
+        return {}
+    head = frame.head(limit)
+    columns = {k: head[k].tolist() for k in ("file", "sheet", "cell", "row") if k in head.columns}
+    out = {}
+    for i, found in enumerate(row_links(columns, sources, base)):
+        if found is not None and found[0] in keys:
+            out[(i, keys.index(found[0]))] = found[1]
     return out
 
 
@@ -545,6 +558,7 @@ __all__ = [
     "palettes",
     "row_link",
     "row_links",
+    "sheet_links",
     "rule_fills",
     "sheet_look",
 ]

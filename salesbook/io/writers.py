@@ -466,17 +466,9 @@ _SHOWN_ONCE = frozenset({str, type(None), float, date, datetime})
 
 def _links(keys: list[str], frame: pd.DataFrame, sources: dict[str, str], base: Path) -> dict[tuple[int, int], str]:
     """(row, column) -> hyperlink of the rows that point into a team file (the first MAX_XLSX_LINKS)."""
-    from .presentation import MAX_XLSX_LINKS, row_links
+    from .presentation import MAX_XLSX_LINKS, sheet_links
 
-    if "file" not in keys:
-        return {}
-    head = frame.head(MAX_XLSX_LINKS)
-    columns = {k: head[k].tolist() for k in ("file", "sheet", "cell", "row") if k in head.columns}
-    out = {}
-    for i, found in enumerate(row_links(columns, sources, base)):
-        if found is not None and found[0] in keys:
-            out[(i, keys.index(found[0]))] = found[1]
-    return out
+    return sheet_links(keys, frame, sources, base, MAX_XLSX_LINKS)
 
 
 def _links_by_record(keys: list[str], frame: pd.DataFrame, sources: dict[str, str],
