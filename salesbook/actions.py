@@ -437,18 +437,28 @@ def consolidate(book: Book, *, ledger: str | None = None) -> str:
     # Nothing read: all-zero scorecards must not stand as the period's latest figures in the ledger.
     nothing = all_rejected(c.run)
     closed_note = ""
+    view = None if nothing else closed_view(lg, master.settings, c.run.period)
+    recording = Recording(c)
     with staged as tmp:
-        recording = Recording(c)
-        write_consolidation(c, tmp, progress=book.progress(), meanwhile=None if nothing else recording)
-        run_id = None if nothing else recording.record(lg)
-        view = None if nothing else closed_view(lg, master.settings, c.run.period)
-        changes = changes_since_close(view, c, recording.rows) if view is not None else None
+        try:
+            if view is None:  # the usual case: the record and this workbook's sheets are made while the writers run
+                if not nothing:
+                    recording.start(lg)
+                meanwhile = lambda: _write_consolidation_sheets(book, c, None, None)  # noqa: E731
+            else:  # a closed period: the changes need this run's source rows here
+                meanwhile = recording
+            write_consolidation(c, tmp, progress=book.progress(), meanwhile=meanwhile)
+            run_id = None if nothing else recording.record(lg)
+        except BaseException:
+            recording.cancel()
+            raise
         if view is not None:
+            changes = changes_since_close(view, c, recording.rows)
             write_csv(tmp / CHANGES_FILE, changes)
             closed_note = (f"\n{c.run.period.label} 已结账 / is closed ({view.close.who_when}); 考核表 shows the "
                            f"closed figures, {changes['rep_id'].nunique()} reps changed since (变动, "
                            "changes_since_close.csv).")
-        _write_consolidation_sheets(book, c, view, changes)
+            _write_consolidation_sheets(book, c, view, changes)
         _last_run(book, "consolidate", c.run, c.run.period.label, _folder(book, master, "team_folder"),
                   str(staged.target))
         _save_with(book, staged)

@@ -438,13 +438,20 @@ def consolidate(team_dir, master, period, as_of, out, full, workers, ledger_url)
         nothing = all_rejected(c.run)
         if not nothing:
             ledger = ledger or open_ledger_of(m, ledger_url)
-        view = run_id = None
+        run_id = None
+        view = None if nothing else closed_view(ledger, m.settings, c.run.period)
+        recording = Recording(c)
         with staged as tmp:
-            recording = Recording(c)
-            write_consolidation(c, tmp, full=full, progress=p, meanwhile=None if nothing else recording)
-            if not nothing:
-                run_id = recording.record(ledger)
-                view = closed_view(ledger, m.settings, c.run.period)
+            try:
+                if not nothing and view is None:
+                    recording.start(ledger)  # fingerprinted and recorded in a forked process while the writers run
+                # a closed period: the changes need this run's source rows here
+                write_consolidation(c, tmp, full=full, progress=p, meanwhile=recording if view is not None else None)
+                if not nothing:
+                    run_id = recording.record(ledger)
+            except BaseException:
+                recording.cancel()
+                raise
             if view is not None:
                 changes = changes_since_close(view, c, recording.rows)
                 write_csv(tmp / CHANGES_FILE, changes)

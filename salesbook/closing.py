@@ -177,17 +177,54 @@ def record(ledger: Ledger, c: Consolidation, *, kind: str = "consolidate", rec: 
 
 
 class Recording:
-    """A run's ledger record made while its outputs are written: `write_consolidation(…, meanwhile=it)`,
-    then `it.record(ledger)`. The fingerprints then cost no wait of their own."""
+    """A run's ledger record made while its outputs are written: either in a forked process
+    (`start(ledger)`, then `record(ledger)` waits for it) or here (`write_consolidation(…, meanwhile=it)`,
+    then `record(ledger)`, which also keeps the source rows in `rows` for changes_since_close)."""
 
     def __init__(self, c: Consolidation, kind: str = "consolidate") -> None:
-        self.c, self.kind, self.rec = c, kind, None
+        self.c, self.kind, self.rec, self._child = c, kind, None, None
 
     def __call__(self) -> None:
         self.rec = run_record(self.c, kind=self.kind)
 
+    def start(self, ledger: Ledger) -> None:
+        """Fingerprint the run in a forked process (where fork exists; else `record` does it all) and
+        record it there once `record` says the outputs are written: a failed run is never recorded."""
+        import multiprocessing as mp
+
+        from .io.background import forks, in_background
+
+        if not forks():
+            return
+        go_in, self._go = mp.Pipe(duplex=False)
+
+        def work() -> int | None:
+            ledger.in_forked_child()
+            rec = run_record(self.c, kind=self.kind)
+            try:
+                wanted = go_in.recv()
+            except EOFError:  # the parent went away
+                wanted = False
+            return record(ledger, self.c, kind=self.kind, rec=rec) if wanted else None
+
+        ledger.dispose()  # no open connection is carried into the child
+        self._child = in_background(work)
+        go_in.close()
+
     def record(self, ledger: Ledger) -> int:
+        if self._child is not None:
+            child, self._child = self._child, None
+            self._go.send(True)
+            self._go.close()
+            return int(child())
         return record(ledger, self.c, kind=self.kind, rec=self.rec)
+
+    def cancel(self) -> None:
+        """Drop a started record (an error or Ctrl-C before the outputs were written): nothing is recorded."""
+        if self._child is not None:
+            child, self._child = self._child, None
+            self._go.close()  # the child hears EOF and records nothing
+            child.cancel()
 
     @property
     def rows(self) -> list | None:

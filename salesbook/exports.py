@@ -202,48 +202,25 @@ def _write_csvs(paths: list[Path], frames: list[pd.DataFrame]) -> None:
 
 
 def _in_background(fn, *args, **kwargs):
-    """Run fn in a forked child where fork exists (else here, now); returns a function that waits.
+    """A writer in a forked child (see io.background); its failure is raised here as an OSError naming
+    what it was writing."""
+    from .io.background import ChildFailed, Waiter, in_background
 
-    The child inherits the data (nothing is pickled). A failure in the child is raised here.
-    """
-    import multiprocessing as mp
-    import sys
-
-    if not sys.platform.startswith("linux"):
-        fn(*args, **kwargs)
-        done = lambda: None  # noqa: E731 - a waiter with nothing to wait for
-        done.cancel = lambda: None
-        return done
-    ctx = mp.get_context("fork")
-    parent, child = ctx.Pipe(duplex=False)
-
-    def run() -> None:
+    def written() -> None:
         try:
             fn(*args, **kwargs)
-            child.send(None)
-        except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
-            child.send(f"{type(exc).__name__}: {exc}")
+        except Exception as exc:
+            raise OSError(f"writing {args[0]} failed: {type(exc).__name__}: {exc}") from None
 
-    proc = ctx.Process(target=run, daemon=True)
-    proc.start()
-    child.close()
+    child = in_background(written)
 
     def wait() -> None:
         try:
-            error = parent.recv()
-        except EOFError:
-            error = f"the writer process ended unexpectedly (exit {proc.exitcode})"
-        proc.join()
-        if error:
-            raise OSError(f"writing {args[0]} failed: {error}")
+            child()
+        except ChildFailed as exc:  # it died (killed, out of memory)
+            raise OSError(f"writing {args[0]} failed: {exc}") from None
 
-    def cancel() -> None:
-        if proc.is_alive():
-            proc.kill()
-        proc.join(timeout=5)
-
-    wait.cancel = cancel
-    return wait
+    return Waiter(wait, child.cancel)
 
 
 COUNT_COLUMNS = ("new_customers", "new_customers_target", "activities", "activities_target", "violations")

@@ -21,6 +21,8 @@ from openpyxl.compat import safe_string
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel, to_ISO8601
 
+from .ooxml import BIG_PART, DEFLATE_LEVEL
+
 _TEXT_MAX = 32767  # openpyxl cuts a string cell here
 
 
@@ -197,7 +199,8 @@ def splice(saved, path: Path, sheets: list[SheetCells]) -> bool:
         return False
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zout:
         for info, data in entries:
-            zout.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+            level = DEFLATE_LEVEL if len(data) > BIG_PART else None  # the output sheets' many cells
+            zout.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=level)
     return True
 
 

@@ -36,16 +36,15 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 from xlsxwriter.xmlwriter import XMLwriter
 
+from .ooxml import BIG_PART, DEFLATE_LEVEL
 from .writers import _cell  # writers imports this module inside write_xlsx only
 
 EXACT_INT = 2**53  # beyond this a whole number is written as the double a cell holds
 ROWS_PER_WRITE = 2_000  # rows of XML joined before they are written to the part
 
 
-BIG_PART = 64 * 1024  # characters: a part this big is compressed at DEFLATE_LEVEL
 CELLS_MARK = '<salesbook-cells n="{}"/>'  # where sheet n's cells go; text from a file is escaped, never this
 _CELLS_AT = re.compile(r'<salesbook-cells n="(\d+)"/>')
-DEFLATE_LEVEL = 1  # XML of many cells: 4× faster than zlib's default 6, for a file about a quarter bigger
 
 
 class FastWorkbook(Workbook):

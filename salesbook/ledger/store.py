@@ -242,7 +242,13 @@ class Ledger:
             command.upgrade(cfg, "head")
 
     def dispose(self) -> None:
+        """Close the pooled connections (the ledger stays usable: it connects again when used)."""
         self.engine.dispose()
+
+    def in_forked_child(self) -> None:
+        """In a process forked from the one that opened the ledger: connections of its own, never the
+        parent's (the parent disposes of its pool before forking, so there are none to inherit)."""
+        self.engine.dispose(close=False)
 
     # -------------------------------------------------------------- writing
 

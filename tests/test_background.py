@@ -1,0 +1,101 @@
+"""Work in forked children (io.background): results and errors come back, and the ledger's record of a
+consolidation is made in a child while the outputs are written, and only once they are."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from test_scoring import build_example
+
+from salesbook import closing, exports
+from salesbook.cli import main
+from salesbook.io.background import ChildFailed, forks, in_background
+from salesbook.ledger import open_ledger
+
+pytestmark = pytest.mark.skipif(not forks(), reason="fork is used on Linux only; elsewhere the work is done in process")
+
+
+class Odd(Exception):
+    """An exception whose class cannot be made again from its pickled arguments."""
+
+    def __init__(self, a, b):
+        super().__init__(f"{a}-{b}")
+
+
+def test_a_child_returns_its_result_and_raises_its_exception_here():
+    """The child's return value comes back; its exception is raised in the parent with its type and text."""
+    assert in_background(lambda x: (os.getpid(), x * 2), 21)()[1] == 42
+    assert in_background(os.getpid)() != os.getpid()
+
+    def fails():
+        raise ValueError("bad cell B7")
+
+    with pytest.raises(ValueError, match="bad cell B7"):
+        in_background(fails)()
+
+
+def test_a_child_that_dies_or_raises_an_odd_exception_is_a_clear_failure():
+    """A child killed by a signal, or whose exception cannot be sent back, is ChildFailed with a reason."""
+    with pytest.raises(ChildFailed, match="ended unexpectedly"):
+        in_background(lambda: os.kill(os.getpid(), signal.SIGKILL))()
+
+    def odd():
+        raise Odd(1, 2)
+
+    with pytest.raises(ChildFailed, match="Odd"):
+        in_background(odd)()
+
+
+def test_a_writer_that_dies_is_an_os_error_naming_its_file(tmp_path: Path):
+    """A forked output writer that is killed: OSError 'writing <path> failed', as for a writer's own error."""
+    target = tmp_path / "consolidated.xlsx"
+    with pytest.raises(OSError, match=f"writing {target} failed: the process ended unexpectedly"):
+        exports._in_background(lambda _path: os.kill(os.getpid(), signal.SIGKILL), target)()
+
+
+def test_the_ledger_record_is_made_in_a_child_process(tmp_path: Path, monkeypatch):
+    """`salesbook consolidate`: the run's fingerprints and record are made in another process, and recorded."""
+    team, master = build_example(tmp_path)
+    seen = tmp_path / "pids.txt"
+    real = closing.run_record
+
+    def noted(c, *, kind):
+        with open(seen, "a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return real(c, kind=kind)
+
+    monkeypatch.setattr(closing, "run_record", noted)
+    url = f"sqlite:///{tmp_path / 'l.db'}"
+    r = CliRunner().invoke(main, ["consolidate", str(team), "--master", str(master), "--period", "2026-11",
+                                  "--out", str(tmp_path / "out"), "--ledger", url])
+    assert r.exit_code == 0, r.output
+    assert "Recorded as run 1" in r.output
+    pids = seen.read_text().split()
+    assert len(pids) == 1 and int(pids[0]) != os.getpid()
+    lg = open_ledger(url)
+    assert lg.count_runs() == 1 and len(lg.source_rows(1)) > 0
+    lg.dispose()
+
+
+def test_a_run_whose_outputs_fail_is_not_recorded(tmp_path: Path, monkeypatch):
+    """A writer failing (disk full) after the record was started: a clear error, no output, no run in the ledger."""
+    team, master = build_example(tmp_path)
+
+    def full(*_a, **_k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(exports, "write_xlsx", full)
+    url = f"sqlite:///{tmp_path / 'l.db'}"
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["consolidate", str(team), "--master", str(master), "--period", "2026-11",
+                                  "--out", str(out), "--ledger", url])
+    assert r.exit_code != 0 and "No space left on device" in r.output, r.output
+    assert "Traceback" not in r.output
+    assert not out.exists()
+    lg = open_ledger(url)
+    assert lg.count_runs() == 0
+    lg.dispose()
