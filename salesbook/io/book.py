@@ -366,9 +366,15 @@ class FileBook(Book):
             return
         for cells in sheets:
             cells.register()  # the looks must be in the styles openpyxl writes
+            cells.take_rows()
         saved = io.BytesIO()
-        self.wb.save(saved)
-        if not splice(saved, path, sheets):
+        try:
+            self.wb.save(saved)
+            spliced = splice(saved, path, sheets)
+        finally:
+            for cells in sheets:
+                cells.give_rows_back()
+        if not spliced:
             for name in list(self._fast):
                 self._as_cells(name)
             self.wb.save(path)
@@ -584,10 +590,12 @@ def _openpyxl_chart(ws, spec: ChartSpec):
             series.graphicalProperties = GraphicalProperties(solidFill=spec.series_colours[k].lstrip("#"))
     if spec.point_colours and chart.series:
         first = chart.series[0]
+        fills: dict[str, GraphicalProperties] = {}  # one per colour, shared: a point's own costs 10× the time
         for idx, colour in enumerate(spec.point_colours):
-            point = DataPoint(idx=idx)
-            point.graphicalProperties = GraphicalProperties(solidFill=colour.lstrip("#"))
-            first.dPt.append(point)
+            fill = fills.get(colour)
+            if fill is None:
+                fill = fills[colour] = GraphicalProperties(solidFill=colour.lstrip("#"))
+            first.dPt.append(DataPoint(idx=idx, spPr=fill))
     chart.title = spec.title
     chart.width, chart.height = spec.width_cm, spec.height_cm
     if spec.kind != "pie":

@@ -20,6 +20,7 @@ from openpyxl.cell.cell import Cell
 from openpyxl.compat import safe_string
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel, to_ISO8601
+from openpyxl.worksheet.dimensions import RowDimension
 
 from .ooxml import BIG_PART, DEFLATE_LEVEL
 
@@ -46,6 +47,8 @@ class SheetCells:
         self._others: dict[tuple, str] = {}  # (type, value) -> its cell content: dates repeat down a column
         self._letters: dict[int, str] = {}
         self._arrays: dict[int, object] = {}  # id -> every style array the cells use
+        self._row_attrs: dict[int, str] | None = None  # row -> its attributes, while the rows are taken
+        self._taken: dict = {}
 
     # ------------------------------------------------------------------ building
 
@@ -157,14 +160,28 @@ class SheetCells:
 
     # ------------------------------------------------------------------ writing
 
-    def xml(self) -> bytes:
-        """The `<sheetData>` element, with the row heights the sheet has now."""
+    def take_rows(self) -> None:
+        """Keep the rows' attributes (their heights) here and take the rows off the sheet while openpyxl
+        saves it: its own pass over thousands of them makes `<row>` elements the splice throws away."""
         dims = self.ws.row_dimensions
+        self._row_attrs = {r: row_attributes(d) for r, d in dims.items()}
+        self._taken = dict(dims)
+        dims.clear()
+
+    def give_rows_back(self) -> None:
+        self.ws.row_dimensions.update(self._taken)
+        self._taken, self._row_attrs = {}, None
+
+    def xml(self) -> bytes:
+        """The `<sheetData>` element, with the row heights the sheet has now (or had when taken)."""
+        row_attrs = self._row_attrs
+        if row_attrs is None:
+            row_attrs = {r: row_attributes(d) for r, d in self.ws.row_dimensions.items()}
         styles = self.wb._cell_styles
         ids = {i: f' s="{styles.add(a)}"' if a is not None and any(a) else "" for i, a in self._arrays.items()}
         out = ["<sheetData>"]
-        for r in sorted(self.rows.keys() | dims.keys()):
-            attrs = "".join(f' {k}="{v}"' for k, v in dims[r]) if r in dims else ""
+        for r in sorted(self.rows.keys() | row_attrs.keys()):
+            attrs = row_attrs.get(r, "")
             out.append(f'<row r="{r}"{attrs}>')
             for col, (array, content) in sorted(self.rows.get(r, {}).items()):
                 letter = self._letters.get(col) or self._letters.setdefault(col, get_column_letter(col))
@@ -180,6 +197,23 @@ class SheetCells:
         for array in self._arrays.values():
             if array is not None and any(array):
                 styles.add(array)
+
+
+_ROW_FIELDS = RowDimension.__fields__
+
+
+def row_attributes(dim) -> str:
+    """A row's attributes as openpyxl writes them (`' ht="30" customHeight="1"'`). Its style id, looked up
+    in the workbook's styles for every row, only when the row has a style."""
+    if dim.has_style:
+        return "".join(f' {k}="{v}"' for k, v in dim)
+    out = []
+    for key in _ROW_FIELDS:
+        if key != "s":
+            value = getattr(dim, key, None)
+            if value:
+                out.append(f' {key}="{safe_string(value)}"')
+    return "".join(out)
 
 
 def splice(saved, path: Path, sheets: list[SheetCells]) -> bool:
