@@ -162,7 +162,7 @@ def _cells(path: Path, sheet: str) -> list[tuple]:
             [str(r.sqref) for r in ws.conditional_formatting]]
 
 
-def _varied_sheet(name: str, n: int = 300) -> SheetData:
+def _varied_sheet(name: str, n: int = 300, cell_formats: dict | None = None) -> SheetData:
     from datetime import date, datetime
     from decimal import Decimal
 
@@ -180,7 +180,8 @@ def _varied_sheet(name: str, n: int = 300) -> SheetData:
                      rows=rows, notes={0: "the rep's id"}, fills={1: "#FFC7CE", 7: "#C6EFCE"},
                      number_formats={2: "#,##0.00"}, widths={1: 30}, wrap={1}, frozen_columns=1,
                      links={(0, 0): "../team/a b.xlsx#'客户'!D17", (3, 8): "../team/c.csv"},
-                     row_heights={2: 45.0}, header_rows={5}, title_rows={6}, cell_formats={(4, 3): "0.0%"},
+                     row_heights={2: 45.0}, header_rows={5}, title_rows={6},
+                     cell_formats={(4, 3): "0.0%"} if cell_formats is None else cell_formats,
                      rules=[ColourRule(column=1, kind="value", colour="#FFEB9C", value="中文 ok")],
                      page_breaks=[50])
 
@@ -196,13 +197,14 @@ def test_text_route_saves_what_openpyxl_cells_save(book: Path, tmp_path: Path) -
     for path, as_cells in ((book, False), (other, True)):
         fb = FileBook(path)
         fb.write(_varied_sheet("考核表"))
+        fb.write(_varied_sheet("依据", cell_formats={}))  # no cell formats: plain rows are made a column at a time
         fb.write(SheetData(name="仪表板", header=[], rows=[["Title"], [], ["k", 1.5]], title_rows={0},
                            header_rows={2}, freeze=False, autofilter=False))
         if as_cells:
             for name in list(fb._fast):
                 fb._as_cells(name)  # openpyxl's own cells, as before the text route
         fb.save()
-    for sheet in ("考核表", "仪表板"):
+    for sheet in ("考核表", "依据", "仪表板"):
         assert _cells(book, sheet) == _cells(other, sheet)
     assert _cells(book, "花名册") == _cells(other, "花名册")  # the sheets nobody wrote are as they were
 

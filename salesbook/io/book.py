@@ -414,6 +414,7 @@ def _style_data_cell(c, looks: _Looks, colour, fmt, align, kind) -> None:
 
 
 _DATE_TYPES = (datetime, date, time, timedelta)
+_BY_VALUE = frozenset({str, int, float, bool, type(None), date, datetime})  # equal values make the same cell
 
 
 def _fill_sheet(ws, data: SheetData, cells) -> None:
@@ -442,39 +443,76 @@ def _fill_sheet(ws, data: SheetData, cells) -> None:
     header_rows, title_rows = data.header_rows, data.title_rows
     aligned = "top" if data.header else None
     found_looks = cells._looks if cells is not None else None
-    for i, row in enumerate(data.rows):
-        rr = first + i
-        row_fill = fills.get(i, {})
-        kind = "sub" if i in header_rows else "title" if i in title_rows else None
-        for j, v in enumerate(row, start=1):
-            colour = row_fill.get(j - 1)
-            if v.__class__ is str and cells is not None and v:  # most cells: text, on the short path
-                fmt = (formats.get((i, j - 1)) if formats else None) or number_formats.get(j - 1)
-                key = (None, colour, fmt, "wrap" if j - 1 in wrap else aligned, kind)
-                array = found_looks.get(key)
-                if array is None:
-                    array = cells.look(key, None, lambda c, a=key[1:]: _style_data_cell(c, looks, *a))
-                cells.put_text(rr, j, v, array, cell_text)
-                continue
-            v = excel_value(v)
-            if v is None and colour is None:
-                continue
+
+    def entry(i: int, j: int, v: object, colour, kind) -> tuple | None:
+        """The (look, content) of a cell as text, or None for no cell; `j` counts from 1."""
+        if v.__class__ is str and v:  # most cells: text, on the short path
             fmt = (formats.get((i, j - 1)) if formats else None) or number_formats.get(j - 1)
-            dated = isinstance(v, _DATE_TYPES)
-            if not fmt and isinstance(v, datetime):
-                fmt = "yyyy-mm-dd"
-            align = "wrap" if j - 1 in wrap else aligned
-            if cells is None:
-                c = ws.cell(row=rr, column=j)
-                _string_cell(c, v) if isinstance(v, str) else setattr(c, "value", v)
-                _style_data_cell(c, looks, colour, fmt, align, kind)
-                continue
-            key = (type(v) if dated else None, colour, fmt, align, kind)
+            key = (None, colour, fmt, "wrap" if j - 1 in wrap else aligned, kind)
             array = found_looks.get(key)
             if array is None:
-                array = cells.look(key, v if dated else None,
-                                   lambda c, a=(colour, fmt, align, kind): _style_data_cell(c, looks, *a))
-            cells.put(rr, j, cell_text(v) if isinstance(v, str) else v, array)
+                array = cells.look(key, None, lambda c, a=key[1:]: _style_data_cell(c, looks, *a))
+            return array, cells.text_content(v, cell_text)
+        v = excel_value(v)
+        if v is None and colour is None:
+            return None
+        fmt = (formats.get((i, j - 1)) if formats else None) or number_formats.get(j - 1)
+        dated = isinstance(v, _DATE_TYPES)
+        if not fmt and isinstance(v, datetime):
+            fmt = "yyyy-mm-dd"
+        align = "wrap" if j - 1 in wrap else aligned
+        key = (type(v) if dated else None, colour, fmt, align, kind)
+        array = found_looks.get(key)
+        if array is None:
+            array = cells.look(key, v if dated else None,
+                               lambda c, a=(colour, fmt, align, kind): _style_data_cell(c, looks, *a))
+        return array, cells.content(cell_text(v) if isinstance(v, str) else v)
+
+    def openpyxl_cell(rr: int, i: int, j: int, v: object, colour, kind) -> None:
+        v = excel_value(v)
+        if v is None and colour is None:
+            return
+        fmt = (formats.get((i, j - 1)) if formats else None) or number_formats.get(j - 1)
+        if not fmt and isinstance(v, datetime):
+            fmt = "yyyy-mm-dd"
+        c = ws.cell(row=rr, column=j)
+        _string_cell(c, v) if isinstance(v, str) else setattr(c, "value", v)
+        _style_data_cell(c, looks, colour, fmt, "wrap" if j - 1 in wrap else aligned, kind)
+
+    rows = data.rows
+    plain = set()  # rows without colour, format or kind: their cells depend on the column and value only
+    if cells is not None and not formats:
+        plain = {i for i in range(len(rows)) if not fills.get(i) and i not in header_rows and i not in title_rows}
+        built: dict[int, dict[int, tuple]] = {i: {} for i in sorted(plain)}
+        for j in range(1, max((len(rows[i]) for i in plain), default=0) + 1):
+            made: dict = {}  # (class, value) -> its entry: a column repeats its values
+            for i, row_cells in built.items():
+                row = rows[i]
+                if len(row) < j:
+                    continue
+                v = row[j - 1]
+                cls = v.__class__
+                if cls in _BY_VALUE and (v or cls is not float):  # 0.0 and -0.0 are equal, yet not the same text
+                    key = (cls, v)  # the class too: True == 1, yet a bool cell is not a number cell
+                    e = made[key] if key in made else made.setdefault(key, entry(i, j, v, None, None))
+                else:
+                    e = entry(i, j, v, None, None)
+                if e is not None:
+                    row_cells[j] = e
+        for i, row_cells in built.items():
+            cells.put_row(first + i, row_cells)
+    for i, row in enumerate(rows):
+        rr = first + i
+        if i not in plain:
+            row_fill = fills.get(i, {})
+            kind = "sub" if i in header_rows else "title" if i in title_rows else None
+            for j, v in enumerate(row, start=1):
+                if cells is None:
+                    openpyxl_cell(rr, i, j, v, row_fill.get(j - 1), kind)
+                else:
+                    e = entry(i, j, v, row_fill.get(j - 1), kind)
+                    if e is not None:
+                        cells.rows.setdefault(rr, {})[j] = e
         if i in title_rows:
             ws.row_dimensions[rr].height = 22
         elif i in data.row_heights:

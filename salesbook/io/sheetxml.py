@@ -39,7 +39,7 @@ class SheetCells:
     def __init__(self, ws):
         self.ws = ws
         self.wb = ws.parent
-        self.rows: dict[int, dict[int, list]] = {}  # row -> column -> [style array, type and content]
+        self.rows: dict[int, dict[int, tuple]] = {}  # row -> column -> (style array, type and content)
         self._looks: dict[object, object] = {}  # look -> style array
         self._texts: dict[str, str] = {}  # text -> its cell content
         self._raw: dict[str, str] = {}  # text as given to put_text -> its cell content
@@ -67,25 +67,39 @@ class SheetCells:
 
     def put(self, row: int, col: int, value: object, array) -> None:
         """A cell holding `value` (as `excel_value` gives it; strings already made cell text) in look `array`."""
-        self.rows.setdefault(row, {})[col] = [array, self._content(value)]
+        self.rows.setdefault(row, {})[col] = (array, self._content(value))
 
     def put_text(self, row: int, col: int, text: str, array, convert) -> None:
         """A string cell of a file's `text`, which `convert` makes cell text: each distinct text once."""
+        self.rows.setdefault(row, {})[col] = (array, self.text_content(text, convert))
+
+    def text_content(self, text: str, convert) -> str:
+        """The cell content of a file's `text` (`convert` makes it cell text), made once per distinct text."""
         content = self._raw.get(text)
         if content is None:
             content = self._content(convert(text))
             if len(self._raw) < 200_000:
                 self._raw[text] = content
-        self.rows.setdefault(row, {})[col] = [array, content]
+        return content
+
+    def content(self, value: object) -> str:
+        """The cell content of `value` (as `excel_value` gives it; strings already made cell text)."""
+        return self._content(value)
+
+    def put_row(self, row: int, cells: dict[int, tuple]) -> None:
+        """A whole row of cells at once: column -> (style array, content), as `put` makes them."""
+        if cells:
+            self.rows[row] = cells
 
     def put_cell(self, c) -> None:
         """A cell already made in openpyxl (a header cell): its value and look."""
-        self.rows.setdefault(c.row, {})[c.column] = [c._style, self._typed(c.data_type, c._value)]
+        self.rows.setdefault(c.row, {})[c.column] = (c._style, self._typed(c.data_type, c._value))
         self._arrays[id(c._style)] = c._style
 
     def restyle(self, row: int, col: int, style) -> None:
         """Change one cell's look (a link's font on top of the cell's own look)."""
-        cell = self.rows.setdefault(row, {}).setdefault(col, [None, ' t="n">'])
+        row_cells = self.rows.setdefault(row, {})
+        cell = row_cells.get(col) or (None, ' t="n">')
         base = cell[0]
         key = ("restyle", style, tuple(base) if base is not None else None)
         found = self._looks.get(key)
@@ -96,7 +110,7 @@ class SheetCells:
             style(c)
             found = self._looks[key] = c._style
             self._arrays[id(found)] = found
-        cell[0] = found
+        row_cells[col] = (found, cell[1])  # a new entry: cells of one value may share theirs
 
     def corners(self) -> tuple[int, int, int, int] | None:
         """(first row, first column, last row, last column) of the cells, or None."""
