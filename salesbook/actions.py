@@ -384,7 +384,8 @@ def _consolidate(book: Book, sub: str, *, payroll: str = "", ledger: str | None 
     staged = _staged(book, master, sub)
     lg = existing_ledger(master, ledger) if payroll else None  # checked before the long read
     with _untouched_if_interrupted(staged):
-        c = run_consolidate(team, master=master, period=period, as_of=as_of, progress=book.progress())
+        c = run_consolidate(team, master=master, period=period, as_of=as_of, outputs=sub == "consolidation",
+                            progress=book.progress())
     if payroll and lg is None and not all_rejected(c.run):  # nothing read: nothing to record, no ledger made
         lg = open_master_ledger(master, ledger)  # a first run: the ledger is made now
     if lg is not None:

@@ -433,7 +433,8 @@ def consolidate(team_dir, master, period, as_of, out, full, workers, ledger_url)
     with progress_display() as p:
         m = read_master(master)
         ledger = existing_ledger_of(m, ledger_url)
-        c = run_consolidate(team_dir, master=m, period=period, as_of=as_of_date, workers=workers, progress=p)
+        c = run_consolidate(team_dir, master=m, period=period, as_of=as_of_date, workers=workers, outputs=True,
+                            progress=p)
         # Nothing read: all-zero scorecards that would stand as the period's latest figures in history and trends.
         nothing = all_rejected(c.run)
         if not nothing:
@@ -549,7 +550,8 @@ def close(team_dir, master, period, as_of, out, accept_errors, note, workers, le
         live = ledger.live_close(book_name(m.settings), parse_period(period).label) if ledger else None
         if live is not None:  # said before every team file is read
             raise Fail(str(ledger.closed_error(live)))
-        c = run_consolidate(team_dir, master=m, period=period, as_of=as_of_date, workers=workers, progress=p)
+        c = run_consolidate(team_dir, master=m, period=period, as_of=as_of_date, workers=workers, outputs=True,
+                            progress=p)
         check_payroll(c)
         ledger = ledger or open_ledger_of(m, ledger_url)
         p.phase(f"closing {c.run.period.label}")

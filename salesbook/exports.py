@@ -12,7 +12,6 @@ import pandas as pd
 from .core.dataset import Dataset
 from .core.schema import load_schemas
 from .core.table import TYPED
-from .io.atomic import atomic_output
 from .io.writers import atomic_write_bytes, write_csv, write_xlsx
 from .outputs import files_frame, findings_frame
 from .pipeline import Consolidation
@@ -38,7 +37,19 @@ def source_frame(frame: pd.DataFrame) -> pd.DataFrame:
 PARQUET_ROWS = 65_536  # rows per row group of consolidated.parquet
 
 
-def write_parquet(path: Path, ds: Dataset) -> Path:
+def write_parquet(path: Path, ds: Dataset, made: Callable[[], bytes] | None = None) -> Path:
+    """consolidated.parquet (see `parquet_bytes`); `made()`, when given, gives its bytes (`start_parquet`)."""
+    atomic_write_bytes(path, parquet_bytes(ds) if made is None else made())
+    return Path(path)  # no library versions inside: same data, same bytes
+
+
+def start_parquet(ds: Dataset):
+    """`parquet_bytes(ds)` made in a forked child (io.background) from now on: call the result for them.
+    The dataset must not change meanwhile (validation has marked every row)."""
+    return _in_background("consolidated.parquet", parquet_bytes, ds)
+
+
+def parquet_bytes(ds: Dataset) -> bytes:
     """Every team sheet's rows in one table: table, file, sheet, row, valid, then the columns.
 
     Written a kind of sheet at a time (in row groups of PARQUET_ROWS) against the union of the columns, so
@@ -62,27 +73,27 @@ def write_parquet(path: Path, ds: Dataset) -> Path:
                 f[c] = f[c].astype(object)
         t = pa.Table.from_pandas(f, preserve_index=False).replace_schema_metadata(None)
         parts.append((t.schema, lambda t=t: t))
-    with atomic_output(path) as tmp:  # a random O_EXCL name, never a fixed one a link could be planted at
-        if not parts:
-            pq.write_table(pa.table({"table": pa.array([], pa.string())}), tmp, compression="zstd")
-            return Path(path)
-        schema = pa.unify_schemas([sc for sc, _ in parts], promote_options="permissive")
-        with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
-            for _, make in parts:
-                whole = make()
-                # A slice at a time is cast from the dictionaries to plain text and written (a row
-                # group each): the text of 300k activities decoded at once was ~100 MiB.
-                for start in range(0, max(whole.num_rows, 1), PARQUET_ROWS):
-                    t = whole.slice(start, PARQUET_ROWS)
-                    nulls: dict = {}  # one all-blank column per type, shared by every column this kind lacks
-                    columns = [t.column(field.name).cast(field.type) if field.name in t.column_names
-                               else nulls[field.type] if field.type in nulls
-                               else nulls.setdefault(field.type, pa.nulls(t.num_rows, field.type))
-                               for field in schema]
-                    writer.write_table(pa.Table.from_arrays(columns, schema=schema))
-                    del t, columns
-                del whole  # one sheet kind's columns in memory at a time
-    return Path(path)  # no library versions inside: same data, same bytes
+    sink = pa.BufferOutputStream()
+    if not parts:
+        pq.write_table(pa.table({"table": pa.array([], pa.string())}), sink, compression="zstd")
+        return sink.getvalue().to_pybytes()
+    schema = pa.unify_schemas([sc for sc, _ in parts], promote_options="permissive")
+    with pq.ParquetWriter(sink, schema, compression="zstd") as writer:
+        for _, make in parts:
+            whole = make()
+            # A slice at a time is cast from the dictionaries to plain text and written (a row
+            # group each): the text of 300k activities decoded at once was ~100 MiB.
+            for start in range(0, max(whole.num_rows, 1), PARQUET_ROWS):
+                t = whole.slice(start, PARQUET_ROWS)
+                nulls: dict = {}  # one all-blank column per type, shared by every column this kind lacks
+                columns = [t.column(field.name).cast(field.type) if field.name in t.column_names
+                           else nulls[field.type] if field.type in nulls
+                           else nulls.setdefault(field.type, pa.nulls(t.num_rows, field.type))
+                           for field in schema]
+                writer.write_table(pa.Table.from_arrays(columns, schema=schema))
+                del t, columns
+            del whole  # one sheet kind's columns in memory at a time
+    return sink.getvalue().to_pybytes()
 
 
 def _arrow_schema(frame: pd.DataFrame, columns: dict):
@@ -178,10 +189,10 @@ def write_consolidation(c: Consolidation, out: Path, *, full: bool = False, prog
     sources = {f.label: f.path for f in c.run.files}
     jobs = []
     try:
-        jobs.append(_in_background(write_xlsx, xlsx, sheets, constant_memory=full,
+        jobs.append(_in_background(xlsx, write_xlsx, xlsx, sheets, constant_memory=full,
                                    max_rows=None if full else XLSX_ROWS, sources=sources))
-        jobs.append(_in_background(_write_csvs, csvs, list(tables.values())))
-        parquet = write_parquet(out / "consolidated.parquet", c.run.dataset)
+        jobs.append(_in_background(out, _write_csvs, csvs, list(tables.values())))
+        parquet = write_parquet(out / "consolidated.parquet", c.run.dataset, made=c.parquet)
         p.update(1)
         if meanwhile is not None:
             meanwhile()
@@ -190,7 +201,7 @@ def write_consolidation(c: Consolidation, out: Path, *, full: bool = False, prog
         jobs[0]()
         p.update(3)
     except BaseException:  # an error or Ctrl-C: stop the writers before the caller removes their folder
-        for job in jobs:
+        for job in jobs + ([c.parquet] if c.parquet is not None else []):
             job.cancel()
         raise
     return [*csvs, xlsx, parquet]
@@ -201,24 +212,24 @@ def _write_csvs(paths: list[Path], frames: list[pd.DataFrame]) -> None:
         write_csv(path, frame)
 
 
-def _in_background(fn, *args, **kwargs):
-    """A writer in a forked child (see io.background); its failure is raised here as an OSError naming
-    what it was writing."""
+def _in_background(what: object, fn, *args, **kwargs):
+    """`fn(*args, **kwargs)` in a forked child (see io.background), returning a waiter for its result; a
+    failure is raised as an OSError saying it was writing `what`."""
     from .io.background import ChildFailed, Waiter, in_background
 
-    def written() -> None:
+    def written():
         try:
-            fn(*args, **kwargs)
+            return fn(*args, **kwargs)
         except Exception as exc:
-            raise OSError(f"writing {args[0]} failed: {type(exc).__name__}: {exc}") from None
+            raise OSError(f"writing {what} failed: {type(exc).__name__}: {exc}") from None
 
     child = in_background(written)
 
-    def wait() -> None:
+    def wait():
         try:
-            child()
+            return child()
         except ChildFailed as exc:  # it died (killed, out of memory)
-            raise OSError(f"writing {args[0]} failed: {exc}") from None
+            raise OSError(f"writing {what} failed: {exc}") from None
 
     return Waiter(wait, child.cancel)
 

@@ -578,12 +578,16 @@ class Consolidation:
     commissions: pd.DataFrame | None = None  # SPEC §10 commissions.csv
     commission_results: dict = field(default_factory=dict)  # rep id -> core.commission.Commission
     details: dict = field(default_factory=dict)  # rep id -> core.scoring.RepScore
+    parquet: Callable[[], bytes] | None = None  # consolidated.parquet's bytes, made while scoring (`outputs`)
 
 
 def consolidate(team_dir: Path | list[Path], *, master: Path | Master, period: str, as_of: date | None = None,
-                workers: int | None = None,
+                workers: int | None = None, outputs: bool = False,
                 progress: Progress | Callable[[int, int], None] | None = None) -> Consolidation:
-    """Validate every team file, then grade, evaluate the pipeline and score each rep for `period`."""
+    """Validate every team file, then grade, evaluate the pipeline and score each rep for `period`.
+
+    `outputs`: the outputs will be written (`exports.write_consolidation`): consolidated.parquet, which
+    needs the rows as validation leaves them, is then made in a forked child while the reps are scored."""
     from .core.commission import score_commissions
     from .core.scoring import score_reps
 
@@ -594,6 +598,11 @@ def consolidate(team_dir: Path | list[Path], *, master: Path | Master, period: s
     paths = team_dir if isinstance(team_dir, list) else [team_dir]
     run = validate(paths, master=m, period=period, as_of=as_of, workers=workers, progress=p)
     assert run.period is not None
+    parquet = None
+    if outputs:
+        from .exports import start_parquet
+
+        parquet = start_parquet(run.dataset)
     p.phase("scoring", 2, "steps")
     master_file = Path(m.path).name if m.path else ""
     scoring = score_reps(run.dataset, run.findings, run.period, m.settings, m.roster, m.targets,
@@ -612,7 +621,7 @@ def consolidate(team_dir: Path | list[Path], *, master: Path | Master, period: s
     p.update(2)
     release_memory()  # the rules' and scoring's working frames: before the writers fork
     return Consolidation(run=run, scorecards=scoring.scorecards, evidence=evidence, commissions=paid.frame,
-                         commission_results=paid.results, details=scoring.details)
+                         commission_results=paid.results, details=scoring.details, parquet=parquet)
 
 
 __all__ = ["Consolidation", "FolderError", "Master", "MasterError", "NothingToRead", "Run", "SettingsError",

@@ -44,7 +44,7 @@ def _child(kind: str, a: dict) -> dict:
         from salesbook.pipeline import consolidate
 
         t = time.perf_counter()
-        c = consolidate(Path(a["team_dir"]), master=Path(a["master"]), period=a["period"])
+        c = consolidate(Path(a["team_dir"]), master=Path(a["master"]), period=a["period"], outputs=True)  # as the CLI
         write_consolidation(c, Path(a["out"]), full=False)
         seconds = time.perf_counter() - t
         extra = {

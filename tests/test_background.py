@@ -54,7 +54,7 @@ def test_a_writer_that_dies_is_an_os_error_naming_its_file(tmp_path: Path):
     """A forked output writer that is killed: OSError 'writing <path> failed', as for a writer's own error."""
     target = tmp_path / "consolidated.xlsx"
     with pytest.raises(OSError, match=f"writing {target} failed: the process ended unexpectedly"):
-        exports._in_background(lambda _path: os.kill(os.getpid(), signal.SIGKILL), target)()
+        exports._in_background(target, lambda: os.kill(os.getpid(), signal.SIGKILL))()
 
 
 def test_the_ledger_record_is_made_in_a_child_process(tmp_path: Path, monkeypatch):
@@ -99,3 +99,32 @@ def test_a_run_whose_outputs_fail_is_not_recorded(tmp_path: Path, monkeypatch):
     lg = open_ledger(url)
     assert lg.count_runs() == 0
     lg.dispose()
+
+
+def test_the_parquet_made_while_scoring_is_the_parquet_made_after(tmp_path: Path, monkeypatch):
+    """consolidate(outputs=True): consolidated.parquet is made in another process during scoring, with the
+    same bytes as one written afterwards from the same rows; its failure names the file."""
+    from salesbook.pipeline import consolidate
+
+    team, master = build_example(tmp_path)
+    made_in = tmp_path / "pid.txt"
+    real = exports.parquet_bytes
+
+    def noted(ds):
+        made_in.write_text(str(os.getpid()))
+        return real(ds)
+
+    monkeypatch.setattr(exports, "parquet_bytes", noted)
+    c = consolidate(team, master=master, period="2026-11", outputs=True)
+    early = exports.write_parquet(tmp_path / "early.parquet", c.run.dataset, made=c.parquet)
+    assert int(made_in.read_text()) != os.getpid()
+    late = exports.write_parquet(tmp_path / "late.parquet", c.run.dataset)
+    assert early.read_bytes() == late.read_bytes() and len(early.read_bytes()) > 1000
+
+    def broken(_ds):
+        raise MemoryError("parquet")
+
+    monkeypatch.setattr(exports, "parquet_bytes", broken)
+    c = consolidate(team, master=master, period="2026-11", outputs=True)
+    with pytest.raises(OSError, match="writing consolidated.parquet failed: MemoryError"):
+        exports.write_consolidation(c, tmp_path / "out")
