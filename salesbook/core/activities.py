@@ -20,8 +20,9 @@ from .dataset import Dataset, show_value
 from .findings import Coded, Finding, Findings, findings_frame_of, values_of
 from .schema import normalize_name
 from .settings import Settings
+from .vector import codes, cumcount, first_rows, group_ids
 
-KEY = ["rep_id", "customer_id", "date", "activity_type"]
+KEY = ["rep_id", "customer_id", "date", "activity_type"]  # a repeat: the same of all four
 CODE = "activity-not-counted"
 _REPEAT, _SHORT, _SAME, _DAY = 1, 2, 3, 4  # the reasons, by the order they are looked at
 
@@ -41,30 +42,30 @@ def effective_activities(ds: Dataset, st: Settings) -> Findings:
     why = np.zeros(len(f), dtype=np.int8)  # 0: counts, else the reason it does not
     first_of = np.full(len(f), -1, dtype=np.int64)  # a repeat: the position of the row it repeats
 
-    group = f.groupby(KEY, sort=False, dropna=False).ngroup().to_numpy()  # numbered in order of first rows
-    _, first = np.unique(group, return_index=True)  # the first row of each group
-    repeat = np.ones(len(f), dtype=bool)
-    repeat[first] = False
-    first_of[repeat] = first[group[repeat]]
+    rep = codes(f["rep_id"])[0]
+    day = codes(f["date"])
+    group = group_ids([rep, codes(f["customer_id"])[0], day[0], codes(f["activity_type"])[0]])  # numbered in order of first rows
+    first = first_rows(group)  # the first row of each row's group
+    repeat = first != np.arange(len(f))
+    first_of[repeat] = first[repeat]
     why[repeat] = _REPEAT
     at = np.flatnonzero(~repeat)  # positions of the rows still counting
-    left = f.iloc[at]
-    if min_chars > 0 and len(left):
-        length = left["summary"].map(_each_distinct(left["summary"], lambda s: len(str(s).strip())))
-        short = (length.fillna(0) < min_chars).to_numpy()
+    summary, summaries = codes(f["summary"], na_group=False)  # each distinct summary looked at once
+    if min_chars > 0 and len(at):
+        length = np.array([len(str(s).strip()) for s in summaries.tolist()] + [0], dtype=np.int64)
+        short = length[summary[at]] < min_chars  # a blank summary (code -1) has length 0
         why[at[short]] = _SHORT
-        at, left = at[~short], left[~short]
-    if max_same is not None and len(left):
-        month = left["date"].map(_each_distinct(left["date"], lambda d: d.year * 100 + d.month))
-        text = left["summary"].map(_each_distinct(left["summary"], normalize_name))
-        nth = left.assign(_m=month, _t=text).groupby(["rep_id", "_m", "_t"], sort=False).cumcount()
-        over = (nth >= int(max_same)).to_numpy()
+        at = at[~short]
+    if max_same is not None and len(at):
+        months = np.array([d.year * 100 + d.month for d in day[1].tolist()], dtype=np.int64)
+        text = np.append(codes(np.array([normalize_name(s) for s in summaries.tolist()], dtype=object))[0], -1)
+        nth = cumcount(group_ids([rep[at], months[day[0][at]], text[summary[at]]], dropna=True))
+        over = nth >= int(max_same)  # a blank summary (-1) is never the same summary
         why[at[over]] = _SAME
-        at, left = at[~over], left[~over]
-    if len(left):
-        nth = left.groupby(["rep_id", "date"], sort=False).cumcount()
-        over = (nth >= max_day).to_numpy()
-        why[at[over]] = _DAY
+        at = at[~over]
+    if len(at):
+        nth = cumcount(group_ids([rep[at], day[0][at]]))
+        why[at[nth >= max_day]] = _DAY
     hit = np.flatnonzero(why)
     if not len(hit):
         return Findings()

@@ -15,6 +15,7 @@ from .findings import ERROR, Finding, select
 from .schema import normalize_name, team_schemas
 from .settings import Settings
 from .table import TYPED
+from .vector import map_distinct
 
 _SUFFIXES = ["股份有限公司", "有限责任公司", "有限公司", "集团公司", "公司"]
 # English legal suffixes count only as a whole word: "Z Inc." is Z, but "Zinc" stays zinc.
@@ -28,7 +29,8 @@ def blank(v: object) -> bool:
 
 def normalize_company(name: object) -> str:
     """Company name for conflict checks: NFKC, no whitespace, case-folded, legal suffix removed."""
-    text = _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", str(name))).casefold().strip()
+    # str.split() splits on exactly the whitespace `\s` matches; casefolding never makes or takes whitespace
+    text = " ".join(unicodedata.normalize("NFKC", str(name)).casefold().split())
     changed = True
     while changed:
         changed = False
@@ -42,10 +44,9 @@ def normalize_company(name: object) -> str:
             if m and m.start() > 0:
                 text = text[: m.start()].rstrip(" ,.")
                 changed = True
-    return _WHITESPACE.sub("", text)
+    return text.replace(" ", "")  # the only whitespace left is single spaces
 
 
-_WHITESPACE = re.compile(r"\s+")
 _SUFFIX_ENDS = tuple(_SUFFIXES)
 _LATIN_LAST = frozenset("dnpc.")
 
@@ -265,8 +266,11 @@ def _rows(frame: pd.DataFrame, mask, keys: list[str]) -> list[dict]:
 def _same_company(cust: pd.DataFrame):
     """The valid customer rows of every normalised company name filed more than once, as dicts."""
     names = cust["customer_name"]
-    norm = names.map({v: normalize_company(v) for v in names.unique()})
-    again = norm.duplicated(keep=False).to_numpy()
+    norm = map_distinct(names, normalize_company)  # once per distinct name
+    blank = pd.isna(names).to_numpy()
+    if blank.any():  # None and NaN as the old per-value map gave them ("none", "nan")
+        norm[blank] = names[blank].map({v: normalize_company(v) for v in names[blank].unique()}).to_numpy()
+    again = pd.Series(norm, dtype=object).duplicated(keep=False).to_numpy()
     if not again.any():
         return []
     keys = ["_file", "_sheet", "_row", "owner", "created", "customer_name", TYPED + "customer_name"]

@@ -107,10 +107,10 @@ def dataset(tables: list[SheetTable]) -> Dataset:
             "_sheet": pd.Series(np.repeat(sheets, counts) if parts else np.empty(0, object), dtype=object),
         }
         arrow_cols: dict[str, pa.ChunkedArray] = {}
-        names = [set(a.column_names) for _, a in parts]
+        by_name = [dict(zip(a.column_names, a.columns, strict=True)) for _, a in parts]  # a.column(name) looks up
         for c in ["_row", *cols]:
             kind = "int64" if c == "_row" else types.get(c, "object")
-            chunks = [a.column(c) if c in have else None for (_, a), have in zip(parts, names, strict=True)]
+            chunks = [have.get(c) for have in by_name]
             col = _concat(chunks, counts, kind)
             arrow_cols[c] = col
             data[c] = pd.Series(_to_numpy(col, kind), dtype="int64" if c == "_row" else kind)
@@ -135,7 +135,7 @@ def _concat(chunks: list, counts: list[int], kind: str) -> pa.ChunkedArray:
     if kind in _NUMERIC:
         typ = _NUMERIC[kind]
     else:
-        value_types = {c.type.value_type if pa.types.is_dictionary(c.type) else c.type for c in present}
+        value_types = {t.value_type if pa.types.is_dictionary(t) else t for t in {c.type for c in present}}
         value_types.discard(pa.null())
         if len(value_types) > 1:  # never built so; text is the safe common form
             value_types = {pa.string()}
