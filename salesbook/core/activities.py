@@ -25,6 +25,7 @@ from .vector import codes, cumcount, first_rows, group_ids
 KEY = ["rep_id", "customer_id", "date", "activity_type"]  # a repeat: the same of all four
 CODE = "activity-not-counted"
 _REPEAT, _SHORT, _SAME, _DAY = 1, 2, 3, 4  # the reasons, by the order they are looked at
+_USED = ["_file", "_sheet", "_row", *KEY, "summary"]
 
 
 def effective_activities(ds: Dataset, st: Settings) -> Findings:
@@ -32,10 +33,11 @@ def effective_activities(ds: Dataset, st: Settings) -> Findings:
 
     A busy month has tens of thousands, so they are built as columns (a frame of findings), in the
     order of the rows; each Finding equals the one `Dataset.finding` would make for its row."""
-    f = ds.valid("activities")
-    if f.empty:
+    every = ds.frame("activities")
+    keep = every["_valid"].to_numpy() & every["date"].notna().to_numpy() & every["rep_id"].notna().to_numpy()
+    if not keep.any():
         return Findings()
-    f = f[f["date"].notna() & f["rep_id"].notna()]
+    f = every.loc[keep, _USED]  # the valid dated rows with a rep, and only the columns looked at
     max_day = int(st["activity.max_per_day"])
     min_chars = int(st["activity.min_summary_chars"])
     max_same = st["activity.max_same_summary"]

@@ -189,10 +189,6 @@ def grade_customers(ds: Dataset, st: Settings, as_of: date | None) -> tuple[pd.D
     """
     out: list[Finding] = []
     cust = ds.valid("customers")
-    acts = ds.valid("activities")
-    a = acts[present(acts["customer_id"]) & acts["date"].notna()]
-    if as_of is not None:
-        a = a[(a["date"] <= as_of).astype(bool)]
     cadence = st.grouped("cadence")
     g = grade_settings(st)
     cols = ["customer_id", "customer_name", "owner", "industry", "region", "points", "grade", "grade_given",
@@ -208,11 +204,7 @@ def grade_customers(ds: Dataset, st: Settings, as_of: date | None) -> tuple[pd.D
     grade = np.select([pts >= lowest for _, lowest in g["bands"]], [b for b, _ in g["bands"]], "D").astype(object)
     given = cust["grade"]
     mismatch = (present(given) & (given != grade)).to_numpy()
-    # the last activity on or before the as-of date, per customer (as day numbers, then dates)
-    days_of = _ordinals(a["date"])
-    latest = pd.Series(a["date"].map(days_of).to_numpy(), dtype="int64").groupby(
-        a["customer_id"].to_numpy(), sort=False).max()
-    last_day = cust["customer_id"].map(latest)  # NaN where the customer has no activity
+    last_day = _last_activity_days(ds.frame("activities"), cust["customer_id"], as_of)
     last = [None if d != d else date.fromordinal(int(d)) for d in last_day.tolist()]
     created = cust["created"]
     cadence_of = {k: int(v) for k, v in cadence.items()}
@@ -221,8 +213,8 @@ def grade_customers(ds: Dataset, st: Settings, as_of: date | None) -> tuple[pd.D
     days: list[int | None] = [None] * n
     overdue = np.zeros(n, dtype=bool)
     if as_of is not None:
-        created_day = created.map(_ordinals(created)).to_numpy(dtype=float)
-        since = np.where(np.isnan(last_day.to_numpy(dtype=float)), created_day, last_day.to_numpy(dtype=float))
+        created_day = _days(created)
+        since = np.where(np.isnan(last_day), created_day, last_day)
         counted = created_day <= as_of.toordinal()
         span = as_of.toordinal() - since
         overdue = counted & (span > np.array(cadence_days))
@@ -247,15 +239,26 @@ def grade_customers(ds: Dataset, st: Settings, as_of: date | None) -> tuple[pd.D
     return frame, out
 
 
+def _last_activity_days(acts: pd.DataFrame, customer_ids: pd.Series, as_of: date | None) -> np.ndarray:
+    """Per customer id, the day number of its last valid activity on or before `as_of` (NaN: none): the
+    activities' ids and the customers' numbered together, then a maximum per number."""
+    day = _days(acts["date"])
+    take = acts["_valid"].to_numpy() & present(acts["customer_id"]).to_numpy() & ~np.isnan(day)
+    if as_of is not None:
+        take &= day <= as_of.toordinal()
+    ids = np.concatenate([acts["customer_id"].to_numpy(dtype=object)[take], customer_ids.to_numpy(dtype=object)])
+    number, distinct = pd.factorize(ids)  # a blank customer id is -1: it has no activity
+    n = int(take.sum())
+    best = np.full(len(distinct) + 1, -1, dtype=np.int64)  # day numbers are positive: -1 is none
+    np.maximum.at(best, number[:n], day[take].astype(np.int64))
+    last = best[number[n:]]
+    return np.where(last < 0, np.nan, last.astype(float))
+
+
 def _points(values: pd.Series, points: dict) -> np.ndarray:
     """Grade points of an enum column (0 for a blank or an unlisted value)."""
     table = {k: float(v) for k, v in points.items()}
     return values.map(table).to_numpy(dtype=float, na_value=0.0)
-
-
-def _ordinals(dates: pd.Series) -> dict:
-    """Each distinct date of a column -> its day number (a column repeats few dates)."""
-    return {d: d.toordinal() for d in dates.dropna().unique()}
 
 
 def _rows(frame: pd.DataFrame, mask, keys: list[str]) -> list[dict]:
@@ -317,13 +320,13 @@ def evaluate_pipeline(ds: Dataset, st: Settings, as_of: date | None) -> tuple[pd
     out: list[Finding] = []
     probs = st.grouped("stage_probability")
     stale_days = int(st["opportunity_stale_days"])
-    acts = ds.valid("activities")
+    acts = ds.frame("activities")  # its valid rows, read through a mask rather than copied
     recent: set[str] = set()
     if as_of is not None:
         lo = as_of - timedelta(days=stale_days)
         days = _days(acts["date"])
-        inside = (days >= lo.toordinal()) & (days <= as_of.toordinal())
-        recent = set(acts["customer_id"][inside].tolist())
+        inside = acts["_valid"].to_numpy() & (days >= lo.toordinal()) & (days <= as_of.toordinal())
+        recent = set(acts["customer_id"].to_numpy(dtype=object)[inside].tolist())
     cols = ["opportunity_id", "customer_id", "name", "stage", "amount", "probability", "weighted_amount", "risk",
             "expected_close", "owner", "overdue", "stale", "file", "sheet", "row"]
     opp = ds.valid("opportunities")
@@ -358,7 +361,9 @@ def evaluate_pipeline(ds: Dataset, st: Settings, as_of: date | None) -> tuple[pd
 
 def _days(dates: pd.Series) -> np.ndarray:
     """A date column as day numbers (NaN where blank), converted once per distinct date."""
-    return dates.map(_ordinals(dates)).to_numpy(dtype=float, na_value=np.nan)
+    number, distinct = pd.factorize(dates.to_numpy(dtype=object))
+    table = np.array([d.toordinal() for d in distinct.tolist()] + [np.nan], dtype=float)
+    return table[number]  # a blank is -1: the NaN at the end
 
 
 # ------------------------------------------------------------------ contracts, orders, money
