@@ -464,11 +464,13 @@ def contract_marks(ds: Dataset, findings: list[Finding]) -> dict[str, ContractMa
 
 def _first_owner(frame: pd.DataFrame, key: str) -> dict[str, str]:
     """id -> owner named by the first row of that id (later rows are duplicates)."""
-    out: dict[str, str] = {}
-    for k, o in zip(frame[key].tolist(), frame["owner"].tolist(), strict=True):
-        if not blank(k) and k not in out and not blank(o):
-            out[k] = o
-    return out
+    keys, owners = frame[key], frame["owner"]
+    named = (present(keys) & present(owners)).to_numpy()  # neither blank
+    ids = keys[named]
+    first = ~ids.duplicated(keep="first").to_numpy()  # dict order: the first row of each id
+    return dict(zip(ids.to_numpy(dtype=object)[first].tolist(),
+                    owners[named].to_numpy(dtype=object)[first].tolist(), strict=True))
+
 
 
 def contract_owners(ds: Dataset) -> dict[str, str]:
