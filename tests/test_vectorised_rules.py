@@ -287,3 +287,150 @@ def test_day_numbers_of_a_date_column() -> None:
     got = rules._days(values).tolist()
     want = [AS_OF.toordinal(), None, date(2026, 1, 1).toordinal(), None, None, AS_OF.toordinal()]
     assert [None if x != x else x for x in got] == want
+
+
+# ------------------------------------------------------------------ scoring
+
+def _old_in_period(dates: pd.Series, period) -> np.ndarray:
+    inside = {d: period.contains(d) for d in dates.dropna().unique()}
+    return dates.map(inside).eq(True).to_numpy()
+
+
+def _old_collect_kpis(ds: Dataset, period, not_counted) -> dict:
+    """collect_kpis as it was: each counted row appended under its rep as it comes."""
+    from decimal import Decimal
+
+    from salesbook.core.counted import CODE as COLLECTION_NOT_COUNTED
+    from salesbook.core.counted import uncounted_contracts
+    from salesbook.core.scoring import NOT_COUNTED, dec
+
+    ev: dict = {}
+
+    def rows(frame, mask, *keys):
+        sub = frame[mask]
+        return zip(*(sub[k].tolist() for k in ("_file", "_sheet", "_row", *keys)), strict=True)
+
+    counted: dict = {}
+    c = ds.valid("contracts")
+    signed = ((c["status"] == "Signed") & (c["legal_review"] == "Approved") & (c["finance_review"] == "Approved")
+              ).to_numpy() & _old_in_period(c["signed"], period)
+    for fl, sh, rw, cid, rep, amount in rows(c, signed, "contract_id", "owner", "amount"):
+        counted[cid] = rep
+        ev.setdefault(rep, {}).setdefault("revenue", []).append((fl, sh, int(rw), dec(amount), ""))
+    lines = ds.valid("contract_lines")
+    for fl, sh, rw, cid, quantity in rows(lines, lines["contract_id"].isin(list(counted)).to_numpy(),
+                                          "contract_id", "quantity"):
+        ev.setdefault(counted[cid], {}).setdefault("volume", []).append((fl, sh, int(rw), dec(quantity), ""))
+    owner = _old_first_owner(ds.frame("contracts"), "contract_id")
+    uncounted = uncounted_contracts(ds)
+    paid = ds.valid("collections")
+    mask = paid["contract_id"].isin(list(owner)).to_numpy() & _old_in_period(paid["date"], period)
+    for fl, sh, rw, cid, amount in rows(paid, mask, "contract_id", "amount"):
+        item = (fl, sh, int(rw), Decimal(0), COLLECTION_NOT_COUNTED) if cid in uncounted \
+            else (fl, sh, int(rw), dec(amount), "")
+        ev.setdefault(owner[cid], {}).setdefault("collections", []).append(item)
+    one, zero = Decimal(1), Decimal(0)
+    for name, date_col, rep_col, kpi in (("customers", "created", "owner", "new_customers"),
+                                          ("activities", "date", "rep_id", "activities")):
+        f = ds.valid(name)
+        f = f[_old_in_period(f[date_col], period)]
+        skip = not_counted if kpi == "activities" else frozenset()
+        for rep, fl, sh, rw in zip(f[rep_col].tolist(), f["_file"].tolist(), f["_sheet"].tolist(),
+                                   f["_row"].tolist(), strict=True):
+            item = (fl, sh, int(rw), zero, NOT_COUNTED) if (fl, sh, rw) in skip else (fl, sh, int(rw), one, "")
+            ev.setdefault(rep, {}).setdefault(kpi, []).append(item)
+    return ev
+
+
+def _old_first_owner(frame: pd.DataFrame, key: str) -> dict:
+    out: dict = {}
+    for k, o in zip(frame[key].tolist(), frame["owner"].tolist(), strict=True):
+        if not rules.blank(k) and k not in out and not rules.blank(o):
+            out[k] = o
+    return out
+
+
+def _money_dataset(rng: random.Random) -> Dataset:
+    ds = _customer_dataset(rng, rng.randint(1, 60), rng.randint(0, 200))
+    acts = ds.frames["activities"]
+    acts["rep_id"] = [rng.choice(["S001", "S002", "Ｓ001", "s001"]) for _ in range(len(acts))]
+    ids = ["K1", "K2", "K3", "", None, "ｋ1"]
+    dates = [AS_OF, date(2026, 11, 1), date(2026, 10, 31), date(2026, 12, 1), None]
+
+    def frame(n, **cols):
+        data = {"_file": [rng.choice(["a.xlsx", "b.xlsx"]) for _ in range(n)], "_sheet": ["表"] * n,
+                "_row": list(range(2, n + 2)), "_valid": [rng.random() > 0.1 for _ in range(n)]}
+        data.update({k: [rng.choice(v) for _ in range(n)] for k, v in cols.items()})
+        return pd.DataFrame(data).astype({"_row": "int64", "_valid": bool})
+
+    ds.frames["contracts"] = frame(rng.randint(0, 30), contract_id=ids, owner=["S001", "S002", None, ""],
+                                   status=["Signed", "Draft", "Terminated"], legal_review=["Approved", None],
+                                   finance_review=["Approved", "Rejected"], signed=dates,
+                                   amount=[100.0, 0.1, 1e9, 12.34])
+    ds.frames["contract_lines"] = frame(rng.randint(0, 30), contract_id=ids, quantity=[1.0, 2.5, 0.0])
+    ds.frames["collections"] = frame(rng.randint(0, 30), contract_id=ids, date=dates, amount=[5.0, 0.01])
+    return ds
+
+
+@pytest.mark.parametrize("seed", range(15))
+def test_collect_kpis_and_owners_are_the_row_by_row_ones(seed) -> None:
+    """Each rep's KPI rows (order of reps, KPIs and rows included), the first owners and the period masks
+    are the row-by-row versions'."""
+    from salesbook.core.periods import parse_period
+    from salesbook.core.scoring import collect_kpis, in_period
+
+    rng = random.Random(seed)
+    ds = _money_dataset(rng)
+    acts = ds.frame("activities")
+    skip = {(fl, sh, rw) for fl, sh, rw in zip(acts["_file"], acts["_sheet"], acts["_row"].tolist(), strict=True)
+            if rng.random() < 0.3}
+    for label in ("2026-11", "2026-Q4"):
+        period = parse_period(label)
+        new, old = collect_kpis(ds, period, skip), _old_collect_kpis(ds, period, skip)
+        assert new == old and list(new) == list(old)
+        assert all(list(new[rep]) == list(old[rep]) for rep in old)
+        for name, col in (("contracts", "signed"), ("collections", "date"), ("activities", "date")):
+            assert in_period(ds.frame(name)[col], period).tolist() == \
+                _old_in_period(ds.frame(name)[col], period).tolist()
+    for name, key in (("contracts", "contract_id"), ("customers", "customer_id")):
+        got, want = rules._first_owner(ds.frame(name), key), _old_first_owner(ds.frame(name), key)
+        assert got == want and list(got) == list(want)
+
+
+def _old_compute_score(actuals, targets, deductions, st):
+    """compute_score as it was: every setting read and converted for each rep."""
+    from decimal import Decimal
+
+    from salesbook.core.scoring import KPIS, ScoreResult, dec, rating_for, rescaled_weights, round_half_up
+
+    cap = dec(st["attainment_cap"])
+    attain = {}
+    for k in KPIS:
+        target = targets.get(k)
+        if target is not None and target != 0:
+            attain[k] = min(dec(actuals.get(k, 0)) / target, cap)
+    w = rescaled_weights(st.weights(), list(attain))
+    base = Decimal(100) * sum((w[k] * attain[k] for k in attain), Decimal(0))
+    ded = min(dec(st["deduction_cap"]), sum(deductions, Decimal(0)))
+    score = round_half_up(max(Decimal(0), base - ded))
+    rating = rating_for(score, st)
+    return ScoreResult(attain, w, base, ded, score, rating, dec(st[f"coefficient.{rating}"]))
+
+
+def test_compute_score_with_constants_is_the_old_compute_score() -> None:
+    """compute_score given score_constants once scores every rep as reading the settings for each rep did."""
+    from decimal import Decimal
+
+    from salesbook.core.scoring import compute_score, score_constants
+
+    st = load_settings([])
+    consts = score_constants(st)
+    rng = random.Random(3)
+    for _ in range(200):
+        actuals = {k: Decimal(rng.choice(["0", "1", "99.99", "1234.5"])) for k in
+                   ("revenue", "volume", "collections", "new_customers", "activities")}
+        targets = {k: rng.choice([None, Decimal(0), Decimal("100"), Decimal("0.5")]) for k in actuals}
+        deductions = [Decimal(rng.choice(["3", "5", "10"])) for _ in range(rng.randint(0, 4))]
+        want = _old_compute_score(actuals, targets, deductions, st)
+        assert compute_score(actuals, targets, deductions, st, consts=consts) == want
+        assert compute_score(actuals, targets, deductions, st) == want
