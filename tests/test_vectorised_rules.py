@@ -20,7 +20,7 @@ from salesbook.core.dataset import Dataset, records
 from salesbook.core.findings import Coded, _coded, findings_frame_of, make_finding
 from salesbook.core.schema import normalize_name
 from salesbook.core.settings import load_settings
-from salesbook.core.table import TYPED
+from salesbook.core.table import TYPED, ColumnPlace
 from salesbook.core.vector import codes, cumcount, first_rows, group_ids, map_distinct
 
 AS_OF = date(2026, 11, 30)
@@ -128,6 +128,9 @@ def _activity_dataset(rng: random.Random, n: int) -> Dataset:
     for fl in ("a.xlsx", "b.xlsx"):
         for sh in ("活动记录", "Activities"):
             ds.sheet_schemas[(fl, sh)] = "activities"
+    # one sheet has both columns where it wrote them, one only its date column, the others neither
+    ds.places[("a.xlsx", "活动记录")] = {"date": ColumnPlace("日期", 2, "C"), "summary": ColumnPlace("摘要", 6, "G")}
+    ds.places[("b.xlsx", "Activities")] = {"date": ColumnPlace("Date", 0, "A")}
     return ds
 
 

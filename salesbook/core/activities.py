@@ -78,11 +78,11 @@ def effective_activities(ds: Dataset, st: Settings) -> Findings:
 def _not_counted_frame(ds: Dataset, f: pd.DataFrame, hit: np.ndarray, why: np.ndarray, first_of: np.ndarray,
                        max_day: int, min_chars: int, max_same: object) -> pd.DataFrame:
     """The findings of the rows at positions `hit` of `f`, each with its reason (and the row it repeats)."""
-    files, sheets, rows = (f[c].to_numpy(dtype=object) for c in ("_file", "_sheet", "_row"))
+    files, sheets = (f[c].to_numpy(dtype=object) for c in ("_file", "_sheet"))
+    rows = f["_row"].to_numpy(dtype=np.int64)
     file, sheet = files[hit].tolist(), sheets[hit].tolist()
-    row = [int(r) for r in rows[hit].tolist()]
+    row = rows[hit].tolist()
     on_summary = np.isin(why, (_SHORT, _SAME))
-    key = np.where(on_summary, "summary", "date").tolist()
     shown = np.where(on_summary, f["summary"].to_numpy(dtype=object)[hit], f["date"].to_numpy(dtype=object)[hit])
     places: dict[tuple, tuple[str, str | None]] = {}  # (file, sheet, key) -> (header, letter)
 
@@ -93,12 +93,16 @@ def _not_counted_frame(ds: Dataset, f: pd.DataFrame, hit: np.ndarray, why: np.nd
             got = places[(fl, sh, k)] = (p.header, p.letter) if p else (ds._column_name(fl, sh, k), None)
         return got
 
-    if len(set(file)) == 1 and len(set(sheet)) == 1:  # one sheet (the usual case): its two columns, by reason
-        on_s, on_d = place(file[0], sheet[0], "summary"), place(file[0], sheet[0], "date")
-        at = [on_s if s else on_d for s in on_summary.tolist()]
-    else:
-        at = [place(*k) for k in zip(file, sheet, key, strict=True)]
-    cell = [f"{letter}{n}" if letter is not None else "" for (_, letter), n in zip(at, row, strict=True)]
+    # the column of each finding: its sheet's summary or date column, by reason, looked up once per kind
+    kind = group_ids([codes(files[hit])[0], codes(sheets[hit])[0], on_summary.astype(np.int64)])
+    _, first = np.unique(kind, return_index=True)
+    at = [place(file[k], sheet[k], "summary" if on_summary[k] else "date") for k in first.tolist()]
+    header = np.array([h for h, _ in at], dtype=object)[kind].tolist()
+    letter = np.array([x or "" for _, x in at], dtype=object)[kind]
+    lettered = np.array([x is not None for _, x in at], dtype=bool)[kind]
+    numbers = np.empty(len(row), dtype=object)
+    numbers[:] = list(map(str, row))
+    cell = np.where(lettered, letter + numbers, "").tolist()  # "B12", or blank where the sheet lacks the column
     fmt = {_SHORT: {"n": min_chars}, _DAY: {"n": max_day}}
     if max_same is not None:
         fmt[_SAME] = {"n": int(max_same)}
@@ -123,7 +127,7 @@ def _not_counted_frame(ds: Dataset, f: pd.DataFrame, hit: np.ndarray, why: np.nd
         en_texts += [en_pre + w + en_post for w in wheres]
     zh, en = Coded(zh_no, zh_texts), Coded(zh_no, en_texts)  # the same numbers: each zh text has its en text
     return findings_frame_of(
-        CODE, len(hit), file=file, sheet=sheet, row=row, column=[h for h, _ in at], cell=cell,
+        CODE, len(hit), file=file, sheet=sheet, row=row, column=header, cell=cell,
         value=_shown(shown.tolist()), rep_id=[r or "" for r in f["rep_id"].to_numpy(dtype=object)[hit].tolist()],
         reason_zh=zh, reason_en=en)
 
