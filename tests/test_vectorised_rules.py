@@ -437,3 +437,16 @@ def test_compute_score_with_constants_is_the_old_compute_score() -> None:
         want = _old_compute_score(actuals, targets, deductions, st)
         assert compute_score(actuals, targets, deductions, st, consts=consts) == want
         assert compute_score(actuals, targets, deductions, st) == want
+
+
+def test_unknown_references_are_present_values_not_in_the_ids() -> None:
+    """_unknown marks what present(values) & ~values.isin(ids) marked, for text and number columns."""
+    rng = random.Random(11)
+    ids = {"C1", "c1", "Ｃ1", "1", ""}
+    for _ in range(100):
+        values = pd.Series([rng.choice(BLANKS + ["C1", "C2", "c1", "Ｃ1", "", "1", "C 1", 1]) for _ in range(30)],
+                           dtype=object)
+        want = (rules.present(values) & ~values.isin(ids)).to_numpy()
+        assert rules._unknown(values, ids).tolist() == want.tolist()
+    numbers = pd.Series([1.0, float("nan"), 2.0])
+    assert rules._unknown(numbers, {1.0}).tolist() == [False, False, True]

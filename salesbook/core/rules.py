@@ -106,10 +106,9 @@ def check_keys_and_references(ds: Dataset, roster: set[str] | None,
             if not (col.ref or (col.roster and roster is not None)):
                 continue
             values = f[col.key]
-            has = present(values)
             target = col.ref or "roster"
             ids = known.get(col.ref, set()) if col.ref else roster
-            bad = has & ~values.isin(ids)
+            bad = _unknown(values, ids)
             if not bad.any():
                 continue
             suggest = hints.get(target) or hints.setdefault(target, Suggest(ids))
@@ -122,6 +121,15 @@ def check_keys_and_references(ds: Dataset, roster: set[str] | None,
                 else:
                     out.append(ds.finding("unknown-reference", r, col.key, **label, **suggest.hint(r[col.key])))
     return out
+
+
+def _unknown(values: pd.Series, ids: set) -> np.ndarray:
+    """Mask of the cells that hold a value (`present`) not in `ids`, each distinct value looked up once."""
+    if values.dtype.kind in "fiub":
+        return (present(values) & ~values.isin(ids)).to_numpy()
+    number, distinct = pd.factorize(values.to_numpy(dtype=object))  # a blank is -1
+    unknown = [v != "" and v not in ids for v in distinct.tolist()]
+    return np.array([*unknown, False], dtype=bool)[number]
 
 
 class Suggest:
