@@ -450,3 +450,14 @@ def test_unknown_references_are_present_values_not_in_the_ids() -> None:
         assert rules._unknown(values, ids).tolist() == want.tolist()
     numbers = pd.Series([1.0, float("nan"), 2.0])
     assert rules._unknown(numbers, {1.0}).tolist() == [False, False, True]
+
+
+def test_normalize_receipt_fast_path_is_the_full_normalisation() -> None:
+    """A receipt number of ASCII letters and digits normalises as NFKC, noise removal and casefold do."""
+    rng = random.Random(13)
+    chars = "aZ09xX-_/ １Ａ\u3000ß"
+    for _ in range(3000):
+        no = "".join(rng.choice(chars) for _ in range(rng.randint(0, 8)))
+        full = rules._RECEIPT_NOISE.sub("", unicodedata.normalize("NFKC", no)).casefold()
+        assert rules.normalize_receipt(no) == full, repr(no)
+    assert rules.normalize_receipt(12345) == "12345" and rules.normalize_receipt(None) == "none"

@@ -52,6 +52,8 @@ _LATIN_LAST = frozenset("dnpc.")
 
 
 def normalize_receipt(no: object) -> str:
+    if no.__class__ is str and no.isascii() and no.isalnum():
+        return no.lower()  # ASCII letters and digits: NFKC changes nothing, no noise, casefold is lower
     return _RECEIPT_NOISE.sub("", unicodedata.normalize("NFKC", str(no))).casefold()
 
 
