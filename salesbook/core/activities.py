@@ -44,15 +44,16 @@ def effective_activities(ds: Dataset, st: Settings) -> Findings:
     why = np.zeros(len(f), dtype=np.int8)  # 0: counts, else the reason it does not
     first_of = np.full(len(f), -1, dtype=np.int64)  # a repeat: the position of the row it repeats
 
-    rep = codes(f["rep_id"])[0]
-    day = codes(f["date"])
-    group = group_ids([rep, codes(f["customer_id"])[0], day[0], codes(f["activity_type"])[0]])  # numbered in order of first rows
+    rep = ds.codes("activities", "rep_id", f)[0]  # each column's distinct values numbered (-1: blank)
+    day = ds.codes("activities", "date", f)
+    group = group_ids([rep, ds.codes("activities", "customer_id", f)[0], day[0],  # numbered in order of first rows
+                       ds.codes("activities", "activity_type", f)[0]])
     first = first_rows(group)  # the first row of each row's group
     repeat = first != np.arange(len(f))
     first_of[repeat] = first[repeat]
     why[repeat] = _REPEAT
     at = np.flatnonzero(~repeat)  # positions of the rows still counting
-    summary, summaries = codes(f["summary"], na_group=False)  # each distinct summary looked at once
+    summary, summaries = ds.codes("activities", "summary", f)  # each distinct summary looked at once
     if min_chars > 0 and len(at):
         length = np.array([len(str(s).strip()) for s in summaries.tolist()] + [0], dtype=np.int64)
         short = length[summary[at]] < min_chars  # a blank summary (code -1) has length 0
