@@ -37,7 +37,7 @@ from .core.schema import match_sheet, team_schemas
 from .core.settings import Settings, SettingsError, load_settings
 from .core.table import SheetTable
 from .io import columns
-from .io.memory import release_memory
+from .io.memory import cycle_collector_paused, release_memory
 from .io.pool import Job, run_jobs
 from .io.precheck import READ_EXTENSIONS, Limits
 from .io.team_reader import NOT_REGULAR, FileResult, failure_reason, read_team_file, reject
@@ -522,36 +522,37 @@ def validate(paths: list[Path], *, master: Path | Master | None = None, period: 
         results = sorted(results + [reject(label, str(path), "file-unsupported", why) for label, path, why in skipped],
                          key=lambda r: r.label)
     locked, lock_notes = _lock_results(lock_files(paths), {label for label, _ in files})
-    steps = iter(range(1, 9))
-    p.phase("checking rules", 8, "steps")
-    tables: list[SheetTable] = [t for r in results for t in r.tables]
-    findings: list[Finding] = [f for r in results for f in r.findings] + list(m.findings) + lock_notes
-    ds = columns.dataset(tables)
-    for t in tables:  # the frames hold the values now; the per-file columns would double the memory
-        t.data = t.payload = None
-    release_memory()
-    p.update(next(steps))
-    # Keys and references first; domain rules then see only rows without errors so far.
-    findings += rules.check_keys_and_references(ds, m.roster_ids, m.roster_errors)
-    ds.mark_errors(findings)
-    p.update(next(steps))
-    grades, f_grades = rules.grade_customers(ds, st, as_of)
-    p.update(next(steps))
-    pipeline, f_pipe = rules.evaluate_pipeline(ds, st, as_of)
-    p.update(next(steps))
-    domain = f_grades + f_pipe
-    not_counted = effective_activities(ds, st)  # info only (no error to mark), and named by rep: a frame
-    for check in (lambda: rules.check_contracts(ds, st), lambda: rules.check_orders_and_collections(ds, as_of),
-                  lambda: rules.check_complaints(ds, st, as_of), lambda: rules.check_expenses(ds, st)):
-        domain += check()
+    with cycle_collector_paused():  # the rules make many containers and next to no cycles
+        steps = iter(range(1, 9))
+        p.phase("checking rules", 8, "steps")
+        tables: list[SheetTable] = [t for r in results for t in r.tables]
+        findings: list[Finding] = [f for r in results for f in r.findings] + list(m.findings) + lock_notes
+        ds = columns.dataset(tables)
+        for t in tables:  # the frames hold the values now; the per-file columns would double the memory
+            t.data = t.payload = None
+        release_memory(collect=False)  # the payloads are freed as they are dropped: no cycles to look for
         p.update(next(steps))
-    findings += domain
-    ds.mark_errors(findings)
-    findings += collections_not_counted(ds, findings)  # needs the contracts' errors marked
-    run = Run(files=results + locked, dataset=ds, findings=[], master=m, period=per, as_of=as_of,
-              grades=grades, pipeline=pipeline, sheet_positions=_sheet_positions(results, m))
-    run.findings = run.sorted(Findings.concat([_fill_rep_ids(findings, ds), not_counted]))
-    return run
+        # Keys and references first; domain rules then see only rows without errors so far.
+        findings += rules.check_keys_and_references(ds, m.roster_ids, m.roster_errors)
+        ds.mark_errors(findings)
+        p.update(next(steps))
+        grades, f_grades = rules.grade_customers(ds, st, as_of)
+        p.update(next(steps))
+        pipeline, f_pipe = rules.evaluate_pipeline(ds, st, as_of)
+        p.update(next(steps))
+        domain = f_grades + f_pipe
+        not_counted = effective_activities(ds, st)  # info only (no error to mark), and named by rep: a frame
+        for check in (lambda: rules.check_contracts(ds, st), lambda: rules.check_orders_and_collections(ds, as_of),
+                      lambda: rules.check_complaints(ds, st, as_of), lambda: rules.check_expenses(ds, st)):
+            domain += check()
+            p.update(next(steps))
+        findings += domain
+        ds.mark_errors(findings)
+        findings += collections_not_counted(ds, findings)  # needs the contracts' errors marked
+        run = Run(files=results + locked, dataset=ds, findings=[], master=m, period=per, as_of=as_of,
+                  grades=grades, pipeline=pipeline, sheet_positions=_sheet_positions(results, m))
+        run.findings = run.sorted(Findings.concat([_fill_rep_ids(findings, ds), not_counted]))
+        return run
 
 
 def _sheet_positions(results: list[FileResult], m: Master) -> dict[tuple[str, str], int]:
@@ -588,9 +589,6 @@ def consolidate(team_dir: Path | list[Path], *, master: Path | Master, period: s
 
     `outputs`: the outputs will be written (`exports.write_consolidation`): consolidated.parquet, which
     needs the rows as validation leaves them, is then made in a forked child while the reps are scored."""
-    from .core.commission import score_commissions
-    from .core.scoring import score_reps
-
     p = as_progress(progress)
     m = master if isinstance(master, Master) else read_master(master)
     if m.roster is None:
@@ -603,6 +601,15 @@ def consolidate(team_dir: Path | list[Path], *, master: Path | Master, period: s
         from .exports import start_parquet
 
         parquet = start_parquet(run.dataset)
+    with cycle_collector_paused():  # scoring, like the rules, makes many containers and next to no cycles
+        return _scored(run, m, p, parquet)
+
+
+def _scored(run: Run, m: Master, p: Progress, parquet) -> Consolidation:
+    """The period's scorecards, evidence and commissions of a validated run (`parquet`: see consolidate)."""
+    from .core.commission import score_commissions
+    from .core.scoring import score_reps
+
     p.phase("scoring", 2, "steps")
     master_file = Path(m.path).name if m.path else ""
     scoring = score_reps(run.dataset, run.findings, run.period, m.settings, m.roster, m.targets,

@@ -10,8 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_fuzz_tables import SCHEMAS, cells
 
+from salesbook.core.activities import effective_activities
 from salesbook.core.dataset import combine
+from salesbook.core.settings import load_settings
 from salesbook.core.table import CheckContext, build_table
+from salesbook.core.vector import group_ids
 from salesbook.io import columns
 
 
@@ -36,6 +39,13 @@ def _assert_same(tables: list) -> None:
         pd.testing.assert_frame_equal(frame, arrow.frames[name], check_dtype=True, check_exact=True)
         for c in frame.columns:  # the same Python types cell by cell (a date stays a date, text stays text)
             assert [type(v) for v in frame[c]] == [type(v) for v in arrow.frames[name][c]], (name, c)
+    for (name, c), (numbers, values) in arrow.coded.items():  # the dictionaries' numbers: equal values alike
+        cells = plain.frames[name][c]
+        assert [None if k < 0 else values[k] for k in numbers.tolist()] == cells.tolist()
+        assert group_ids([numbers]).tolist() == group_ids([cells.to_numpy(dtype=object)]).tolist()
+    if not plain.frames["activities"].empty:  # the rules give the same with the numbers as without them
+        st = load_settings([("activity.min_summary_chars", 2), ("activity.max_same_summary", 1)])
+        assert effective_activities(arrow, st) == effective_activities(plain, st)
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -20,10 +20,12 @@ from .dataset import Dataset, show_value
 from .findings import Coded, Finding, Findings, findings_frame_of, values_of
 from .schema import normalize_name
 from .settings import Settings
+from .vector import codes, cumcount, first_rows, group_ids
 
-KEY = ["rep_id", "customer_id", "date", "activity_type"]
+KEY = ["rep_id", "customer_id", "date", "activity_type"]  # a repeat: the same of all four
 CODE = "activity-not-counted"
 _REPEAT, _SHORT, _SAME, _DAY = 1, 2, 3, 4  # the reasons, by the order they are looked at
+_USED = ["_file", "_sheet", "_row", *KEY, "summary"]
 
 
 def effective_activities(ds: Dataset, st: Settings) -> Findings:
@@ -31,40 +33,42 @@ def effective_activities(ds: Dataset, st: Settings) -> Findings:
 
     A busy month has tens of thousands, so they are built as columns (a frame of findings), in the
     order of the rows; each Finding equals the one `Dataset.finding` would make for its row."""
-    f = ds.valid("activities")
-    if f.empty:
+    every = ds.frame("activities")
+    keep = every["_valid"].to_numpy() & every["date"].notna().to_numpy() & every["rep_id"].notna().to_numpy()
+    if not keep.any():
         return Findings()
-    f = f[f["date"].notna() & f["rep_id"].notna()]
+    f = every.loc[keep, _USED]  # the valid dated rows with a rep, and only the columns looked at
     max_day = int(st["activity.max_per_day"])
     min_chars = int(st["activity.min_summary_chars"])
     max_same = st["activity.max_same_summary"]
     why = np.zeros(len(f), dtype=np.int8)  # 0: counts, else the reason it does not
     first_of = np.full(len(f), -1, dtype=np.int64)  # a repeat: the position of the row it repeats
 
-    group = f.groupby(KEY, sort=False, dropna=False).ngroup().to_numpy()  # numbered in order of first rows
-    _, first = np.unique(group, return_index=True)  # the first row of each group
-    repeat = np.ones(len(f), dtype=bool)
-    repeat[first] = False
-    first_of[repeat] = first[group[repeat]]
+    rep = ds.codes("activities", "rep_id", f)[0]  # each column's distinct values numbered (-1: blank)
+    day = ds.codes("activities", "date", f)
+    group = group_ids([rep, ds.codes("activities", "customer_id", f)[0], day[0],  # numbered in order of first rows
+                       ds.codes("activities", "activity_type", f)[0]])
+    first = first_rows(group)  # the first row of each row's group
+    repeat = first != np.arange(len(f))
+    first_of[repeat] = first[repeat]
     why[repeat] = _REPEAT
     at = np.flatnonzero(~repeat)  # positions of the rows still counting
-    left = f.iloc[at]
-    if min_chars > 0 and len(left):
-        length = left["summary"].map(_each_distinct(left["summary"], lambda s: len(str(s).strip())))
-        short = (length.fillna(0) < min_chars).to_numpy()
+    summary, summaries = ds.codes("activities", "summary", f)  # each distinct summary looked at once
+    if min_chars > 0 and len(at):
+        length = np.array([len(str(s).strip()) for s in summaries.tolist()] + [0], dtype=np.int64)
+        short = length[summary[at]] < min_chars  # a blank summary (code -1) has length 0
         why[at[short]] = _SHORT
-        at, left = at[~short], left[~short]
-    if max_same is not None and len(left):
-        month = left["date"].map(_each_distinct(left["date"], lambda d: d.year * 100 + d.month))
-        text = left["summary"].map(_each_distinct(left["summary"], normalize_name))
-        nth = left.assign(_m=month, _t=text).groupby(["rep_id", "_m", "_t"], sort=False).cumcount()
-        over = (nth >= int(max_same)).to_numpy()
+        at = at[~short]
+    if max_same is not None and len(at):
+        months = np.array([d.year * 100 + d.month for d in day[1].tolist()], dtype=np.int64)
+        text = np.append(codes(np.array([normalize_name(s) for s in summaries.tolist()], dtype=object))[0], -1)
+        nth = cumcount(group_ids([rep[at], months[day[0][at]], text[summary[at]]], dropna=True))
+        over = nth >= int(max_same)  # a blank summary (-1) is never the same summary
         why[at[over]] = _SAME
-        at, left = at[~over], left[~over]
-    if len(left):
-        nth = left.groupby(["rep_id", "date"], sort=False).cumcount()
-        over = (nth >= max_day).to_numpy()
-        why[at[over]] = _DAY
+        at = at[~over]
+    if len(at):
+        nth = cumcount(group_ids([rep[at], day[0][at]]))
+        why[at[nth >= max_day]] = _DAY
     hit = np.flatnonzero(why)
     if not len(hit):
         return Findings()
@@ -75,11 +79,11 @@ def effective_activities(ds: Dataset, st: Settings) -> Findings:
 def _not_counted_frame(ds: Dataset, f: pd.DataFrame, hit: np.ndarray, why: np.ndarray, first_of: np.ndarray,
                        max_day: int, min_chars: int, max_same: object) -> pd.DataFrame:
     """The findings of the rows at positions `hit` of `f`, each with its reason (and the row it repeats)."""
-    files, sheets, rows = (f[c].to_numpy(dtype=object) for c in ("_file", "_sheet", "_row"))
+    files, sheets = (f[c].to_numpy(dtype=object) for c in ("_file", "_sheet"))
+    rows = f["_row"].to_numpy(dtype=np.int64)
     file, sheet = files[hit].tolist(), sheets[hit].tolist()
-    row = [int(r) for r in rows[hit].tolist()]
+    row = rows[hit].tolist()
     on_summary = np.isin(why, (_SHORT, _SAME))
-    key = np.where(on_summary, "summary", "date").tolist()
     shown = np.where(on_summary, f["summary"].to_numpy(dtype=object)[hit], f["date"].to_numpy(dtype=object)[hit])
     places: dict[tuple, tuple[str, str | None]] = {}  # (file, sheet, key) -> (header, letter)
 
@@ -90,12 +94,16 @@ def _not_counted_frame(ds: Dataset, f: pd.DataFrame, hit: np.ndarray, why: np.nd
             got = places[(fl, sh, k)] = (p.header, p.letter) if p else (ds._column_name(fl, sh, k), None)
         return got
 
-    if len(set(file)) == 1 and len(set(sheet)) == 1:  # one sheet (the usual case): its two columns, by reason
-        on_s, on_d = place(file[0], sheet[0], "summary"), place(file[0], sheet[0], "date")
-        at = [on_s if s else on_d for s in on_summary.tolist()]
-    else:
-        at = [place(*k) for k in zip(file, sheet, key, strict=True)]
-    cell = [f"{letter}{n}" if letter is not None else "" for (_, letter), n in zip(at, row, strict=True)]
+    # the column of each finding: its sheet's summary or date column, by reason, looked up once per kind
+    kind = group_ids([codes(files[hit])[0], codes(sheets[hit])[0], on_summary.astype(np.int64)])
+    _, first = np.unique(kind, return_index=True)
+    at = [place(file[k], sheet[k], "summary" if on_summary[k] else "date") for k in first.tolist()]
+    header = np.array([h for h, _ in at], dtype=object)[kind].tolist()
+    letter = np.array([x or "" for _, x in at], dtype=object)[kind]
+    lettered = np.array([x is not None for _, x in at], dtype=bool)[kind]
+    numbers = np.empty(len(row), dtype=object)
+    numbers[:] = list(map(str, row))
+    cell = np.where(lettered, letter + numbers, "").tolist()  # "B12", or blank where the sheet lacks the column
     fmt = {_SHORT: {"n": min_chars}, _DAY: {"n": max_day}}
     if max_same is not None:
         fmt[_SAME] = {"n": int(max_same)}
@@ -120,7 +128,7 @@ def _not_counted_frame(ds: Dataset, f: pd.DataFrame, hit: np.ndarray, why: np.nd
         en_texts += [en_pre + w + en_post for w in wheres]
     zh, en = Coded(zh_no, zh_texts), Coded(zh_no, en_texts)  # the same numbers: each zh text has its en text
     return findings_frame_of(
-        CODE, len(hit), file=file, sheet=sheet, row=row, column=[h for h, _ in at], cell=cell,
+        CODE, len(hit), file=file, sheet=sheet, row=row, column=header, cell=cell,
         value=_shown(shown.tolist()), rep_id=[r or "" for r in f["rep_id"].to_numpy(dtype=object)[hit].tolist()],
         reason_zh=zh, reason_en=en)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from .findings import ERROR, Finding, make_finding
@@ -11,6 +12,8 @@ from .schema import SheetSchema, load_schemas, team_schemas
 from .table import TYPED, ColumnPlace, SheetTable
 
 SOURCE_COLUMNS = ["_file", "_sheet", "_row"]
+# the text columns whose distinct values io numbers from the reader's dictionaries (`Dataset.codes`)
+CODED = {"activities": ("rep_id", "customer_id", "date", "activity_type", "summary")}
 
 
 @dataclass
@@ -24,6 +27,18 @@ class Dataset:
     # the same columns in the reader's columnar form, by schema then column, where io built the
     # frames from it (`io.columns.dataset`); the parquet output is written from these
     columnar: dict[str, dict[str, object]] = field(default_factory=dict)
+    # for the CODED columns, each cell's number among its column's distinct values (-1: blank), where io
+    # had them from the reader's dictionaries: the rules group by these without hashing every cell
+    coded: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    def codes(self, schema: str, column: str, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """(code of each row of `frame`, the distinct values) for `column` (`frame`: the schema's frame or
+        some of its rows): equal values alike, -1 for a blank, as pandas.factorize numbers them (maybe in
+        another order) — from the reader's dictionaries where io kept them, else factorized here."""
+        got, whole = self.coded.get((schema, column)), self.frames[schema]
+        if got is not None and len(got[0]) == len(whole) and whole.index.equals(pd.RangeIndex(len(whole))):
+            return got[0][frame.index.to_numpy()], got[1]  # the frame's labels are positions in the whole
+        return pd.factorize(frame[column].to_numpy(dtype=object))
 
     def frame(self, schema: str) -> pd.DataFrame:
         return self.frames[schema]

@@ -211,6 +211,10 @@ def findings_frame_of(code: str, n: int, *, file: object = "", sheet: object = "
         messages = []
     elif not coded:
         messages = [_message(code, columns[0], values[0], sheets[0], files[0], reps[0], fixed)] * n
+    elif compose is not None and all(c.codes is coded[0].codes and len(c.values) == len(coded[0].values)
+                                     for c in coded) and all(_only_str(c.values) for c in coded):
+        # the fields vary together (one numbering, as a reason's zh and en texts): one message per number
+        messages = compose([c.values for c in coded])[coded[0].codes]
     elif compose is not None and all(_only_str(c.values) for c in coded):  # equal texts give equal messages
         key = np.zeros(n, dtype=np.int64)  # one number per distinct combination of the varying fields
         for c in coded:
@@ -249,8 +253,10 @@ def _coded(v: list | Coded) -> Coded:
         return Coded(np.asarray(v.codes, dtype=np.int64), list(v.values))
     if not _only_str(v):
         return Coded(np.arange(len(v), dtype=np.int64), list(v))
-    number = {x: k for k, x in enumerate(dict.fromkeys(v))}
-    return Coded(np.fromiter((number[x] for x in v), dtype=np.int64, count=len(v)), list(number))
+    values = np.empty(len(v), dtype=object)
+    values[:] = v
+    codes, distinct = pd.factorize(values)  # numbered in order of first appearance, as dict.fromkeys(v)
+    return Coded(codes.astype(np.int64, copy=False), distinct.tolist())
 
 
 def _only_str(values: list) -> bool:
@@ -285,24 +291,39 @@ def _composer(code: str, varying: list[str], from_fmt: set[str], fixed: dict, co
     given = _SafeDict(_OPTIONAL_FIELDS, column=column, value=value, sheet=sheet, file=file, rep_id=rep_id,
                       **{k: v if isinstance(v, int | float) else echo(v) for k, v in fixed.items()})
     slot = {name: i for i, name in enumerate(varying)}
-    pattern = []
+    parts: list[str | int] = []  # the messages' texts between the varying fields, and the fields' slots
     for template in CODES[code][1:]:
         for literal, name, spec, conv in Formatter().parse(template):
             if spec or conv or (name is not None and not name.isidentifier()):
                 return None
-            pattern.append(literal.replace("{", "{{").replace("}", "}}"))
+            parts.append(literal)
             if name in slot:
-                pattern.append("{" + str(slot[name]) + "}")
+                parts.append(slot[name])
             elif name is not None:
-                pattern.append(format(given[name], "").replace("{", "{{").replace("}", "}}"))
-        pattern.append(" / ")
-    text = "".join(pattern[:-1])
+                parts.append(format(given[name], ""))
+        parts.append(" / ")
+    parts.pop()
+    joined: list[str | int] = []  # adjacent texts as one
+    for part in parts:
+        if isinstance(part, str) and joined and isinstance(joined[-1], str):
+            joined[-1] += part
+        elif part != "":
+            joined.append(part)
     cut = [name in from_fmt for name in varying]
 
-    def compose(columns: list[list[str]]) -> list[str]:
+    def compose(columns: list[list[str]]) -> np.ndarray:
         args = [[echo(x) for x in col] if c and col and max(map(len, col)) > ECHO_CHARS else col
                 for col, c in zip(columns, cut, strict=True)]
-        return [text.format(*t) for t in zip(*args, strict=True)]
+        n = len(args[0]) if args else 0
+        out = np.full(n, "", dtype=object)
+        for part in joined:  # str + str for each message, as whole columns (a plain field is format(x, "") = x)
+            if isinstance(part, str):
+                out = out + part
+            else:
+                col = np.empty(n, dtype=object)
+                col[:] = args[part]
+                out = out + col
+        return out
 
     return compose
 

@@ -15,6 +15,7 @@ from .findings import ERROR, Finding, select
 from .schema import normalize_name, team_schemas
 from .settings import Settings
 from .table import TYPED
+from .vector import map_distinct
 
 _SUFFIXES = ["股份有限公司", "有限责任公司", "有限公司", "集团公司", "公司"]
 # English legal suffixes count only as a whole word: "Z Inc." is Z, but "Zinc" stays zinc.
@@ -28,7 +29,8 @@ def blank(v: object) -> bool:
 
 def normalize_company(name: object) -> str:
     """Company name for conflict checks: NFKC, no whitespace, case-folded, legal suffix removed."""
-    text = _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", str(name))).casefold().strip()
+    # str.split() splits on exactly the whitespace `\s` matches; casefolding never makes or takes whitespace
+    text = " ".join(unicodedata.normalize("NFKC", str(name)).casefold().split())
     changed = True
     while changed:
         changed = False
@@ -42,15 +44,16 @@ def normalize_company(name: object) -> str:
             if m and m.start() > 0:
                 text = text[: m.start()].rstrip(" ,.")
                 changed = True
-    return _WHITESPACE.sub("", text)
+    return text.replace(" ", "")  # the only whitespace left is single spaces
 
 
-_WHITESPACE = re.compile(r"\s+")
 _SUFFIX_ENDS = tuple(_SUFFIXES)
 _LATIN_LAST = frozenset("dnpc.")
 
 
 def normalize_receipt(no: object) -> str:
+    if no.__class__ is str and no.isascii() and no.isalnum():
+        return no.lower()  # ASCII letters and digits: NFKC changes nothing, no noise, casefold is lower
     return _RECEIPT_NOISE.sub("", unicodedata.normalize("NFKC", str(no))).casefold()
 
 
@@ -105,10 +108,9 @@ def check_keys_and_references(ds: Dataset, roster: set[str] | None,
             if not (col.ref or (col.roster and roster is not None)):
                 continue
             values = f[col.key]
-            has = present(values)
             target = col.ref or "roster"
             ids = known.get(col.ref, set()) if col.ref else roster
-            bad = has & ~values.isin(ids)
+            bad = _unknown(values, ids)
             if not bad.any():
                 continue
             suggest = hints.get(target) or hints.setdefault(target, Suggest(ids))
@@ -121,6 +123,15 @@ def check_keys_and_references(ds: Dataset, roster: set[str] | None,
                 else:
                     out.append(ds.finding("unknown-reference", r, col.key, **label, **suggest.hint(r[col.key])))
     return out
+
+
+def _unknown(values: pd.Series, ids: set) -> np.ndarray:
+    """Mask of the cells that hold a value (`present`) not in `ids`, each distinct value looked up once."""
+    if values.dtype.kind in "fiub":
+        return (present(values) & ~values.isin(ids)).to_numpy()
+    number, distinct = pd.factorize(values.to_numpy(dtype=object))  # a blank is -1
+    unknown = [v != "" and v not in ids for v in distinct.tolist()]
+    return np.array([*unknown, False], dtype=bool)[number]
 
 
 class Suggest:
@@ -188,10 +199,6 @@ def grade_customers(ds: Dataset, st: Settings, as_of: date | None) -> tuple[pd.D
     """
     out: list[Finding] = []
     cust = ds.valid("customers")
-    acts = ds.valid("activities")
-    a = acts[present(acts["customer_id"]) & acts["date"].notna()]
-    if as_of is not None:
-        a = a[(a["date"] <= as_of).astype(bool)]
     cadence = st.grouped("cadence")
     g = grade_settings(st)
     cols = ["customer_id", "customer_name", "owner", "industry", "region", "points", "grade", "grade_given",
@@ -207,11 +214,7 @@ def grade_customers(ds: Dataset, st: Settings, as_of: date | None) -> tuple[pd.D
     grade = np.select([pts >= lowest for _, lowest in g["bands"]], [b for b, _ in g["bands"]], "D").astype(object)
     given = cust["grade"]
     mismatch = (present(given) & (given != grade)).to_numpy()
-    # the last activity on or before the as-of date, per customer (as day numbers, then dates)
-    days_of = _ordinals(a["date"])
-    latest = pd.Series(a["date"].map(days_of).to_numpy(), dtype="int64").groupby(
-        a["customer_id"].to_numpy(), sort=False).max()
-    last_day = cust["customer_id"].map(latest)  # NaN where the customer has no activity
+    last_day = _last_activity_days(ds.frame("activities"), cust["customer_id"], as_of)
     last = [None if d != d else date.fromordinal(int(d)) for d in last_day.tolist()]
     created = cust["created"]
     cadence_of = {k: int(v) for k, v in cadence.items()}
@@ -220,8 +223,8 @@ def grade_customers(ds: Dataset, st: Settings, as_of: date | None) -> tuple[pd.D
     days: list[int | None] = [None] * n
     overdue = np.zeros(n, dtype=bool)
     if as_of is not None:
-        created_day = created.map(_ordinals(created)).to_numpy(dtype=float)
-        since = np.where(np.isnan(last_day.to_numpy(dtype=float)), created_day, last_day.to_numpy(dtype=float))
+        created_day = _days(created)
+        since = np.where(np.isnan(last_day), created_day, last_day)
         counted = created_day <= as_of.toordinal()
         span = as_of.toordinal() - since
         overdue = counted & (span > np.array(cadence_days))
@@ -246,15 +249,26 @@ def grade_customers(ds: Dataset, st: Settings, as_of: date | None) -> tuple[pd.D
     return frame, out
 
 
+def _last_activity_days(acts: pd.DataFrame, customer_ids: pd.Series, as_of: date | None) -> np.ndarray:
+    """Per customer id, the day number of its last valid activity on or before `as_of` (NaN: none): the
+    activities' ids and the customers' numbered together, then a maximum per number."""
+    day = _days(acts["date"])
+    take = acts["_valid"].to_numpy() & present(acts["customer_id"]).to_numpy() & ~np.isnan(day)
+    if as_of is not None:
+        take &= day <= as_of.toordinal()
+    ids = np.concatenate([acts["customer_id"].to_numpy(dtype=object)[take], customer_ids.to_numpy(dtype=object)])
+    number, distinct = pd.factorize(ids)  # a blank customer id is -1: it has no activity
+    n = int(take.sum())
+    best = np.full(len(distinct) + 1, -1, dtype=np.int64)  # day numbers are positive: -1 is none
+    np.maximum.at(best, number[:n], day[take].astype(np.int64))
+    last = best[number[n:]]
+    return np.where(last < 0, np.nan, last.astype(float))
+
+
 def _points(values: pd.Series, points: dict) -> np.ndarray:
     """Grade points of an enum column (0 for a blank or an unlisted value)."""
     table = {k: float(v) for k, v in points.items()}
     return values.map(table).to_numpy(dtype=float, na_value=0.0)
-
-
-def _ordinals(dates: pd.Series) -> dict:
-    """Each distinct date of a column -> its day number (a column repeats few dates)."""
-    return {d: d.toordinal() for d in dates.dropna().unique()}
 
 
 def _rows(frame: pd.DataFrame, mask, keys: list[str]) -> list[dict]:
@@ -265,8 +279,11 @@ def _rows(frame: pd.DataFrame, mask, keys: list[str]) -> list[dict]:
 def _same_company(cust: pd.DataFrame):
     """The valid customer rows of every normalised company name filed more than once, as dicts."""
     names = cust["customer_name"]
-    norm = names.map({v: normalize_company(v) for v in names.unique()})
-    again = norm.duplicated(keep=False).to_numpy()
+    norm = map_distinct(names, normalize_company)  # once per distinct name
+    blank = pd.isna(names).to_numpy()
+    if blank.any():  # None and NaN as the old per-value map gave them ("none", "nan")
+        norm[blank] = names[blank].map({v: normalize_company(v) for v in names[blank].unique()}).to_numpy()
+    again = pd.Series(norm, dtype=object).duplicated(keep=False).to_numpy()
     if not again.any():
         return []
     keys = ["_file", "_sheet", "_row", "owner", "created", "customer_name", TYPED + "customer_name"]
@@ -313,13 +330,13 @@ def evaluate_pipeline(ds: Dataset, st: Settings, as_of: date | None) -> tuple[pd
     out: list[Finding] = []
     probs = st.grouped("stage_probability")
     stale_days = int(st["opportunity_stale_days"])
-    acts = ds.valid("activities")
+    acts = ds.frame("activities")  # its valid rows, read through a mask rather than copied
     recent: set[str] = set()
     if as_of is not None:
         lo = as_of - timedelta(days=stale_days)
         days = _days(acts["date"])
-        inside = (days >= lo.toordinal()) & (days <= as_of.toordinal())
-        recent = set(acts["customer_id"][inside].tolist())
+        inside = acts["_valid"].to_numpy() & (days >= lo.toordinal()) & (days <= as_of.toordinal())
+        recent = set(acts["customer_id"].to_numpy(dtype=object)[inside].tolist())
     cols = ["opportunity_id", "customer_id", "name", "stage", "amount", "probability", "weighted_amount", "risk",
             "expected_close", "owner", "overdue", "stale", "file", "sheet", "row"]
     opp = ds.valid("opportunities")
@@ -354,7 +371,9 @@ def evaluate_pipeline(ds: Dataset, st: Settings, as_of: date | None) -> tuple[pd
 
 def _days(dates: pd.Series) -> np.ndarray:
     """A date column as day numbers (NaN where blank), converted once per distinct date."""
-    return dates.map(_ordinals(dates)).to_numpy(dtype=float, na_value=np.nan)
+    number, distinct = pd.factorize(dates.to_numpy(dtype=object))
+    table = np.array([d.toordinal() for d in distinct.tolist()] + [np.nan], dtype=float)
+    return table[number]  # a blank is -1: the NaN at the end
 
 
 # ------------------------------------------------------------------ contracts, orders, money
@@ -455,11 +474,13 @@ def contract_marks(ds: Dataset, findings: list[Finding]) -> dict[str, ContractMa
 
 def _first_owner(frame: pd.DataFrame, key: str) -> dict[str, str]:
     """id -> owner named by the first row of that id (later rows are duplicates)."""
-    out: dict[str, str] = {}
-    for k, o in zip(frame[key].tolist(), frame["owner"].tolist(), strict=True):
-        if not blank(k) and k not in out and not blank(o):
-            out[k] = o
-    return out
+    keys, owners = frame[key], frame["owner"]
+    named = (present(keys) & present(owners)).to_numpy()  # neither blank
+    ids = keys[named]
+    first = ~ids.duplicated(keep="first").to_numpy()  # dict order: the first row of each id
+    return dict(zip(ids.to_numpy(dtype=object)[first].tolist(),
+                    owners[named].to_numpy(dtype=object)[first].tolist(), strict=True))
+
 
 
 def contract_owners(ds: Dataset) -> dict[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from operator import itemgetter
 
 import numpy as np
 import pandas as pd
@@ -36,6 +37,7 @@ KPI_ZH = {"revenue": "销售额", "volume": "销售量", "collections": "回款�
           "activities": "有效活动数"}
 CENT = Decimal("0.01")
 NOT_COUNTED = "activity-not-counted"
+_VALUE = itemgetter(3)  # an evidence item's value
 
 
 def dec(value: object) -> Decimal:
@@ -89,29 +91,57 @@ def collect_kpis(ds: Dataset, period: Period, not_counted: set[tuple] | frozense
                 (fl, sh, int(rw), Decimal(0), COLLECTION_NOT_COUNTED))
         else:
             ev.setdefault(owner[cid], {}).setdefault("collections", []).append((fl, sh, int(rw), dec(amount), ""))
-    one, zero = Decimal(1), Decimal(0)
     for name, date_col, rep_col, kpi in (("customers", "created", "owner", "new_customers"),
                                           ("activities", "date", "rep_id", "activities")):
-        f = ds.valid(name)
-        f = f[in_period(f[date_col], period)]  # filter first: these sheets are the big ones
-        skip = not_counted if kpi == "activities" else frozenset()
-        for rep, fl, sh, rw in zip(f[rep_col].tolist(), f["_file"].tolist(), f["_sheet"].tolist(),
-                                   f["_row"].tolist(), strict=True):
-            item = (fl, sh, int(rw), zero, NOT_COUNTED) if (fl, sh, rw) in skip else (fl, sh, int(rw), one, "")
-            ev.setdefault(rep, {}).setdefault(kpi, []).append(item)
+        f = ds.frame(name)
+        at = np.flatnonzero(f["_valid"].to_numpy() & in_period(f[date_col], period))  # the big sheets: no copy
+        _count_rows(ev, kpi, f, at, rep_col, not_counted if kpi == "activities" else frozenset())
     return ev
+
+
+def _count_rows(ev: dict, kpi: str, f: pd.DataFrame, at: np.ndarray, rep_col: str, skip: set | frozenset) -> None:
+    """Each row at positions `at` of `f` as an item of 1 (0 and NOT_COUNTED when in `skip`) under its rep's
+    `kpi`, in row order, the reps taken in order of their first row."""
+    if not len(at):
+        return
+    one, zero = Decimal(1), Decimal(0)
+    reps = f[rep_col].to_numpy(dtype=object)[at]
+    fl, sh = (f[c].to_numpy(dtype=object)[at].tolist() for c in ("_file", "_sheet"))
+    rw = f["_row"].to_numpy()[at].tolist()
+    if pd.isna(reps).any():  # a blank rep is a key of its own (None, or this NaN): row by row, as it comes
+        for rep, item in zip(reps.tolist(), _items(fl, sh, rw, skip, one, zero), strict=True):
+            ev.setdefault(rep, {}).setdefault(kpi, []).append(item)
+        return
+    number, distinct = pd.factorize(reps)  # in order of first row
+    order = np.argsort(number, kind="stable")  # each rep's rows together, in row order
+    items = _items(fl, sh, rw, skip, one, zero)
+    items = [items[k] for k in order.tolist()]
+    ends = (np.flatnonzero(np.diff(number[order])) + 1).tolist() + [len(order)]
+    start = 0
+    for rep, end in zip(distinct.tolist(), ends, strict=True):
+        ev.setdefault(rep, {}).setdefault(kpi, []).extend(items[start:end])
+        start = end
+
+
+def _items(fl: list, sh: list, rw: list, skip: set | frozenset, one: Decimal, zero: Decimal) -> list[tuple]:
+    if not skip:
+        return list(zip(fl, sh, rw, [one] * len(rw), [""] * len(rw), strict=True))
+    return [(a, b, c, zero, NOT_COUNTED) if (a, b, c) in skip else (a, b, c, one, "")
+            for a, b, c in zip(fl, sh, rw, strict=True)]
 
 
 def in_period(dates: pd.Series, period: Period) -> np.ndarray:
     """Mask of the cells of a date column inside `period` (decided once per distinct date)."""
-    inside = {d: period.contains(d) for d in dates.dropna().unique()}
-    return dates.map(inside).eq(True).to_numpy()
+    number, distinct = pd.factorize(dates.to_numpy(dtype=object))  # a blank is -1: never inside
+    inside = np.array([period.contains(d) is True for d in distinct.tolist()] + [False], dtype=bool)
+    return inside[number]
 
 
 DATE_OF_VIOLATION = {"contracts": "signed", "expenses": "date"}  # the column that dates a violation
 
 
-def violation_points(ds: Dataset, findings: list[Finding], period: Period, st: Settings) -> dict[str, list[tuple]]:
+def violation_points(ds: Dataset, findings: list[Finding], period: Period, st: Settings, *,
+                     deductible: list | None = None) -> dict[str, list[tuple]]:
     """rep -> [(file, sheet, row, points, code)]: 10 per unreviewed contract, 5 per unauthorised
     discount, 3 per expense row with a violation.
 
@@ -121,16 +151,18 @@ def violation_points(ds: Dataset, findings: list[Finding], period: Period, st: S
     Signed or Terminated is no breach until it is signed: it stays an error finding (the contract
     cannot be printed final) but is no deduction, and so does not hold the commission either."""
     out: dict[str, list[tuple]] = {}
-    for f, d, points in _deductible(ds, findings, st):
+    for f, d, points in _deductible(ds, findings, st) if deductible is None else deductible:
         if not blank(d) and period.contains(d):
             out.setdefault(f.rep_id, []).append((f.file, f.sheet, f.row, points, f.code))
     return out
 
 
-def undated_violations(ds: Dataset, findings: list[Finding], st: Settings) -> list[Finding]:
-    """`violation-undated` at the date cell of every row whose violations are deducted in no period."""
+def undated_violations(ds: Dataset, findings: list[Finding], st: Settings, *,
+                       deductible: list | None = None) -> list[Finding]:
+    """`violation-undated` at the date cell of every row whose violations are deducted in no period
+    (`deductible`: `_deductible`'s list when the caller has it already)."""
     rows: dict[tuple[str, str, str, int], list[tuple[str, Decimal]]] = {}
-    for f, d, points in _deductible(ds, findings, st):
+    for f, d, points in _deductible(ds, findings, st) if deductible is None else deductible:
         if blank(d):
             rows.setdefault((f.rep_id, f.file, f.sheet, f.row), []).append((f.code, points))
     out = []
@@ -148,11 +180,11 @@ def _deductible(ds: Dataset, findings: list[Finding], st: Settings):
     dates: dict[tuple[str, str, int], object] = {}
     for name, col in DATE_OF_VIOLATION.items():
         f = ds.frame(name)
-        for fl, sh, rw, d in zip(f["_file"], f["_sheet"], f["_row"], f[col], strict=True):
-            dates[(fl, sh, int(rw))] = d
+        dates.update(zip(zip(f["_file"].tolist(), f["_sheet"].tolist(), f["_row"].tolist(), strict=True),
+                         f[col].tolist(), strict=True))
     k = ds.frame("contracts")
-    status = {(fl, sh, int(rw)): v for fl, sh, rw, v in zip(k["_file"], k["_sheet"], k["_row"], k["status"],
-                                                            strict=True)}
+    status = dict(zip(zip(k["_file"].tolist(), k["_sheet"].tolist(), k["_row"].tolist(), strict=True),
+                      k["status"].tolist(), strict=True))
     pts = {
         "contract-unreviewed": float(st["deduction.contract_unreviewed"]),
         "discount-unauthorized": float(st["deduction.discount_unauthorized"]),
@@ -220,21 +252,33 @@ class Scoring:
 
 
 def compute_score(actuals: dict[str, Decimal], targets: dict[str, Decimal | None], deductions: list[Decimal],
-                  st: Settings) -> ScoreResult:
+                  st: Settings, *, consts: dict | None = None) -> ScoreResult:
     """SPEC §5: capped attainment, weights rescaled over KPIs with a target, base, capped deductions,
-    score rounded half-up to 2 decimals, rating and pay coefficient."""
-    cap = dec(st["attainment_cap"])
+    score rounded half-up to 2 decimals, rating and pay coefficient (`consts`: `score_constants(st)`,
+    when scoring many reps with the same settings)."""
+    c = consts if consts is not None else score_constants(st)
+    cap = c["cap"]
     attain = {}
     for k in KPIS:
         target = targets.get(k)
         if target is not None and target != 0:
             attain[k] = min(dec(actuals.get(k, 0)) / target, cap)
-    w = rescaled_weights(st.weights(), list(attain))
+    w = rescaled_weights(c["weights"], list(attain))
     base = Decimal(100) * sum((w[k] * attain[k] for k in attain), Decimal(0))
-    ded = min(dec(st["deduction_cap"]), sum(deductions, Decimal(0)))
+    ded = min(c["deduction_cap"], sum(deductions, Decimal(0)))
     score = round_half_up(max(Decimal(0), base - ded))
-    rating = rating_for(score, st)
-    return ScoreResult(attain, w, base, ded, score, rating, dec(st[f"coefficient.{rating}"]))
+    rating = next((r for r, lowest in c["ratings"] if score >= lowest), "D")  # rating_for's bands
+    coefficient = c["coefficient"].get(rating)
+    if coefficient is None:
+        coefficient = c["coefficient"][rating] = dec(st[f"coefficient.{rating}"])
+    return ScoreResult(attain, w, base, ded, score, rating, coefficient)
+
+
+def score_constants(st: Settings) -> dict:
+    """The settings compute_score reads, as Decimal, converted once."""
+    return {"cap": dec(st["attainment_cap"]), "weights": {k: dec(v) for k, v in st.weights().items()},
+            "deduction_cap": dec(st["deduction_cap"]),
+            "ratings": [(r, dec(st[f"rating.{r}"])) for r in ("S", "A", "B", "C")], "coefficient": {}}
 
 
 def quarter_months(period: Period) -> list[str] | None:
@@ -308,10 +352,12 @@ def score_reps(ds: Dataset, findings: list[Finding], period: Period, st: Setting
     not_counted = not_counted_rows(findings)
     counting = counting_period(period, as_of)
     ev = collect_kpis(ds, counting, not_counted)
-    vio = violation_points(ds, findings, counting, st)
+    deductible = list(_deductible(ds, findings, st))  # one pass over the violations for both
+    vio = violation_points(ds, findings, counting, st, deductible=deductible)
     target_of, target_notes = period_targets(targets, period, master_file=master_file)
-    out_findings: list[Finding] = undated_violations(ds, findings, st)
+    out_findings: list[Finding] = undated_violations(ds, findings, st, deductible=deductible)
     rows = []
+    consts = score_constants(st)
     details: dict[str, RepScore] = {}
     evidence = {c: [] for c in EVIDENCE_COLUMNS}  # built a column at a time: a busy month has 150k rows
 
@@ -335,12 +381,12 @@ def score_reps(ds: Dataset, findings: list[Finding], period: Period, st: Setting
         actuals, targets_k = {}, {}
         for k in KPIS:
             items = ev.get(rid, {}).get(k, [])
-            actuals[k] = sum((item[3] for item in items), Decimal(0))
+            actuals[k] = sum(map(_VALUE, items), Decimal(0))
             targets_k[k] = t.get(k)
             show(rid, k, items)
         points = vio.get(rid, [])
         show(rid, "deductions", points)
-        result = compute_score(actuals, targets_k, [p for *_, p, _c in points], st)
+        result = compute_score(actuals, targets_k, [p for *_, p, _c in points], st, consts=consts)
         for k in KPIS:
             card[k] = float(actuals[k])
             card[f"{k}_target"] = None if targets_k[k] is None else float(targets_k[k])

@@ -15,8 +15,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from ..core.dataset import Dataset, frame_columns
+from ..core.dataset import CODED, Dataset, frame_columns
 from ..core.schema import team_schemas
 from ..core.table import SheetTable
 
@@ -107,13 +108,18 @@ def dataset(tables: list[SheetTable]) -> Dataset:
             "_sheet": pd.Series(np.repeat(sheets, counts) if parts else np.empty(0, object), dtype=object),
         }
         arrow_cols: dict[str, pa.ChunkedArray] = {}
-        names = [set(a.column_names) for _, a in parts]
+        coded = set(CODED.get(s.name, ()))
+        by_name = [dict(zip(a.column_names, a.columns, strict=True)) for _, a in parts]  # a.column(name) looks up
         for c in ["_row", *cols]:
             kind = "int64" if c == "_row" else types.get(c, "object")
-            chunks = [a.column(c) if c in have else None for (_, a), have in zip(parts, names, strict=True)]
+            chunks = [have.get(c) for have in by_name]
             col = _concat(chunks, counts, kind)
             arrow_cols[c] = col
-            data[c] = pd.Series(_to_numpy(col, kind), dtype="int64" if c == "_row" else kind)
+            if c in coded and kind == "object":
+                values = _coded(col, ds, s.name, c)
+            else:
+                values = _to_numpy(col, kind)
+            data[c] = pd.Series(values, dtype="int64" if c == "_row" else kind)
         valid = np.ones(total, dtype=bool)
         for (t, a), (start, stop) in zip(parts, [ds.spans[(t.file, t.sheet)] for t, _ in parts], strict=True):
             if t.error_rows:
@@ -135,7 +141,7 @@ def _concat(chunks: list, counts: list[int], kind: str) -> pa.ChunkedArray:
     if kind in _NUMERIC:
         typ = _NUMERIC[kind]
     else:
-        value_types = {c.type.value_type if pa.types.is_dictionary(c.type) else c.type for c in present}
+        value_types = {t.value_type if pa.types.is_dictionary(t) else t for t in {c.type for c in present}}
         value_types.discard(pa.null())
         if len(value_types) > 1:  # never built so; text is the safe common form
             value_types = {pa.string()}
@@ -149,6 +155,21 @@ def _concat(chunks: list, counts: list[int], kind: str) -> pa.ChunkedArray:
         else:
             out += c.chunks
     return pa.chunked_array(out, typ)
+
+
+def _coded(col: pa.ChunkedArray, ds: Dataset, schema: str, name: str) -> np.ndarray:
+    """`_to_numpy` of a text or date column, keeping its dictionary's numbers in `ds.coded` when the
+    dictionary holds each value once (then equal cells have equal numbers, as factorizing would give)."""
+    col = col.unify_dictionaries() if pa.types.is_dictionary(col.type) else col
+    col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    if not pa.types.is_dictionary(col.type) or col.dictionary.null_count \
+            or pc.count_distinct(col.dictionary).as_py() != len(col.dictionary):
+        return _to_numpy(col, "object")
+    values = np.empty(len(col.dictionary) + 1, dtype=object)
+    values[:-1] = col.dictionary.to_pylist()
+    numbers = col.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+    ds.coded[(schema, name)] = (numbers, values[:-1])
+    return values[numbers]  # a blank is -1: the None at the end
 
 
 def _to_numpy(col: pa.ChunkedArray | pa.Array, kind: str) -> np.ndarray:

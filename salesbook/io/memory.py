@@ -11,6 +11,7 @@ import ctypes
 import ctypes.util
 import gc
 import sys
+from contextlib import contextmanager
 
 _trim = None
 if sys.platform.startswith("linux"):
@@ -20,8 +21,24 @@ if sys.platform.startswith("linux"):
         _trim = None
 
 
-def release_memory() -> None:
-    """Collect cycles, then give the allocator's free pages back to the system."""
-    gc.collect()
+def release_memory(*, collect: bool = True) -> None:
+    """Collect cycles (unless `collect` is False: what was just dropped goes by reference counting, and a
+    full collection walks everything alive), then give the allocator's free pages back to the system."""
+    if collect:
+        gc.collect()
     if _trim is not None:
         _trim(0)
+
+
+@contextmanager
+def cycle_collector_paused():
+    """Pause the automatic cycle collector for a phase that allocates many containers and makes next to
+    no cycles (the rules and scoring: each full collection would walk everything alive, the dataset
+    included, for nothing); restored as it was after, and `release_memory` still collects at once."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
