@@ -8,8 +8,11 @@ part of the identity: inserting a row above another does not make it "changed".
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import NamedTuple
 
@@ -78,11 +81,26 @@ def _canonical_column(series: pd.Series) -> list:
 _BY_VALUE = frozenset({str, type(None), date, datetime})
 
 
+_text_json = json.encoder.encode_basestring  # what json.dumps(text, ensure_ascii=False) returns, without
+# making a JSONEncoder per call
+
+
+def _fragment(v: object) -> str:
+    """A canonical value as json.dumps(v, ensure_ascii=False) writes it."""
+    if v.__class__ is str:
+        return _text_json(v)
+    if v is None:
+        return "null"
+    if v.__class__ is int:
+        return int.__repr__(v)
+    return json.dumps(v, ensure_ascii=False)
+
+
 def _json_column(values: list) -> list[str]:
     """Each canonical value as json.dumps writes it inside a row (text not ASCII-escaped)."""
     kinds = set(map(type, values))
     if not (bool in kinds and int in kinds):  # no True beside 1: equal values are the same cell
-        texts = {v: json.dumps(v, ensure_ascii=False) for v in set(values)}
+        texts = {v: _fragment(v) for v in set(values)}
         return list(map(texts.__getitem__, values))
     shown: dict = {}
     out = []
@@ -90,71 +108,209 @@ def _json_column(values: list) -> list[str]:
         key = (v.__class__, v)  # True and 1 are told apart
         frag = shown.get(key)
         if frag is None:
-            frag = shown[key] = json.dumps(v, ensure_ascii=False)
+            frag = shown[key] = _fragment(v)
         out.append(frag)
     return out
 
 
-def source_fingerprints(ds: Dataset, evidence: pd.DataFrame) -> list[SourceRow]:
-    """One SourceRow per evidence row: rep_id, figure, file, sheet_kind, sheet, row, key, sha256.
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cycle collection while many acyclic tuples are made: with a run's frames in memory each
+    collection walks them all, two thirds of the time of making a slice of source rows."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+CHUNK = 8192  # source rows canonicalised, serialised and hashed at a time (their JSON is a transient)
+ROW_BITS = 32  # an evidence row's (file, sheet, row) as one int64: pair code << ROW_BITS | row
+
+
+class SourceRows:
+    """A run's source rows, columnar: each distinct source row once (its file, sheet, kind, row, key and
+    32-byte digest in shared arrays) and per evidence row three small codes (rep, figure, source row).
+
+    A busy month names 150k evidence rows, mostly the same rows for several figures: as SourceRow tuples
+    with a hex string each they were ~800 bytes a row. Indexing and slicing give SourceRow tuples (a
+    slice at a time is what the ledger inserts and hashes); iterating gives them all, a slice at a time.
+    """
+
+    __slots__ = ("_names", "_src_file", "_src_sheet", "_src_kind", "_src_row", "_keys", "_sha", "_rep", "_fig",
+                 "_src")
+
+    def __init__(self, names: np.ndarray, src_file: np.ndarray, src_sheet: np.ndarray, src_kind: np.ndarray,
+                 src_row: np.ndarray, keys: np.ndarray, sha: np.ndarray, rep: np.ndarray, fig: np.ndarray,
+                 src: np.ndarray) -> None:
+        # names: every text but the keys (reps, figures, files, sheets, kinds), coded by the int32 arrays
+        self._names, self._keys, self._sha = names, keys, sha  # keys: object array; sha: (n, 32) uint8
+        self._src_file, self._src_sheet, self._src_kind, self._src_row = src_file, src_sheet, src_kind, src_row
+        self._rep, self._fig, self._src = rep, fig, src
+
+    @classmethod
+    def empty(cls) -> SourceRows:
+        i = np.zeros(0, np.int32)
+        return cls(np.array([], object), i, i, i, np.zeros(0, np.int64), np.array([], object),
+                   np.zeros((0, 32), np.uint8), i, i, i)
+
+    def __len__(self) -> int:
+        return len(self._src)
+
+    def __getitem__(self, item):
+        if isinstance(item, slice):
+            return self._rows(self._rep[item], self._fig[item], self._src[item])
+        n = len(self)
+        i = int(item) + n if int(item) < 0 else int(item)
+        if not 0 <= i < n:
+            raise IndexError("source row index out of range")
+        return self._rows(self._rep[i:i + 1], self._fig[i:i + 1], self._src[i:i + 1])[0]
+
+    def __iter__(self):
+        for start in range(0, len(self), CHUNK):
+            yield from self[start:start + CHUNK]
+
+    def __repr__(self) -> str:
+        return f"<SourceRows: {len(self)} evidence rows over {len(self._src_row)} source rows>"
+
+    @property
+    def distinct(self) -> int:
+        """How many distinct source rows the evidence rows name."""
+        return len(self._src_row)
+
+    def _rows(self, rep: np.ndarray, fig: np.ndarray, src: np.ndarray) -> list[SourceRow]:
+        names = self._names
+        hexed = self._sha[src].tobytes().hex()  # one hex text for the slice, cut into each row's 64 characters
+        shas = [hexed[i:i + 64] for i in range(0, len(hexed), 64)]
+        make = tuple.__new__  # SourceRow(...) goes through a Python-level __new__
+        with paused_gc():
+            return [make(SourceRow, t) for t in zip(
+                names[rep].tolist(), names[fig].tolist(), names[self._src_file[src]].tolist(),
+                names[self._src_kind[src]].tolist(), names[self._src_sheet[src]].tolist(),
+                self._src_row[src].tolist(), self._keys[src].tolist(), shas, strict=True)]
+
+
+def _all_text(values: np.ndarray) -> bool:
+    return pd.api.types.infer_dtype(values, skipna=False) == "string"
+
+
+def _coded(column: pd.Series, names: dict) -> np.ndarray:
+    """Each value's text (str(value)) as its code in `names`, which gets the texts not in it yet."""
+    values = column.to_numpy(dtype=object)
+    if _all_text(values):  # the usual: codes made in C, a text looked up once
+        codes, uniques = pd.factorize(values)
+        lookup = np.fromiter((names.setdefault(str(u), len(names)) for u in uniques), np.int32, len(uniques))
+        return lookup[codes]
+    return np.fromiter((names.setdefault(str(v), len(names)) for v in values), np.int32, len(values))
+
+
+def _pairs(files: pd.Series, sheets: pd.Series) -> tuple[np.ndarray, list[tuple]]:
+    """Each evidence row's (file, sheet) as a code, and the distinct pairs in the order of their codes."""
+    fv, sv = files.to_numpy(dtype=object), sheets.to_numpy(dtype=object)
+    if _all_text(fv) and _all_text(sv):
+        fc, fu = pd.factorize(fv)
+        sc, su = pd.factorize(sv)
+        pc, pu = pd.factorize(fc.astype(np.int64) * len(su) + sc)
+        return pc.astype(np.int64), list(zip(fu[pu // len(su)].tolist(), su[pu % len(su)].tolist(), strict=True))
+    seen: dict[tuple, int] = {}
+    codes = np.fromiter((seen.setdefault(p, len(seen)) for p in zip(fv.tolist(), sv.tolist(), strict=True)),
+                        np.int64, len(fv))
+    return codes, list(seen)
+
+
+def source_fingerprints(ds: Dataset, evidence: pd.DataFrame) -> SourceRows:
+    """One SourceRow per evidence row whose row is in the data: rep_id, figure, file, sheet_kind, sheet, row,
+    key, sha256 (in the evidence's order), held columnar (SourceRows).
 
     The fingerprint of a row is sha256(json.dumps(columns) + json.dumps(row values)); a row's JSON
-    is assembled from each cell's JSON, made once per distinct value of its column.
+    is assembled from each cell's JSON, made once per distinct value of its column, and each source
+    row is hashed once however many figures name it, a bounded chunk of rows at a time.
     """
     if evidence is None or evidence.empty:
-        return []
+        return SourceRows.empty()
     schemas = load_schemas()
-    ev_rep, ev_fig, ev_file, ev_sheet, ev_row = (evidence[c].tolist() for c in ("rep_id", "kpi", "file", "sheet", "row"))
-    wanted: dict[tuple[str, str], set[int]] = {}
-    for fl, sh, rw in zip(ev_file, ev_sheet, ev_row, strict=True):
-        wanted.setdefault((fl, sh), set()).add(int(rw))
-    found: dict[tuple[str, str, int], tuple[str, str, str]] = {}
-    by_kind: dict[str, list[tuple[tuple[int, int], set[int]]]] = {}
-    for sheet, rows in wanted.items():
-        span, kind = ds.spans.get(sheet), ds.sheet_schemas.get(sheet)
+    names: dict[str, int] = {}  # every text but the keys, once
+    code = names.setdefault
+    rep, fig = _coded(evidence["rep_id"], names), _coded(evidence["kpi"], names)
+    pair, pairs = _pairs(evidence["file"], evidence["sheet"])
+    rows = evidence["row"]
+    ev_row = rows.to_numpy(np.int64) if rows.dtype.kind in "iu" else np.fromiter(map(int, rows.tolist()), np.int64,
+                                                                                   len(rows))
+    ev_at = (pair << ROW_BITS) | ev_row
+    wanted = np.unique(ev_at)  # sorted by pair, then row
+    cut = np.searchsorted(wanted >> ROW_BITS, np.arange(len(pairs) + 1))
+    by_kind: dict[str, list[tuple[tuple[int, int], int]]] = {}
+    for p, (fl, sh) in enumerate(pairs):
+        span, kind = ds.spans.get((fl, sh)), ds.sheet_schemas.get((fl, sh))
         if span is not None and kind is not None:
-            by_kind.setdefault(kind, []).append((span, rows))
+            by_kind.setdefault(kind, []).append((span, p))
+    pair_file = [code(fl, len(names)) for fl, _ in pairs]
+    pair_sheet = [code(sh, len(names)) for _, sh in pairs]
+    found_at, found_kind, found_file, found_sheet, found_row, keys, shas = [], [], [], [], [], [], []
     for kind, frame in ds.frames.items():
         if frame.empty or kind not in by_kind:
             continue
         at = frame["_row"].to_numpy()
-        positions = []  # the frame's rows named by the evidence, in frame order (each sheet over its span)
-        for (start, stop), rows in sorted(by_kind[kind], key=lambda sr: sr[0]):
-            positions.append(np.flatnonzero(np.isin(at[start:stop], list(rows))) + start)
+        positions, owners = [], []  # the frame's rows named by the evidence, in frame order (each sheet over its span)
+        for (start, stop), p in sorted(by_kind[kind], key=lambda sp: sp[0]):
+            rows = wanted[cut[p]:cut[p + 1]] & ((1 << ROW_BITS) - 1)
+            hit = np.flatnonzero(np.isin(at[start:stop], rows)) + start
+            positions.append(hit)
+            owners.append(np.full(len(hit), p, np.int64))
         if not positions:
             continue
-        sub = frame.iloc[np.concatenate(positions)]
-        if sub.empty:
+        positions, owners = np.concatenate(positions), np.concatenate(owners)
+        if not len(positions):
             continue
         schema = schemas[kind]
-        cols = [c.key for c in schema.columns if c.key in sub.columns]
+        cols = [c.key for c in schema.columns if c.key in frame.columns]
         key_col = schema.key if schema.key in cols else None
         key_cols = [key_col] if key_col else [c for c in COMPOSITE_KEYS.get(kind, ()) if c in cols]
-        values = [_canonical_column(sub[c]) for c in cols]  # one type decision per column, not per cell
-        if len(key_cols) == 1:  # the usual id column: its text
-            keys = ["" if v is None else str(v) for v in values[cols.index(key_cols[0])]]
-        elif key_cols:
-            keys = ["/".join("" if v is None else str(v) for v in parts)
-                    for parts in zip(*(values[cols.index(c)] for c in key_cols), strict=True)]
-        else:
-            keys = [""] * len(sub)
         prefix = hashlib.sha256(json.dumps(cols).encode("utf-8"))  # the columns are part of what was hashed
-        texts = ["[" + ", ".join(parts) + "]" for parts in zip(*map(_json_column, values), strict=True)]
-        seen: dict[tuple[str, str], int] = {}
-        for fl, sh, rw, key, text in zip(sub["_file"].tolist(), sub["_sheet"].tolist(), sub["_row"].tolist(), keys,
-                                         texts, strict=True):
-            h = prefix.copy()
-            h.update(text.encode("utf-8"))
-            n = seen.get((fl, key), 0) + 1
-            seen[(fl, key)] = n
-            if n > 1:  # two rows of one file with the same key: keep them apart in their row order
-                key = f"{key}#{n}"
-            found[(fl, sh, int(rw))] = (kind, key, h.hexdigest())
-    make = tuple.__new__  # SourceRow(...) goes through a Python-level __new__: a third of the time here
-    out = []
-    for rep, fig, fl, sh, rw in zip(ev_rep, ev_fig, ev_file, ev_sheet, ev_row, strict=True):
-        rw = int(rw)
-        hit = found.get((fl, sh, rw))
-        if hit is not None:
-            out.append(make(SourceRow, (str(rep), str(fig), fl, hit[0], sh, rw, hit[1], hit[2])))
-    return out
+        where = [frame.columns.get_loc(c) for c in cols]
+        rows_at = at[positions].astype(np.int64)
+        seen: dict[tuple[str, str], int] = {}  # (file, key) -> rows so far, over the whole kind
+        kind_code = code(kind, len(names))
+        for lo in range(0, len(positions), CHUNK):
+            sub = frame.iloc[positions[lo:lo + CHUNK], where]
+            values = [_canonical_column(sub[c]) for c in cols]  # one type decision per column, not per cell
+            parts = [["" if v is None else str(v) for v in values[cols.index(c)]] for c in key_cols]
+            if len(parts) == 1:  # the usual id column: its text
+                kk = parts[0]
+            elif parts:
+                kk = list(map("/".join, zip(*parts, strict=True)))
+            else:
+                kk = [""] * len(sub)
+            texts = map(", ".join, zip(*map(_json_column, values), strict=True))
+            digests = bytearray()
+            for i, (p, text) in enumerate(zip(owners[lo:lo + CHUNK].tolist(), texts, strict=True)):
+                h = prefix.copy()
+                h.update(f"[{text}]".encode())
+                digests += h.digest()
+                fk = (pair_file[p], kk[i])
+                n = seen.get(fk, 0) + 1
+                seen[fk] = n
+                if n > 1:  # two rows of one file with the same key: keep them apart in their row order
+                    kk[i] = f"{kk[i]}#{n}"
+            keys.append(np.array(kk, object))
+            shas.append(np.frombuffer(bytes(digests), np.uint8).reshape(-1, 32))
+        found_at.append((owners << ROW_BITS) | rows_at)
+        found_kind.append(np.full(len(positions), kind_code, np.int32))
+        found_file.append(np.take(np.asarray(pair_file, np.int32), owners))
+        found_sheet.append(np.take(np.asarray(pair_sheet, np.int32), owners))
+        found_row.append(rows_at)
+    if not found_at:
+        return SourceRows.empty()
+    found = np.concatenate(found_at)
+    order = np.argsort(found, kind="stable")
+    ranked = found[order]
+    # each evidence row's source row (a row found twice: the later one, as a dict keyed by row would keep)
+    pos = np.searchsorted(ranked, ev_at, side="right") - 1
+    hit = (pos >= 0) & (ranked[np.maximum(pos, 0)] == ev_at)
+    src = order[pos[hit]].astype(np.int32)
+    pool = np.empty(len(names), object)
+    pool[:] = list(names)
+    return SourceRows(pool, np.concatenate(found_file), np.concatenate(found_sheet), np.concatenate(found_kind),
+                      np.concatenate(found_row), np.concatenate(keys), np.concatenate(shas), rep[hit], fig[hit], src)
