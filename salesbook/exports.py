@@ -13,6 +13,7 @@ from .core.dataset import Dataset
 from .core.schema import load_schemas
 from .core.table import TYPED
 from .io.atomic import atomic_output
+from .io.memory import release_memory
 from .io.writers import atomic_write_bytes, write_csv, write_xlsx
 from .outputs import files_frame, findings_frame
 from .pipeline import Consolidation
@@ -184,6 +185,7 @@ def write_consolidation(c: Consolidation, out: Path, *, full: bool = False, prog
         parquet = write_parquet(out / "consolidated.parquet", c.run.dataset)
         p.update(1)
         if meanwhile is not None:
+            release_memory()  # the parquet's Arrow buffers (~20 MiB kept by Arrow's pool) before the record
             meanwhile()
         jobs[1]()
         p.update(2)
@@ -218,6 +220,11 @@ def _in_background(fn, *args, **kwargs):
     parent, child = ctx.Pipe(duplex=False)
 
     def run() -> None:
+        import gc
+
+        # What the child inherited is never collected here: a collection walking it would touch
+        # (copy, and count in this process's resident size) the pages of the parent's whole run.
+        gc.freeze()
         try:
             fn(*args, **kwargs)
             child.send(None)

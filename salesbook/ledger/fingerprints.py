@@ -126,35 +126,39 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-CHUNK = 8192  # source rows canonicalised, serialised and hashed at a time (their JSON is a transient)
+CHUNK = 2048  # source rows canonicalised, serialised and hashed at a time (their JSON is a transient)
 ROW_BITS = 32  # an evidence row's (file, sheet, row) as one int64: pair code << ROW_BITS | row
 
 
 class SourceRows:
-    """A run's source rows, columnar: each distinct source row once (its file, sheet, kind, row, key and
-    32-byte digest in shared arrays) and per evidence row three small codes (rep, figure, source row).
+    """A run's source rows, columnar: each distinct source row once (its file, sheet, kind, row and key, and
+    its digest as 32 bytes of one array) and per evidence row three small codes (rep, figure, source row).
 
-    A busy month names 150k evidence rows, mostly the same rows for several figures: as SourceRow tuples
-    with a hex string each they were ~800 bytes a row. Indexing and slicing give SourceRow tuples (a
-    slice at a time is what the ledger inserts and hashes); iterating gives them all, a slice at a time.
+    A busy month names 150k evidence rows; as SourceRow tuples, each with its hex digest a new string,
+    they were ~800 bytes a row, now ~100. Indexing and slicing give SourceRow tuples (a slice at a time
+    is what the ledger hashes and inserts); iterating gives them all, a slice at a time.
     """
 
     __slots__ = ("_names", "_src_file", "_src_sheet", "_src_kind", "_src_row", "_keys", "_sha", "_rep", "_fig",
                  "_src")
 
-    def __init__(self, names: np.ndarray, src_file: np.ndarray, src_sheet: np.ndarray, src_kind: np.ndarray,
-                 src_row: np.ndarray, keys: np.ndarray, sha: np.ndarray, rep: np.ndarray, fig: np.ndarray,
+    def __init__(self, names: list[str], src_file: np.ndarray, src_sheet: np.ndarray, src_kind: np.ndarray,
+                 src_row: np.ndarray, keys, sha: np.ndarray, rep: np.ndarray, fig: np.ndarray,
                  src: np.ndarray) -> None:
-        # names: every text but the keys (reps, figures, files, sheets, kinds), coded by the int32 arrays
-        self._names, self._keys, self._sha = names, keys, sha  # keys: object array; sha: (n, 32) uint8
+        # names: every text but the keys (reps, figures, files, sheets, kinds), coded by the int32 arrays;
+        # keys: an Arrow text array (one buffer, not a str object a row); sha: (n, 32) uint8
+        self._names = np.empty(len(names), object)
+        self._names[:] = names
+        self._keys, self._sha = keys, sha
         self._src_file, self._src_sheet, self._src_kind, self._src_row = src_file, src_sheet, src_kind, src_row
         self._rep, self._fig, self._src = rep, fig, src
 
     @classmethod
     def empty(cls) -> SourceRows:
+        import pyarrow as pa
+
         i = np.zeros(0, np.int32)
-        return cls(np.array([], object), i, i, i, np.zeros(0, np.int64), np.array([], object),
-                   np.zeros((0, 32), np.uint8), i, i, i)
+        return cls([], i, i, i, np.zeros(0, np.int64), pa.chunked_array([], pa.string()), np.zeros((0, 32), np.uint8), i, i, i)
 
     def __len__(self) -> int:
         return len(self._src)
@@ -168,12 +172,12 @@ class SourceRows:
             raise IndexError("source row index out of range")
         return self._rows(self._rep[i:i + 1], self._fig[i:i + 1], self._src[i:i + 1])[0]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[SourceRow]:
         for start in range(0, len(self), CHUNK):
             yield from self[start:start + CHUNK]
 
     def __repr__(self) -> str:
-        return f"<SourceRows: {len(self)} evidence rows over {len(self._src_row)} source rows>"
+        return f"<SourceRows: {len(self)} evidence rows over {self.distinct} source rows>"
 
     @property
     def distinct(self) -> int:
@@ -184,39 +188,44 @@ class SourceRows:
         names = self._names
         hexed = self._sha[src].tobytes().hex()  # one hex text for the slice, cut into each row's 64 characters
         shas = [hexed[i:i + 64] for i in range(0, len(hexed), 64)]
+        keys = self._keys.take(src).to_pylist() if len(src) else []
         make = tuple.__new__  # SourceRow(...) goes through a Python-level __new__
         with paused_gc():
             return [make(SourceRow, t) for t in zip(
                 names[rep].tolist(), names[fig].tolist(), names[self._src_file[src]].tolist(),
                 names[self._src_kind[src]].tolist(), names[self._src_sheet[src]].tolist(),
-                self._src_row[src].tolist(), self._keys[src].tolist(), shas, strict=True)]
+                self._src_row[src].tolist(), keys, shas, strict=True)]
 
 
-def _all_text(values: np.ndarray) -> bool:
-    return pd.api.types.infer_dtype(values, skipna=False) == "string"
+def _factorized(column: pd.Series) -> tuple[np.ndarray, list[str]] | None:
+    """Codes and distinct values of a column of text, made in C (a pandas text column's values are not
+    made into a Python string each); None when it holds blanks or anything but text."""
+    codes, uniques = pd.factorize(column)
+    uniques = list(uniques)
+    if len(codes) and codes.min() < 0 or any(u.__class__ is not str for u in uniques):
+        return None
+    return codes, uniques
 
 
 def _coded(column: pd.Series, names: dict) -> np.ndarray:
     """Each value's text (str(value)) as its code in `names`, which gets the texts not in it yet."""
-    values = column.to_numpy(dtype=object)
-    if _all_text(values):  # the usual: codes made in C, a text looked up once
-        codes, uniques = pd.factorize(values)
-        lookup = np.fromiter((names.setdefault(str(u), len(names)) for u in uniques), np.int32, len(uniques))
-        return lookup[codes]
-    return np.fromiter((names.setdefault(str(v), len(names)) for v in values), np.int32, len(values))
+    made = _factorized(column)
+    if made is not None:
+        codes, uniques = made
+        return np.fromiter((names.setdefault(u, len(names)) for u in uniques), np.int32, len(uniques))[codes]
+    return np.fromiter((names.setdefault(str(v), len(names)) for v in column.tolist()), np.int32, len(column))
 
 
 def _pairs(files: pd.Series, sheets: pd.Series) -> tuple[np.ndarray, list[tuple]]:
     """Each evidence row's (file, sheet) as a code, and the distinct pairs in the order of their codes."""
-    fv, sv = files.to_numpy(dtype=object), sheets.to_numpy(dtype=object)
-    if _all_text(fv) and _all_text(sv):
-        fc, fu = pd.factorize(fv)
-        sc, su = pd.factorize(sv)
+    f, s = _factorized(files), _factorized(sheets)
+    if f is not None and s is not None:
+        (fc, fu), (sc, su) = f, s
         pc, pu = pd.factorize(fc.astype(np.int64) * len(su) + sc)
-        return pc.astype(np.int64), list(zip(fu[pu // len(su)].tolist(), su[pu % len(su)].tolist(), strict=True))
+        return pc.astype(np.int64), [(fu[i // len(su)], su[i % len(su)]) for i in pu.tolist()]
     seen: dict[tuple, int] = {}
-    codes = np.fromiter((seen.setdefault(p, len(seen)) for p in zip(fv.tolist(), sv.tolist(), strict=True)),
-                        np.int64, len(fv))
+    codes = np.fromiter((seen.setdefault(p, len(seen)) for p in zip(files.tolist(), sheets.tolist(), strict=True)),
+                        np.int64, len(files))
     return codes, list(seen)
 
 
@@ -230,6 +239,8 @@ def source_fingerprints(ds: Dataset, evidence: pd.DataFrame) -> SourceRows:
     """
     if evidence is None or evidence.empty:
         return SourceRows.empty()
+    import pyarrow as pa
+
     schemas = load_schemas()
     names: dict[str, int] = {}  # every text but the keys, once
     code = names.setdefault
@@ -239,6 +250,7 @@ def source_fingerprints(ds: Dataset, evidence: pd.DataFrame) -> SourceRows:
     ev_row = rows.to_numpy(np.int64) if rows.dtype.kind in "iu" else np.fromiter(map(int, rows.tolist()), np.int64,
                                                                                    len(rows))
     ev_at = (pair << ROW_BITS) | ev_row
+    del pair, ev_row
     wanted = np.unique(ev_at)  # sorted by pair, then row
     cut = np.searchsorted(wanted >> ROW_BITS, np.arange(len(pairs) + 1))
     by_kind: dict[str, list[tuple[tuple[int, int], int]]] = {}
@@ -246,35 +258,51 @@ def source_fingerprints(ds: Dataset, evidence: pd.DataFrame) -> SourceRows:
         span, kind = ds.spans.get((fl, sh)), ds.sheet_schemas.get((fl, sh))
         if span is not None and kind is not None:
             by_kind.setdefault(kind, []).append((span, p))
-    pair_file = [code(fl, len(names)) for fl, _ in pairs]
-    pair_sheet = [code(sh, len(names)) for _, sh in pairs]
-    found_at, found_kind, found_file, found_sheet, found_row, keys, shas = [], [], [], [], [], [], []
+    pair_file = np.fromiter((code(fl, len(names)) for fl, _ in pairs), np.int32, len(pairs))
+    pair_sheet = np.fromiter((code(sh, len(names)) for _, sh in pairs), np.int32, len(pairs))
+    # First where the named rows are (per kind, in frame order, each sheet over its span), then their
+    # digests and keys into arrays made once at their full size.
+    named = []  # (kind, frame, positions in the frame, pair of each)
     for kind, frame in ds.frames.items():
         if frame.empty or kind not in by_kind:
             continue
         at = frame["_row"].to_numpy()
-        positions, owners = [], []  # the frame's rows named by the evidence, in frame order (each sheet over its span)
+        positions, owners = [], []
         for (start, stop), p in sorted(by_kind[kind], key=lambda sp: sp[0]):
             rows = wanted[cut[p]:cut[p + 1]] & ((1 << ROW_BITS) - 1)
             hit = np.flatnonzero(np.isin(at[start:stop], rows)) + start
             positions.append(hit)
             owners.append(np.full(len(hit), p, np.int64))
-        if not positions:
-            continue
-        positions, owners = np.concatenate(positions), np.concatenate(owners)
-        if not len(positions):
-            continue
+        positions = np.concatenate(positions)
+        if len(positions):
+            named.append((kind, frame, positions, np.concatenate(owners)))
+    del wanted
+    total = sum(len(pos) for _, _, pos, _ in named)
+    if not total:
+        return SourceRows.empty()
+    src_at = np.empty(total, np.int64)
+    src_row = np.empty(total, np.int64)
+    src_kind, src_file, src_sheet = (np.empty(total, np.int32) for _ in range(3))
+    sha = np.empty((total, 32), np.uint8)
+    keys = []  # Arrow text arrays, a chunk each
+    at_n = 0
+    for kind, frame, positions, owners in named:
         schema = schemas[kind]
         cols = [c.key for c in schema.columns if c.key in frame.columns]
         key_col = schema.key if schema.key in cols else None
         key_cols = [key_col] if key_col else [c for c in COMPOSITE_KEYS.get(kind, ()) if c in cols]
         prefix = hashlib.sha256(json.dumps(cols).encode("utf-8"))  # the columns are part of what was hashed
-        where = [frame.columns.get_loc(c) for c in cols]
-        rows_at = at[positions].astype(np.int64)
-        seen: dict[tuple[str, str], int] = {}  # (file, key) -> rows so far, over the whole kind
-        kind_code = code(kind, len(names))
-        for lo in range(0, len(positions), CHUNK):
-            sub = frame.iloc[positions[lo:lo + CHUNK], where]
+        n_kind = len(positions)
+        rows_at = frame["_row"].to_numpy()[positions].astype(np.int64)
+        span = slice(at_n, at_n + n_kind)
+        src_at[span] = (owners << ROW_BITS) | rows_at
+        src_row[span], src_kind[span] = rows_at, code(kind, len(names))
+        src_file[span], src_sheet[span] = pair_file[owners], pair_sheet[owners]
+        files = src_file[span].tolist()
+        last = {f: i for i, f in enumerate(files)}  # a file's last row of this kind
+        seen: dict[int, dict[str, int]] = {}  # per file its keys so far, while rows of the file are to come
+        for lo in range(0, n_kind, CHUNK):
+            sub = frame.iloc[positions[lo:lo + CHUNK]]
             values = [_canonical_column(sub[c]) for c in cols]  # one type decision per column, not per cell
             parts = [["" if v is None else str(v) for v in values[cols.index(c)]] for c in key_cols]
             if len(parts) == 1:  # the usual id column: its text
@@ -283,34 +311,30 @@ def source_fingerprints(ds: Dataset, evidence: pd.DataFrame) -> SourceRows:
                 kk = list(map("/".join, zip(*parts, strict=True)))
             else:
                 kk = [""] * len(sub)
-            texts = map(", ".join, zip(*map(_json_column, values), strict=True))
             digests = bytearray()
-            for i, (p, text) in enumerate(zip(owners[lo:lo + CHUNK].tolist(), texts, strict=True)):
+            for i, text in enumerate(map(", ".join, zip(*map(_json_column, values), strict=True))):
                 h = prefix.copy()
                 h.update(f"[{text}]".encode())
                 digests += h.digest()
-                fk = (pair_file[p], kk[i])
-                n = seen.get(fk, 0) + 1
-                seen[fk] = n
+                f = files[lo + i]
+                mine = seen.get(f)
+                if mine is None:
+                    mine = seen[f] = {}
+                n = mine.get(kk[i], 0) + 1
+                mine[kk[i]] = n
                 if n > 1:  # two rows of one file with the same key: keep them apart in their row order
                     kk[i] = f"{kk[i]}#{n}"
-            keys.append(np.array(kk, object))
-            shas.append(np.frombuffer(bytes(digests), np.uint8).reshape(-1, 32))
-        found_at.append((owners << ROW_BITS) | rows_at)
-        found_kind.append(np.full(len(positions), kind_code, np.int32))
-        found_file.append(np.take(np.asarray(pair_file, np.int32), owners))
-        found_sheet.append(np.take(np.asarray(pair_sheet, np.int32), owners))
-        found_row.append(rows_at)
-    if not found_at:
-        return SourceRows.empty()
-    found = np.concatenate(found_at)
-    order = np.argsort(found, kind="stable")
-    ranked = found[order]
+                if last[f] == lo + i:
+                    del seen[f]
+            keys.append(pa.array(kk, pa.string()))
+            sha[at_n + lo:at_n + lo + len(kk)] = np.frombuffer(digests, np.uint8).reshape(-1, 32)
+        at_n += n_kind
+    order = np.argsort(src_at, kind="stable")
+    ranked = src_at[order]
+    del src_at
     # each evidence row's source row (a row found twice: the later one, as a dict keyed by row would keep)
     pos = np.searchsorted(ranked, ev_at, side="right") - 1
     hit = (pos >= 0) & (ranked[np.maximum(pos, 0)] == ev_at)
     src = order[pos[hit]].astype(np.int32)
-    pool = np.empty(len(names), object)
-    pool[:] = list(names)
-    return SourceRows(pool, np.concatenate(found_file), np.concatenate(found_sheet), np.concatenate(found_kind),
-                      np.concatenate(found_row), np.concatenate(keys), np.concatenate(shas), rep[hit], fig[hit], src)
+    return SourceRows(list(names), src_file, src_sheet, src_kind, src_row, pa.chunked_array(keys, pa.string()), sha,
+                      rep[hit], fig[hit], src)
