@@ -158,7 +158,7 @@ class SourceRows:
         import pyarrow as pa
 
         i = np.zeros(0, np.int32)
-        return cls([], i, i, i, np.zeros(0, np.int64), pa.chunked_array([], pa.string()), np.zeros((0, 32), np.uint8), i, i, i)
+        return cls([], i, i, i, np.zeros(0, np.int64), pa.array([], pa.string()), np.zeros((0, 32), np.uint8), i, i, i)
 
     def __len__(self) -> int:
         return len(self._src)
@@ -336,5 +336,5 @@ def source_fingerprints(ds: Dataset, evidence: pd.DataFrame) -> SourceRows:
     pos = np.searchsorted(ranked, ev_at, side="right") - 1
     hit = (pos >= 0) & (ranked[np.maximum(pos, 0)] == ev_at)
     src = order[pos[hit]].astype(np.int32)
-    return SourceRows(list(names), src_file, src_sheet, src_kind, src_row, pa.chunked_array(keys, pa.string()), sha,
+    return SourceRows(list(names), src_file, src_sheet, src_kind, src_row, pa.concat_arrays(keys), sha,
                       rep[hit], fig[hit], src)
