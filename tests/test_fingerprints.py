@@ -155,13 +155,17 @@ def test_source_rows_are_the_rows_a_per_row_computation_gives(rep_dtype, monkeyp
 
 
 def test_no_evidence_gives_no_source_rows() -> None:
-    """Without evidence (or with evidence naming no row of the data) there are no source rows to record."""
+    """Without evidence (or with evidence naming no row of the data, even a row number no sheet can have)
+    there are no source rows to record."""
     ds = _dataset()
     assert len(source_fingerprints(ds, pd.DataFrame())) == 0 and not source_fingerprints(ds, None)
     ev = _evidence()
     ev["file"] = "other.xlsx"
     none = source_fingerprints(ds, ev)
     assert len(none) == 0 and list(none) == [] and none[0:5] == []
+    odd = _evidence()
+    odd["row"] = [-1, 2**40 + 2] * (len(odd) // 2) + [2**32 + 2] * (len(odd) % 2)  # no such rows (nor row 2)
+    assert len(source_fingerprints(ds, odd)) == 0
 
 
 def test_ledger_stores_source_rows_as_the_whole_list_and_digest(tmp_path, monkeypatch) -> None:

@@ -249,7 +249,7 @@ def source_fingerprints(ds: Dataset, evidence: pd.DataFrame) -> SourceRows:
     rows = evidence["row"]
     ev_row = rows.to_numpy(np.int64) if rows.dtype.kind in "iu" else np.fromiter(map(int, rows.tolist()), np.int64,
                                                                                    len(rows))
-    ev_at = (pair << ROW_BITS) | ev_row
+    ev_at = np.where((ev_row >= 0) & (ev_row < 1 << ROW_BITS), (pair << ROW_BITS) | ev_row, -1)  # -1: no row
     del pair, ev_row
     wanted = np.unique(ev_at)  # sorted by pair, then row
     cut = np.searchsorted(wanted >> ROW_BITS, np.arange(len(pairs) + 1))
