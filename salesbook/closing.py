@@ -28,6 +28,7 @@ from .ledger import (
     show_time,
     source_fingerprints,
 )
+from .ledger.fingerprints import SourceRows
 from .pipeline import Consolidation, Master
 
 IDENTITY = ("rep_id", "name", "employee_id", "team", "period")
@@ -227,7 +228,8 @@ class Recording:
             child.cancel()
 
     @property
-    def rows(self) -> list | None:
+    def rows(self) -> SourceRows | None:
+        """The run's source rows (columnar), once made."""
         return None if self.rec is None else self.rec.rows
 
 

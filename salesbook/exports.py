@@ -12,6 +12,7 @@ import pandas as pd
 from .core.dataset import Dataset
 from .core.schema import load_schemas
 from .core.table import TYPED
+from .io.memory import release_memory
 from .io.writers import atomic_write_bytes, write_csv, write_xlsx
 from .outputs import files_frame, findings_frame
 from .pipeline import Consolidation
@@ -195,6 +196,7 @@ def write_consolidation(c: Consolidation, out: Path, *, full: bool = False, prog
         parquet = write_parquet(out / "consolidated.parquet", c.run.dataset, made=c.parquet)
         p.update(1)
         if meanwhile is not None:
+            release_memory()  # the parquet's Arrow buffers (~20 MiB kept by Arrow's pool) before the record
             meanwhile()
         jobs[1]()
         p.update(2)

@@ -37,6 +37,11 @@ def in_background(fn: Callable, *args, **kwargs) -> Waiter:
     parent, child = ctx.Pipe(duplex=False)
 
     def run() -> None:
+        import gc
+
+        # What the child inherited is never collected here: a collection walking it would touch
+        # (copy, and count in this process's resident size) the pages of the parent's whole run.
+        gc.freeze()
         try:
             outcome = ("ok", fn(*args, **kwargs))
         except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it

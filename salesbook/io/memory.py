@@ -2,7 +2,7 @@
 
 Python and pandas free their objects into the C allocator, which keeps the pages: the process's
 resident size then stays at its highest, and a writer forked afterwards starts with all of it.
-glibc's malloc_trim returns the free pages; elsewhere this does nothing.
+glibc's malloc_trim returns the free pages (elsewhere this does nothing), and Arrow's pool its cached ones.
 """
 
 from __future__ import annotations
@@ -23,11 +23,16 @@ if sys.platform.startswith("linux"):
 
 def release_memory(*, collect: bool = True) -> None:
     """Collect cycles (unless `collect` is False: what was just dropped goes by reference counting, and a
-    full collection walks everything alive), then give the allocator's free pages back to the system."""
+    full collection walks everything alive), then give the allocators' free pages back to the system (the
+    C allocator's, and Arrow's memory pool's where pyarrow is in use: mimalloc keeps the pages of freed
+    buffers)."""
     if collect:
         gc.collect()
     if _trim is not None:
         _trim(0)
+    arrow = sys.modules.get("pyarrow")  # never imported here just for this
+    if arrow is not None and hasattr(arrow, "default_memory_pool"):
+        arrow.default_memory_pool().release_unused()
 
 
 @contextmanager

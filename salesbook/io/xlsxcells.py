@@ -127,7 +127,8 @@ class FastPackager(Packager):
             return files
         sheets = self.workbook.worksheets()
         out = []
-        for fh, name, binary in files:
+        for k, (fh, name, binary) in enumerate(files):
+            files[k] = None  # each part's text goes as its bytes are made (all held to the end: ~20 MiB more)
             if not binary:
                 text = fh.getvalue()
                 mark = _CELLS_AT.search(text)

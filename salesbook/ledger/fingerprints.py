@@ -8,8 +8,11 @@ part of the identity: inserting a row above another does not make it "changed".
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import NamedTuple
 
@@ -78,11 +81,26 @@ def _canonical_column(series: pd.Series) -> list:
 _BY_VALUE = frozenset({str, type(None), date, datetime})
 
 
+_text_json = json.encoder.encode_basestring  # what json.dumps(text, ensure_ascii=False) returns, without
+# making a JSONEncoder per call
+
+
+def _fragment(v: object) -> str:
+    """A canonical value as json.dumps(v, ensure_ascii=False) writes it."""
+    if v.__class__ is str:
+        return _text_json(v)
+    if v is None:
+        return "null"
+    if v.__class__ is int:
+        return int.__repr__(v)
+    return json.dumps(v, ensure_ascii=False)
+
+
 def _json_column(values: list) -> list[str]:
     """Each canonical value as json.dumps writes it inside a row (text not ASCII-escaped)."""
     kinds = set(map(type, values))
     if not (bool in kinds and int in kinds):  # no True beside 1: equal values are the same cell
-        texts = {v: json.dumps(v, ensure_ascii=False) for v in set(values)}
+        texts = {v: _fragment(v) for v in set(values)}
         return list(map(texts.__getitem__, values))
     shown: dict = {}
     out = []
@@ -90,71 +108,233 @@ def _json_column(values: list) -> list[str]:
         key = (v.__class__, v)  # True and 1 are told apart
         frag = shown.get(key)
         if frag is None:
-            frag = shown[key] = json.dumps(v, ensure_ascii=False)
+            frag = shown[key] = _fragment(v)
         out.append(frag)
     return out
 
 
-def source_fingerprints(ds: Dataset, evidence: pd.DataFrame) -> list[SourceRow]:
-    """One SourceRow per evidence row: rep_id, figure, file, sheet_kind, sheet, row, key, sha256.
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cycle collection while many acyclic tuples are made: with a run's frames in memory each
+    collection walks them all, two thirds of the time of making a slice of source rows."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+CHUNK = 2048  # source rows canonicalised, serialised and hashed at a time (their JSON is a transient)
+ROW_BITS = 32  # an evidence row's (file, sheet, row) as one int64: pair code << ROW_BITS | row
+
+
+class SourceRows:
+    """A run's source rows, columnar: each distinct source row once (its file, sheet, kind, row and key, and
+    its digest as 32 bytes of one array) and per evidence row three small codes (rep, figure, source row).
+
+    A busy month names 150k evidence rows; as SourceRow tuples, each with its hex digest a new string,
+    they were ~800 bytes a row, now ~100. Indexing and slicing give SourceRow tuples (a slice at a time
+    is what the ledger hashes and inserts); iterating gives them all, a slice at a time.
+    """
+
+    __slots__ = ("_names", "_src_file", "_src_sheet", "_src_kind", "_src_row", "_keys", "_sha", "_rep", "_fig",
+                 "_src")
+
+    def __init__(self, names: list[str], src_file: np.ndarray, src_sheet: np.ndarray, src_kind: np.ndarray,
+                 src_row: np.ndarray, keys, sha: np.ndarray, rep: np.ndarray, fig: np.ndarray,
+                 src: np.ndarray) -> None:
+        # names: every text but the keys (reps, figures, files, sheets, kinds), coded by the int32 arrays;
+        # keys: an Arrow text array (one buffer, not a str object a row); sha: (n, 32) uint8
+        self._names = np.empty(len(names), object)
+        self._names[:] = names
+        self._keys, self._sha = keys, sha
+        self._src_file, self._src_sheet, self._src_kind, self._src_row = src_file, src_sheet, src_kind, src_row
+        self._rep, self._fig, self._src = rep, fig, src
+
+    @classmethod
+    def empty(cls) -> SourceRows:
+        import pyarrow as pa
+
+        i = np.zeros(0, np.int32)
+        return cls([], i, i, i, np.zeros(0, np.int64), pa.array([], pa.string()), np.zeros((0, 32), np.uint8), i, i, i)
+
+    def __len__(self) -> int:
+        return len(self._src)
+
+    def __getitem__(self, item):
+        if isinstance(item, slice):
+            return self._rows(self._rep[item], self._fig[item], self._src[item])
+        n = len(self)
+        i = int(item) + n if int(item) < 0 else int(item)
+        if not 0 <= i < n:
+            raise IndexError("source row index out of range")
+        return self._rows(self._rep[i:i + 1], self._fig[i:i + 1], self._src[i:i + 1])[0]
+
+    def __iter__(self) -> Iterator[SourceRow]:
+        for start in range(0, len(self), CHUNK):
+            yield from self[start:start + CHUNK]
+
+    def __repr__(self) -> str:
+        return f"<SourceRows: {len(self)} evidence rows over {self.distinct} source rows>"
+
+    @property
+    def distinct(self) -> int:
+        """How many distinct source rows the evidence rows name."""
+        return len(self._src_row)
+
+    def _rows(self, rep: np.ndarray, fig: np.ndarray, src: np.ndarray) -> list[SourceRow]:
+        names = self._names
+        hexed = self._sha[src].tobytes().hex()  # one hex text for the slice, cut into each row's 64 characters
+        shas = [hexed[i:i + 64] for i in range(0, len(hexed), 64)]
+        keys = self._keys.take(src).to_pylist() if len(src) else []
+        make = tuple.__new__  # SourceRow(...) goes through a Python-level __new__
+        with paused_gc():
+            return [make(SourceRow, t) for t in zip(
+                names[rep].tolist(), names[fig].tolist(), names[self._src_file[src]].tolist(),
+                names[self._src_kind[src]].tolist(), names[self._src_sheet[src]].tolist(),
+                self._src_row[src].tolist(), keys, shas, strict=True)]
+
+
+def _factorized(column: pd.Series) -> tuple[np.ndarray, list[str]] | None:
+    """Codes and distinct values of a column of text, made in C (a pandas text column's values are not
+    made into a Python string each); None when it holds blanks or anything but text."""
+    codes, uniques = pd.factorize(column)
+    uniques = list(uniques)
+    if len(codes) and codes.min() < 0 or any(u.__class__ is not str for u in uniques):
+        return None
+    return codes, uniques
+
+
+def _coded(column: pd.Series, names: dict) -> np.ndarray:
+    """Each value's text (str(value)) as its code in `names`, which gets the texts not in it yet."""
+    made = _factorized(column)
+    if made is not None:
+        codes, uniques = made
+        return np.fromiter((names.setdefault(u, len(names)) for u in uniques), np.int32, len(uniques))[codes]
+    return np.fromiter((names.setdefault(str(v), len(names)) for v in column.tolist()), np.int32, len(column))
+
+
+def _pairs(files: pd.Series, sheets: pd.Series) -> tuple[np.ndarray, list[tuple]]:
+    """Each evidence row's (file, sheet) as a code, and the distinct pairs in the order of their codes."""
+    f, s = _factorized(files), _factorized(sheets)
+    if f is not None and s is not None:
+        (fc, fu), (sc, su) = f, s
+        pc, pu = pd.factorize(fc.astype(np.int64) * len(su) + sc)
+        return pc.astype(np.int64), [(fu[i // len(su)], su[i % len(su)]) for i in pu.tolist()]
+    seen: dict[tuple, int] = {}
+    codes = np.fromiter((seen.setdefault(p, len(seen)) for p in zip(files.tolist(), sheets.tolist(), strict=True)),
+                        np.int64, len(files))
+    return codes, list(seen)
+
+
+def source_fingerprints(ds: Dataset, evidence: pd.DataFrame) -> SourceRows:
+    """One SourceRow per evidence row whose row is in the data: rep_id, figure, file, sheet_kind, sheet, row,
+    key, sha256 (in the evidence's order), held columnar (SourceRows).
 
     The fingerprint of a row is sha256(json.dumps(columns) + json.dumps(row values)); a row's JSON
-    is assembled from each cell's JSON, made once per distinct value of its column.
+    is assembled from each cell's JSON, made once per distinct value of its column, and each source
+    row is hashed once however many figures name it, a bounded chunk of rows at a time.
     """
     if evidence is None or evidence.empty:
-        return []
+        return SourceRows.empty()
+    import pyarrow as pa
+
     schemas = load_schemas()
-    ev_rep, ev_fig, ev_file, ev_sheet, ev_row = (evidence[c].tolist() for c in ("rep_id", "kpi", "file", "sheet", "row"))
-    wanted: dict[tuple[str, str], set[int]] = {}
-    for fl, sh, rw in zip(ev_file, ev_sheet, ev_row, strict=True):
-        wanted.setdefault((fl, sh), set()).add(int(rw))
-    found: dict[tuple[str, str, int], tuple[str, str, str]] = {}
-    by_kind: dict[str, list[tuple[tuple[int, int], set[int]]]] = {}
-    for sheet, rows in wanted.items():
-        span, kind = ds.spans.get(sheet), ds.sheet_schemas.get(sheet)
+    names: dict[str, int] = {}  # every text but the keys, once
+    code = names.setdefault
+    rep, fig = _coded(evidence["rep_id"], names), _coded(evidence["kpi"], names)
+    pair, pairs = _pairs(evidence["file"], evidence["sheet"])
+    rows = evidence["row"]
+    ev_row = rows.to_numpy(np.int64) if rows.dtype.kind in "iu" else np.fromiter(map(int, rows.tolist()), np.int64,
+                                                                                   len(rows))
+    ev_at = np.where((ev_row >= 0) & (ev_row < 1 << ROW_BITS), (pair << ROW_BITS) | ev_row, -1)  # -1: no row
+    del pair, ev_row
+    wanted = np.unique(ev_at)  # sorted by pair, then row
+    cut = np.searchsorted(wanted >> ROW_BITS, np.arange(len(pairs) + 1))
+    by_kind: dict[str, list[tuple[tuple[int, int], int]]] = {}
+    for p, (fl, sh) in enumerate(pairs):
+        span, kind = ds.spans.get((fl, sh)), ds.sheet_schemas.get((fl, sh))
         if span is not None and kind is not None:
-            by_kind.setdefault(kind, []).append((span, rows))
+            by_kind.setdefault(kind, []).append((span, p))
+    pair_file = np.fromiter((code(fl, len(names)) for fl, _ in pairs), np.int32, len(pairs))
+    pair_sheet = np.fromiter((code(sh, len(names)) for _, sh in pairs), np.int32, len(pairs))
+    # First where the named rows are (per kind, in frame order, each sheet over its span), then their
+    # digests and keys into arrays made once at their full size.
+    named = []  # (kind, frame, positions in the frame, pair of each)
     for kind, frame in ds.frames.items():
         if frame.empty or kind not in by_kind:
             continue
         at = frame["_row"].to_numpy()
-        positions = []  # the frame's rows named by the evidence, in frame order (each sheet over its span)
-        for (start, stop), rows in sorted(by_kind[kind], key=lambda sr: sr[0]):
-            positions.append(np.flatnonzero(np.isin(at[start:stop], list(rows))) + start)
-        if not positions:
-            continue
-        sub = frame.iloc[np.concatenate(positions)]
-        if sub.empty:
-            continue
+        positions, owners = [], []
+        for (start, stop), p in sorted(by_kind[kind], key=lambda sp: sp[0]):
+            rows = wanted[cut[p]:cut[p + 1]] & ((1 << ROW_BITS) - 1)
+            hit = np.flatnonzero(np.isin(at[start:stop], rows)) + start
+            positions.append(hit)
+            owners.append(np.full(len(hit), p, np.int64))
+        positions = np.concatenate(positions)
+        if len(positions):
+            named.append((kind, frame, positions, np.concatenate(owners)))
+    del wanted
+    total = sum(len(pos) for _, _, pos, _ in named)
+    if not total:
+        return SourceRows.empty()
+    src_at = np.empty(total, np.int64)
+    src_row = np.empty(total, np.int64)
+    src_kind, src_file, src_sheet = (np.empty(total, np.int32) for _ in range(3))
+    sha = np.empty((total, 32), np.uint8)
+    keys = []  # Arrow text arrays, a chunk each
+    at_n = 0
+    for kind, frame, positions, owners in named:
         schema = schemas[kind]
-        cols = [c.key for c in schema.columns if c.key in sub.columns]
+        cols = [c.key for c in schema.columns if c.key in frame.columns]
         key_col = schema.key if schema.key in cols else None
         key_cols = [key_col] if key_col else [c for c in COMPOSITE_KEYS.get(kind, ()) if c in cols]
-        values = [_canonical_column(sub[c]) for c in cols]  # one type decision per column, not per cell
-        if len(key_cols) == 1:  # the usual id column: its text
-            keys = ["" if v is None else str(v) for v in values[cols.index(key_cols[0])]]
-        elif key_cols:
-            keys = ["/".join("" if v is None else str(v) for v in parts)
-                    for parts in zip(*(values[cols.index(c)] for c in key_cols), strict=True)]
-        else:
-            keys = [""] * len(sub)
         prefix = hashlib.sha256(json.dumps(cols).encode("utf-8"))  # the columns are part of what was hashed
-        texts = ["[" + ", ".join(parts) + "]" for parts in zip(*map(_json_column, values), strict=True)]
-        seen: dict[tuple[str, str], int] = {}
-        for fl, sh, rw, key, text in zip(sub["_file"].tolist(), sub["_sheet"].tolist(), sub["_row"].tolist(), keys,
-                                         texts, strict=True):
-            h = prefix.copy()
-            h.update(text.encode("utf-8"))
-            n = seen.get((fl, key), 0) + 1
-            seen[(fl, key)] = n
-            if n > 1:  # two rows of one file with the same key: keep them apart in their row order
-                key = f"{key}#{n}"
-            found[(fl, sh, int(rw))] = (kind, key, h.hexdigest())
-    make = tuple.__new__  # SourceRow(...) goes through a Python-level __new__: a third of the time here
-    out = []
-    for rep, fig, fl, sh, rw in zip(ev_rep, ev_fig, ev_file, ev_sheet, ev_row, strict=True):
-        rw = int(rw)
-        hit = found.get((fl, sh, rw))
-        if hit is not None:
-            out.append(make(SourceRow, (str(rep), str(fig), fl, hit[0], sh, rw, hit[1], hit[2])))
-    return out
+        n_kind = len(positions)
+        rows_at = frame["_row"].to_numpy()[positions].astype(np.int64)
+        span = slice(at_n, at_n + n_kind)
+        src_at[span] = (owners << ROW_BITS) | rows_at
+        src_row[span], src_kind[span] = rows_at, code(kind, len(names))
+        src_file[span], src_sheet[span] = pair_file[owners], pair_sheet[owners]
+        files = src_file[span].tolist()
+        last = {f: i for i, f in enumerate(files)}  # a file's last row of this kind
+        seen: dict[int, dict[str, int]] = {}  # per file its keys so far, while rows of the file are to come
+        for lo in range(0, n_kind, CHUNK):
+            sub = frame.iloc[positions[lo:lo + CHUNK]]
+            values = [_canonical_column(sub[c]) for c in cols]  # one type decision per column, not per cell
+            parts = [["" if v is None else str(v) for v in values[cols.index(c)]] for c in key_cols]
+            if len(parts) == 1:  # the usual id column: its text
+                kk = parts[0]
+            elif parts:
+                kk = list(map("/".join, zip(*parts, strict=True)))
+            else:
+                kk = [""] * len(sub)
+            digests = bytearray()
+            for i, text in enumerate(map(", ".join, zip(*map(_json_column, values), strict=True))):
+                h = prefix.copy()
+                h.update(f"[{text}]".encode())
+                digests += h.digest()
+                f = files[lo + i]
+                mine = seen.get(f)
+                if mine is None:
+                    mine = seen[f] = {}
+                n = mine.get(kk[i], 0) + 1
+                mine[kk[i]] = n
+                if n > 1:  # two rows of one file with the same key: keep them apart in their row order
+                    kk[i] = f"{kk[i]}#{n}"
+                if last[f] == lo + i:
+                    del seen[f]
+            keys.append(pa.array(kk, pa.string()))
+            sha[at_n + lo:at_n + lo + len(kk)] = np.frombuffer(digests, np.uint8).reshape(-1, 32)
+        at_n += n_kind
+    order = np.argsort(src_at, kind="stable")
+    ranked = src_at[order]
+    del src_at
+    # each evidence row's source row (a row found twice: the later one, as a dict keyed by row would keep)
+    pos = np.searchsorted(ranked, ev_at, side="right") - 1
+    hit = (pos >= 0) & (ranked[np.maximum(pos, 0)] == ev_at)
+    src = order[pos[hit]].astype(np.int32)
+    return SourceRows(list(names), src_file, src_sheet, src_kind, src_row, pa.concat_arrays(keys), sha,
+                      rep[hit], fig[hit], src)

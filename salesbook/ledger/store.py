@@ -13,17 +13,18 @@ import json
 import os
 import signal
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from itertools import islice
 from pathlib import Path
 
 from sqlalchemy import and_, create_engine, event, func, select, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 
-from .fingerprints import SOURCE_ROW_COLUMNS
+from .fingerprints import SOURCE_ROW_COLUMNS, paused_gc
 from .tables import close_files, closes, run_files, runs, scorecard_figures, source_rows, source_sets
 
 HEAD = "0001"  # the newest schema revision this program knows (migrations/versions)
@@ -34,7 +35,7 @@ FAULT_ENV = "SALESBOOK_FAULT_AT"  # tests only: kill this process at the named s
 PAUSE_ENV = "SALESBOOK_PAUSE_AT"  # tests only: "step=seconds" waits there (two closes racing)
 
 
-ROW_BATCH = 20_000  # source rows per statement and per slice of the digest
+ROW_BATCH = 5_000  # source rows per statement and per slice of the digest (each slice made, then dropped)
 
 
 class LedgerError(Exception):
@@ -110,7 +111,8 @@ class RunRecord:
     quality: dict[str, object]
     files: list[dict]  # label, sha256, status, reason, rows
     cards: list[dict[str, str | None]]  # one per rep, figure -> exact text
-    rows: list  # SourceRow (or dicts): rep_id, figure, file, sheet_kind, sheet, row, key, sha256
+    rows: Sequence  # SourceRows, or SourceRow tuples or dicts: rep_id, figure, file, sheet_kind, sheet, row, key,
+    # sha256
     os_user: str = field(default_factory=os_user)
     host: str = field(default_factory=socket.gethostname)
     created_at: datetime = field(default_factory=now)
@@ -268,23 +270,26 @@ class Ledger:
             conn.execute(run_files.insert(), [{"run_id": run_id, "label": f["label"], "sha256": f.get("sha256") or "",
                                                "status": f["status"], "reason": f.get("reason") or "",
                                                "rows": int(f.get("rows") or 0)} for f in rec.files])
-        figures = [{"run_id": run_id, "rep_id": card["rep_id"], "position": i, "figure": k, "value": v}
-                   for i, card in enumerate(rec.cards) for k, v in card.items()]
-        if figures:
-            conn.execute(scorecard_figures.insert(), figures)
+        # a busy month's 40k figures as dicts held at once were ~20 MiB of the parent's peak: a slice at a time
+        figures = ((run_id, card["rep_id"], i, k, v) for i, card in enumerate(rec.cards) for k, v in card.items())
+        _insert_many(conn, scorecard_figures, ["run_id", "rep_id", "position", "figure", "value"],
+                     lambda: list(islice(figures, ROW_BATCH)))
         if rec.rows:
             conn.execute(runs.update().where(runs.c.id == run_id).values(source_set_id=self._source_set(conn, rec.rows)))
         return run_id
 
-    def _source_set(self, conn: Connection, rows: list) -> int:
+    def _source_set(self, conn: Connection, rows) -> int:
         """The id of a stored set with exactly these fingerprints, storing it when there is none."""
         import hashlib
 
-        rows = [r if isinstance(r, tuple) else tuple(r[c] for c in SOURCE_ROW_COLUMNS) for r in rows]
+        def sliced(start: int) -> list[tuple]:  # SourceRows make their tuples a slice at a time
+            return [r if isinstance(r, tuple) else tuple(r[c] for c in SOURCE_ROW_COLUMNS)
+                    for r in rows[start:start + ROW_BATCH]]
+
         # The SHA-256 of json.dumps(rows), made a slice at a time: a run's rows are ~30 MB of JSON.
         h = hashlib.sha256(b"[")
         for start in range(0, len(rows), ROW_BATCH):
-            part = json.dumps(rows[start:start + ROW_BATCH], ensure_ascii=False)[1:-1]
+            part = json.dumps(sliced(start), ensure_ascii=False)[1:-1]
             h.update(((", " if start else "") + part).encode("utf-8"))
         h.update(b"]")
         digest = h.hexdigest()
@@ -294,15 +299,9 @@ class Ledger:
             return int(found)
         set_id = conn.execute(source_sets.insert().returning(source_sets.c.id),
                               {"digest": digest, "rows": len(rows)}).scalar_one()
-        # The driver's own executemany: SQLAlchemy's per-row parameter handling is 3/4 of the time here.
-        keys = ["set_id", *SOURCE_ROW_COLUMNS]
-        sql = str(source_rows.insert().compile(dialect=conn.dialect, column_keys=keys))
-        for start in range(0, len(rows), ROW_BATCH):
-            part = rows[start:start + ROW_BATCH]
-            if conn.dialect.positional:
-                conn.exec_driver_sql(sql, [(set_id, *r) for r in part])
-            else:
-                conn.exec_driver_sql(sql, [dict(zip(keys, (set_id, *r), strict=True)) for r in part])
+        starts = iter(range(0, len(rows), ROW_BATCH))
+        _insert_many(conn, source_rows, ["set_id", *SOURCE_ROW_COLUMNS],
+                     lambda: [(set_id, *r) for r in sliced(next(starts, len(rows)))])
         return int(set_id)
 
     def close_period(self, rec: RunRecord, *, export: Callable[[int], dict[str, bytes]], note: str,
@@ -456,6 +455,22 @@ class Ledger:
             f"{live.period} is already closed: closed {live.who_when} (run {live.run_id}{note}). Its figures stay as "
             f"paid. To change them, first reopen it: salesbook reopen --master M --period {live.period} "
             "--reason TEXT. Nothing was closed.", live)
+
+
+def _insert_many(conn: Connection, table, keys: list[str], batch: Callable[[], list[tuple]]) -> None:
+    """Insert the rows `batch()` gives (tuples in the order of `keys`), a batch at a time until it gives
+    none, through the driver's own executemany: SQLAlchemy's per-row parameter handling is 3/4 of the
+    time of a run's source rows."""
+    sql = str(table.insert().compile(dialect=conn.dialect, column_keys=keys))
+    while True:
+        with paused_gc():  # the parameters are acyclic; a collection would walk the run's frames
+            params = batch()
+            if params and not conn.dialect.positional:
+                params = [dict(zip(keys, r, strict=True)) for r in params]
+        if not params:
+            return
+        conn.exec_driver_sql(sql, params)
+        del params  # the next batch is made without this one beside it
 
 
 def _close_info(row) -> CloseInfo:
