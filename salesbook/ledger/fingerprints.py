@@ -8,11 +8,9 @@ part of the identity: inserting a row above another does not make it "changed".
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime
 from typing import NamedTuple
 
@@ -21,6 +19,7 @@ import pandas as pd
 
 from ..core.dataset import Dataset
 from ..core.schema import load_schemas
+from ..io.memory import cycle_collector_paused
 
 # Sheets without an id column: the columns that tell their rows apart, for the key.
 COMPOSITE_KEYS = {
@@ -113,19 +112,6 @@ def _json_column(values: list) -> list[str]:
     return out
 
 
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """No cycle collection while many acyclic tuples are made: with a run's frames in memory each
-    collection walks them all, two thirds of the time of making a slice of source rows."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 CHUNK = 2048  # source rows canonicalised, serialised and hashed at a time (their JSON is a transient)
 ROW_BITS = 32  # an evidence row's (file, sheet, row) as one int64: pair code << ROW_BITS | row
 
@@ -190,7 +176,7 @@ class SourceRows:
         shas = [hexed[i:i + 64] for i in range(0, len(hexed), 64)]
         keys = self._keys.take(src).to_pylist() if len(src) else []
         make = tuple.__new__  # SourceRow(...) goes through a Python-level __new__
-        with paused_gc():
+        with cycle_collector_paused():  # acyclic tuples; a collection would walk the run's frames
             return [make(SourceRow, t) for t in zip(
                 names[rep].tolist(), names[fig].tolist(), names[self._src_file[src]].tolist(),
                 names[self._src_kind[src]].tolist(), names[self._src_sheet[src]].tolist(),

@@ -24,7 +24,8 @@ from sqlalchemy import and_, create_engine, event, func, select, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 
-from .fingerprints import SOURCE_ROW_COLUMNS, paused_gc
+from ..io.memory import cycle_collector_paused
+from .fingerprints import SOURCE_ROW_COLUMNS
 from .tables import close_files, closes, run_files, runs, scorecard_figures, source_rows, source_sets
 
 HEAD = "0001"  # the newest schema revision this program knows (migrations/versions)
@@ -463,7 +464,7 @@ def _insert_many(conn: Connection, table, keys: list[str], batch: Callable[[], l
     time of a run's source rows."""
     sql = str(table.insert().compile(dialect=conn.dialect, column_keys=keys))
     while True:
-        with paused_gc():  # the parameters are acyclic; a collection would walk the run's frames
+        with cycle_collector_paused():  # the parameters are acyclic; a collection would walk the run's frames
             params = batch()
             if params and not conn.dialect.positional:
                 params = [dict(zip(keys, r, strict=True)) for r in params]
