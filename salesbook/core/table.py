@@ -462,18 +462,16 @@ def _parse_column(col, raw_values, row_numbers, place, ctx, table, errors) -> li
     else:
         first_sight = check
 
-    kinds = set(map(type, raw_values))
     may_fail = True
-    if ctype in ("id", "text"):  # mostly distinct strings: strip them directly, no memo
-        if kinds <= {str} and (not raw_values or max(map(len, raw_values)) <= max_text):
-            out = list(map(str.strip, raw_values))
-            may_fail = False
-            if "" in out:
-                out = [v or missing for v in out]
-                may_fail = missing.__class__ is _Fail
-        else:
-            out = [(v.strip() or missing) if v.__class__ is str and len(v) <= max_text else check(v)
-                   for v in raw_values]
+    distinct = dict.fromkeys(raw_values) if ctype in ("id", "text") else None
+    # Types over the distinct values are those of all cells when every one is text (no text equals a
+    # number); a number or TRUE among them needs every cell's type (TRUE == 1 shares a key).
+    kinds = _STR_ONLY if distinct is not None and set(map(type, distinct)) <= _STR_ONLY else set(map(type, raw_values))
+    if distinct is not None and kinds is _STR_ONLY:
+        out, may_fail = _texts(raw_values, distinct, missing, max_text, check)
+    elif ctype in ("id", "text"):
+        out = [(v.strip() or missing) if v.__class__ is str and len(v) <= max_text else check(v)
+               for v in raw_values]
     elif ctype in ("money", "number") and kinds <= {float, str} and raw_values:
         out, may_fail = _amounts(raw_values, str in kinds, check, lo, lo_ex, hi)
     elif is_date and date in kinds and bool not in kinds:
@@ -503,6 +501,19 @@ def _parse_column(col, raw_values, row_numbers, place, ctx, table, errors) -> li
 
 
 _INF = float("inf")
+
+
+def _texts(raw_values, distinct: dict, missing, max_text: int, check) -> tuple[list, bool]:
+    """A text or id column of text cells, stripped: once per distinct text when the column repeats
+    (a rep id, an outcome), else each cell directly (names, notes: mostly distinct)."""
+    long = bool(distinct) and max(map(len, distinct)) > max_text
+    if long or len(distinct) * 2 <= len(raw_values):
+        memo = {v: (v.strip() or missing) if len(v) <= max_text else check(v) for v in distinct}
+        return list(map(memo.__getitem__, raw_values)), any(v.__class__ is _Fail for v in memo.values())
+    out = list(map(str.strip, raw_values))
+    if "" not in out:
+        return out, False
+    return [v or missing for v in out], missing.__class__ is _Fail
 
 
 def _amounts(raw_values, has_text: bool, check, lo, lo_ex, hi) -> tuple[list, bool]:
