@@ -168,8 +168,8 @@ def frame_sheet(name: str, frame: pd.DataFrame, *, fills: dict[int, str] | None 
     look = sheet_look(name, [str(c) for c in frame.columns], sample=lambda k: frame[k].head(200).tolist())
     shown = frame.head(MAX_SHEET_ROWS)
     # Column lists, not itertuples: iterating an Arrow text column is ten times slower than tolist.
-    raw = [list(r) for r in zip(*(shown[k].tolist() for k in look.keys), strict=True)] if len(shown) else []
-    rows = look.display_rows(raw)
+    shown_columns = look.display_columns([shown[k].tolist() for k in look.keys]) if len(shown) else []
+    rows = [list(r) for r in zip(*shown_columns, strict=True)]
     links = sheet_links(look.keys, shown, sources, base, MAX_LINKS) if sources and base is not None else {}
     widths = look.widths(rows)
     heights = look.row_heights(rows, widths)

@@ -50,6 +50,28 @@ def test_a_sheet_added_later_gets_a_look_for_free():
     assert look.display_rows([list(frame.iloc[0])])[0][4] == "是"
 
 
+def test_columns_shown_a_column_at_a_time_match_the_rows_shown_one_by_one():
+    """display_columns gives what display_rows gives: blanks (None, NaN, NA, NaT) shown empty, numbers
+    whole where they are, flags and enums in words, and plain columns of text, ints and dates as they are."""
+    import datetime as dt
+
+    import numpy as np
+
+    from salesbook.core.scoring import SCORECARD_COLUMNS
+
+    frame = pd.DataFrame({c: [None, float("nan"), 3.0, 2.5, "x", True, 0, np.int64(4), pd.NA, pd.NaT,
+                              dt.date(2026, 11, 3), "S001"] for c in SCORECARD_COLUMNS}, dtype=object)
+    frame["rep_id"] = ["S001", "S002", None, "S004", "", "S006", "S007", "S008", "S009", "S010", "S011", "S012"]
+    frame["name"] = ["王芳"] * 6 + [dt.date(2026, 1, 1)] * 3 + [7] * 3  # text, dates and ints only: kept as they are
+    look = sheet_look("考核表", list(frame.columns))
+    columns = [frame[k].tolist() for k in look.keys]
+    rows = look.display_rows([list(r) for r in zip(*columns, strict=True)])
+    shown = look.display_columns(columns)
+    assert [list(r) for r in zip(*shown, strict=True)] == rows
+    assert shown[look.keys.index("name")] is columns[look.keys.index("name")]  # a plain column is not copied
+    assert any(v is None for v in shown[look.keys.index("score")][:2]) and rows[1][look.keys.index("score")] is None
+
+
 def test_widths_fit_the_content_within_bounds_and_long_text_wraps():
     """A column is as wide as its widest value (CJK double) and its Chinese header, but no wider than its
     maximum; longer text wraps onto more lines and the row grows."""

@@ -136,6 +136,18 @@ class SheetLook:
         shows = [_shower(c) for c in self.columns]
         return [[show(v) for show, v in zip(shows, row, strict=False)] + list(row[len(shows):]) for row in rows]
 
+    def display_columns(self, columns: Sequence[list]) -> list[list]:
+        """`display_rows` a column at a time: column j (a frame column's `tolist()`) as the sheet shows it.
+        A plain column of values shown as they are (text, whole numbers, dates, blanks) is kept as it is."""
+        out = []
+        for j, values in enumerate(columns):
+            show = _shower(self.columns[j]) if j < len(self.columns) else None
+            if show is None or (show is _blank and set(map(type, values)) <= _SHOWN_AS_THEY_ARE):
+                out.append(values)
+            else:
+                out.append(list(map(show, values)))
+        return out
+
     def widths(self, rows: Sequence[Sequence[object]]) -> dict[int, float]:
         """Column widths (in characters) that fit the header and the content, within each column's bounds.
 
@@ -272,6 +284,9 @@ def _shower(col: ColumnLook) -> Callable[[object], object]:
     if col.format == "int":
         return _whole
     return _blank
+
+
+_SHOWN_AS_THEY_ARE = {str, int, bool, type(None), date, datetime}  # what `_blank` gives back unchanged
 
 
 def _flag(v: object) -> object:
