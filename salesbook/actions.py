@@ -426,6 +426,12 @@ def _write_consolidation_sheets(book: Book, c: Consolidation, view, changes) -> 
     _dashboard(book, c)
 
 
+def _sheets_made_for_saving(book: Book, c: Consolidation) -> None:
+    """The consolidation's sheets, and their part of the save made too (while the writers run)."""
+    _write_consolidation_sheets(book, c, None, None)
+    book.prepare_save()
+
+
 def consolidate(book: Book, *, ledger: str | None = None) -> str:
     """汇总考核 Consolidate & score: grades, pipeline, scorecards, evidence and the dashboard."""
     from .closing import CHANGES_FILE, Recording, changes_since_close, closed_view, remove_stale_changes
@@ -445,7 +451,7 @@ def consolidate(book: Book, *, ledger: str | None = None) -> str:
             if view is None:  # the usual case: the record and this workbook's sheets are made while the writers run
                 if not nothing:
                     recording.start(lg)
-                meanwhile = lambda: _write_consolidation_sheets(book, c, None, None)  # noqa: E731
+                meanwhile = lambda: _sheets_made_for_saving(book, c)  # noqa: E731
             else:  # a closed period: the changes need this run's source rows here
                 meanwhile = recording
             write_consolidation(c, tmp, progress=book.progress(), meanwhile=meanwhile)

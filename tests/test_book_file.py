@@ -235,3 +235,44 @@ def test_sheets_to_be_rewritten_are_loaded_without_cells_and_kept_when_not(book:
 
     read = FileBook(book, rewrites=["依据"])
     assert read.read("依据")[1][0] == "S000" and len(read.read("依据")) == 3001
+
+
+def _parts(path: Path) -> dict[str, bytes]:
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        return {n: zf.read(n) for n in zf.namelist() if not n.startswith("docProps/")}  # docProps: the save's time
+
+
+def test_sheets_made_ahead_of_the_save_give_the_same_workbook(book: Path, tmp_path: Path) -> None:
+    """The output sheets' XML made before the save (while the writers run) gives a workbook whose parts are
+    the bytes of one saved without it; a sheet changed after it was made (rewritten, a row made taller, a
+    cell restyled) is saved with the cells and looks it has at the save."""
+    import shutil
+
+    from openpyxl.styles import Font
+
+    copies = {}
+    for label in ("plain", "ahead", "changed", "changed-plain"):
+        copies[label] = tmp_path / label / book.name
+        copies[label].parent.mkdir()
+        shutil.copy(book, copies[label])
+    for label, path in copies.items():
+        fb = FileBook(path)
+        fb.write(_varied_sheet("考核表"))
+        fb.write(_varied_sheet("依据", cell_formats={}))
+        if label in ("ahead", "changed"):
+            fb.prepare_save()
+            assert all(cells._made is not None for _, cells, _ in fb._fast.values())
+        if label.startswith("changed"):
+            fb.write(_varied_sheet("考核表", 40))  # written anew after its XML was made
+            fb._fast["依据"][0].row_dimensions[4].height = 60  # a row made taller
+            fb._fast["依据"][1].restyle(3, 2, lambda c: setattr(c, "font", Font(bold=True)))  # a cell restyled
+        fb.save()
+    assert _parts(copies["ahead"]) == _parts(copies["plain"])
+    # changed after they were made: the same cells and looks (the looks made ahead keep their style ids)
+    for sheet in ("考核表", "依据", "花名册"):
+        assert _cells(copies["changed"], sheet) == _cells(copies["changed-plain"], sheet)
+    assert _cells(copies["changed"], "考核表") != _cells(copies["plain"], "考核表")
+    ws = openpyxl.load_workbook(copies["changed"])["依据"]
+    assert ws.row_dimensions[4].height == 60 and ws.cell(3, 2).font.b

@@ -191,6 +191,9 @@ class Book:
     def save(self) -> None:
         raise NotImplementedError
 
+    def prepare_save(self) -> None:
+        """Work the save will need, done now while the caller waits for something else (nothing here)."""
+
     def close(self) -> None:
         pass
 
@@ -354,6 +357,11 @@ class FileBook(Book):
         finally:
             tmp_path.unlink(missing_ok=True)
         self._before = self.fullname.stat().st_mtime_ns
+
+    def prepare_save(self) -> None:
+        """The output sheets' cell XML, made now (see SheetCells.prepare)."""
+        for _, cells, _ in self._fast.values():
+            cells.prepare()
 
     def _save_to(self, path: Path) -> None:
         """openpyxl saves the workbook (in memory), then the output sheets' cells go in as text; should a

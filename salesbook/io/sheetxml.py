@@ -49,6 +49,7 @@ class SheetCells:
         self._arrays: dict[int, object] = {}  # id -> every style array the cells use
         self._row_attrs: dict[int, str] | None = None  # row -> its attributes, while the rows are taken
         self._taken: dict = {}
+        self._made: tuple | None = None  # (row attributes, style ids, XML) made ahead by `prepare`
 
     # ------------------------------------------------------------------ building
 
@@ -67,10 +68,12 @@ class SheetCells:
 
     def put(self, row: int, col: int, value: object, array) -> None:
         """A cell holding `value` (as `excel_value` gives it; strings already made cell text) in look `array`."""
+        self._made = None
         self.rows.setdefault(row, {})[col] = (array, self._content(value))
 
     def put_text(self, row: int, col: int, text: str, array, convert) -> None:
         """A string cell of a file's `text`, which `convert` makes cell text: each distinct text once."""
+        self._made = None
         self.rows.setdefault(row, {})[col] = (array, self.text_content(text, convert))
 
     def text_content(self, text: str, convert) -> str:
@@ -88,16 +91,19 @@ class SheetCells:
 
     def put_row(self, row: int, cells: dict[int, tuple]) -> None:
         """A whole row of cells at once: column -> (style array, content), as `put` makes them."""
+        self._made = None
         if cells:
             self.rows[row] = cells
 
     def put_cell(self, c) -> None:
         """A cell already made in openpyxl (a header cell): its value and look."""
+        self._made = None
         self.rows.setdefault(c.row, {})[c.column] = (c._style, self._typed(c.data_type, c._value))
         self._arrays[id(c._style)] = c._style
 
     def restyle(self, row: int, col: int, style) -> None:
         """Change one cell's look (a link's font on top of the cell's own look)."""
+        self._made = None
         row_cells = self.rows.setdefault(row, {})
         cell = row_cells.get(col) or (None, ' t="n">')
         base = cell[0]
@@ -186,13 +192,31 @@ class SheetCells:
         self.ws.row_dimensions.update(self._taken)
         self._taken, self._row_attrs = {}, None
 
+    def prepare(self) -> None:
+        """Make the XML now, while the caller waits for other work: `xml` gives it at the save when the
+        cells, row heights and style ids are still the same."""
+        self._made = None
+        row_attrs, ids = self._attributes()
+        self._made = (row_attrs, ids, self._xml(row_attrs, ids))
+
     def xml(self) -> bytes:
         """The `<sheetData>` element, with the row heights the sheet has now (or had when taken)."""
+        row_attrs, ids = self._attributes()
+        made = self._made
+        if made is not None and made[0] == row_attrs and made[1] == ids:
+            return made[2]
+        return self._xml(row_attrs, ids)
+
+    def _attributes(self) -> tuple[dict[int, str], dict[int, str]]:
+        """Each row's attributes and each look's style id (given its place in the workbook's styles now)."""
         row_attrs = self._row_attrs
         if row_attrs is None:
             row_attrs = {r: row_attributes(d) for r, d in self.ws.row_dimensions.items()}
         styles = self.wb._cell_styles
         ids = {i: f' s="{styles.add(a)}"' if a is not None and any(a) else "" for i, a in self._arrays.items()}
+        return row_attrs, ids
+
+    def _xml(self, row_attrs: dict[int, str], ids: dict[int, str]) -> bytes:
         out = ["<sheetData>"]
         for r in sorted(self.rows.keys() | row_attrs.keys()):
             attrs = row_attrs.get(r, "")
