@@ -196,7 +196,8 @@ def write_consolidation(c: Consolidation, out: Path, *, full: bool = False, prog
         parquet = write_parquet(out / "consolidated.parquet", c.run.dataset, made=c.parquet)
         p.update(1)
         if meanwhile is not None:
-            release_memory()  # the parquet's Arrow buffers (~20 MiB kept by Arrow's pool) before the record
+            # the parquet's Arrow buffers (~20 MiB kept by Arrow's pool) before the record; no cycles to collect
+            release_memory(collect=False)
             meanwhile()
         jobs[1]()
         p.update(2)

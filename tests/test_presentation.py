@@ -168,3 +168,20 @@ def test_sheet_data_without_header_writes_tables_of_its_own(tmp_path):
     ws = openpyxl.load_workbook(book)["仪表板"]
     assert ws["A1"].font.b and ws["A3"].font.b and ws["A3"].fill.fgColor.rgb.endswith("DDEBF7")
     assert not ws.auto_filter.ref and ws.freeze_panes is None and ws.column_dimensions["A"].width == 14.0
+
+
+def test_display_width_counts_each_wide_character_twice_whatever_the_text():
+    """The width counts every East Asian wide or full-width character twice (looked up a character at a time
+    now): mixed scripts, full-width forms, emoji, combining marks and ASCII alike."""
+    import unicodedata
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=60) | st.sampled_from(["得分 Score", "ＡＢＣ１", "😀x", "e\u0301"]))
+    def check(text: str) -> None:
+        wide = sum(1 for ch in text if unicodedata.east_asian_width(ch) in ("W", "F"))
+        assert display_width(text) == len(text) + wide
+
+    check()

@@ -521,10 +521,13 @@ def _fill_sheet(ws, data: SheetData, cells) -> None:
                     e = entry(i, j, v, row_fill.get(j - 1), kind)
                     if e is not None:
                         cells.rows.setdefault(rr, {})[j] = e
-        if i in title_rows:
-            ws.row_dimensions[rr].height = 22
-        elif i in data.row_heights:
-            ws.row_dimensions[rr].height = data.row_heights[i]
+        height = 22 if i in title_rows else data.row_heights.get(i)
+        if height is None:
+            continue
+        if cells is not None:  # kept with the cells: openpyxl would make a row object for each
+            cells.heights[rr] = height
+        else:
+            ws.row_dimensions[rr].height = height
     linked = []
     for (i, j), target in data.links.items():
         c = ws.cell(row=first + i, column=j + 1)

@@ -14,6 +14,7 @@ header and a format from its values.
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -230,10 +231,22 @@ def _narrow(text: str) -> int:
 _WIDE_COUNTS: dict[str, int] = {}  # text -> its wide characters: a column repeats its texts
 
 
+class _WideChars(dict):
+    """character -> 1 when it is East Asian wide or full-width, else 0; each character looked up once."""
+
+    def __missing__(self, ch: str) -> int:
+        wide = self[ch] = int(unicodedata.east_asian_width(ch) in ("W", "F"))
+        return wide
+
+
+_WIDE_CHARS = _WideChars()
+_NOT_ASCII = re.compile("[^\x00-\x7f]+")  # no ASCII character is wide
+
+
 def _wide(text: str) -> int:
     n = _WIDE_COUNTS.get(text)
     if n is None:
-        n = sum(1 for ch in text if not ch.isascii() and unicodedata.east_asian_width(ch) in ("W", "F"))
+        n = sum(map(_WIDE_CHARS.__getitem__, "".join(_NOT_ASCII.findall(text))))
         if len(_WIDE_COUNTS) < 200_000:
             _WIDE_COUNTS[text] = n
     return n

@@ -50,6 +50,7 @@ class SheetCells:
         self._row_attrs: dict[int, str] | None = None  # row -> its attributes, while the rows are taken
         self._taken: dict = {}
         self._made: tuple | None = None  # (row attributes, style ids, XML) made ahead by `prepare`
+        self.heights: dict[int, float] = {}  # row -> its height, for rows openpyxl holds no object of
 
     # ------------------------------------------------------------------ building
 
@@ -212,6 +213,8 @@ class SheetCells:
         row_attrs = self._row_attrs
         if row_attrs is None:
             row_attrs = {r: row_attributes(d) for r, d in self.ws.row_dimensions.items()}
+        if self.heights:
+            row_attrs = {**{r: height_attributes(h) for r, h in self.heights.items()}, **row_attrs}
         styles = self.wb._cell_styles
         ids = {i: f' s="{styles.add(a)}"' if a is not None and any(a) else "" for i, a in self._arrays.items()}
         return row_attrs, ids
@@ -238,6 +241,15 @@ class SheetCells:
 
 
 _ROW_FIELDS = RowDimension.__fields__
+_HEIGHTS: dict[float, str] = {}
+
+
+def height_attributes(height: float) -> str:
+    """The attributes openpyxl writes for a row that has only a height (`' ht="30" customHeight="1"'`)."""
+    found = _HEIGHTS.get(height)
+    if found is None:
+        found = _HEIGHTS[height] = row_attributes(RowDimension(None, index=1, ht=height))
+    return found
 
 
 def row_attributes(dim) -> str:
