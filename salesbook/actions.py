@@ -455,9 +455,14 @@ def consolidate(book: Book, *, ledger: str | None = None) -> str:
             else:  # a closed period: the changes need this run's source rows here
                 meanwhile = recording
             write_consolidation(c, tmp, progress=book.progress(), meanwhile=meanwhile)
+            if view is None:  # the workbook is made (in a child) while the ledger's record finishes
+                _last_run(book, "consolidate", c.run, c.run.period.label, _folder(book, master, "team_folder"),
+                          str(staged.target))
+                book.save_ahead()
             run_id = None if nothing else recording.record(lg)
         except BaseException:
             recording.cancel()
+            book.discard_save_ahead()
             raise
         if view is not None:
             changes = changes_since_close(view, c, recording.rows)
@@ -466,8 +471,8 @@ def consolidate(book: Book, *, ledger: str | None = None) -> str:
                            f"closed figures, {changes['rep_id'].nunique()} reps changed since (变动, "
                            "changes_since_close.csv).")
             _write_consolidation_sheets(book, c, view, changes)
-        _last_run(book, "consolidate", c.run, c.run.period.label, _folder(book, master, "team_folder"),
-                  str(staged.target))
+            _last_run(book, "consolidate", c.run, c.run.period.label, _folder(book, master, "team_folder"),
+                      str(staged.target))
         _save_with(book, staged)
     remove_stale_changes(staged.target, written=view is not None)
     ratings = Counter(c.scorecards["rating"])

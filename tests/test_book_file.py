@@ -276,3 +276,36 @@ def test_sheets_made_ahead_of_the_save_give_the_same_workbook(book: Path, tmp_pa
     assert _cells(copies["changed"], "考核表") != _cells(copies["plain"], "考核表")
     ws = openpyxl.load_workbook(copies["changed"])["依据"]
     assert ws.row_dimensions[4].height == 60 and ws.cell(3, 2).font.b
+
+
+def test_a_save_made_ahead_is_put_in_place_only_while_nothing_changed(book: Path, tmp_path: Path) -> None:
+    """save_ahead makes the saved workbook in a child while the caller waits for other work: saved
+    unchanged, it is the workbook a plain save gives; written to after it, the save is made anew with
+    the change; discarded (an error), it leaves no temporary file and the workbook untouched."""
+    import shutil
+
+    copies = {}
+    for label in ("plain", "ahead", "changed", "discarded"):
+        copies[label] = tmp_path / label / book.name
+        copies[label].parent.mkdir()
+        shutil.copy(book, copies[label])
+    before = _sha(copies["discarded"])
+    for label, path in copies.items():
+        fb = FileBook(path)
+        fb.write(_varied_sheet("考核表"))
+        if label != "plain":
+            fb.save_ahead()
+            assert fb._ahead is not None and fb._ahead[0].exists()
+        if label == "changed":
+            fb.set_cells("考核表", {"B2": "after the save was made"})
+        if label == "discarded":
+            temporary = fb._ahead[0]
+            fb.discard_save_ahead()
+            assert not temporary.exists() and fb._ahead is None
+            continue
+        fb.save()
+        assert not list(path.parent.glob(".~sb-*"))  # the temporary file became the workbook
+    assert _parts(copies["ahead"]) == _parts(copies["plain"])
+    assert openpyxl.load_workbook(copies["changed"])["考核表"]["B2"].value == "after the save was made"
+    assert openpyxl.load_workbook(copies["plain"])["考核表"]["B2"].value != "after the save was made"
+    assert _sha(copies["discarded"]) == before and not list(copies["discarded"].parent.glob(".~sb-*"))

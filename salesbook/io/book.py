@@ -194,6 +194,12 @@ class Book:
     def prepare_save(self) -> None:
         """Work the save will need, done now while the caller waits for something else (nothing here)."""
 
+    def save_ahead(self) -> None:
+        """Start making the saved workbook now, for `save` to put in place (nothing here)."""
+
+    def discard_save_ahead(self) -> None:
+        """Drop what `save_ahead` started (after an error or a Ctrl-C)."""
+
     def close(self) -> None:
         pass
 
@@ -226,6 +232,8 @@ class FileBook(Book):
         self._fast: dict[str, tuple] = {}  # sheet -> (worksheet, SheetCells, SheetData): output sheets as text
         self._calls: list[tuple[str, tuple]] = []  # this session's changes, to redo on the whole workbook
         self._lean: set[str] = set()  # sheets loaded without their cells (see _whole)
+        self._version = 0  # changes made through this object: a save made ahead stands while it is the same
+        self._ahead: tuple | None = None  # (temporary file, waiter, version) of the save `save_ahead` started
         self.wb = self._load(lean=set(rewrites))
 
     def _load(self, *, lean: set[str]):
@@ -270,6 +278,7 @@ class FileBook(Book):
         return [list(r) for r in ws.iter_rows(values_only=True)]
 
     def write(self, data: SheetData) -> None:
+        self._version += 1
         self._calls.append(("write", (data,)))
         self._lean.discard(data.name)  # its old cells are not needed
         self._fast.pop(data.name, None)
@@ -294,6 +303,7 @@ class FileBook(Book):
         """A sheet written as text made into openpyxl cells (to be read or changed before saving)."""
         found = self._fast.pop(name, None)
         if found is not None:
+            self._version += 1
             old, _, data = found
             charts = old._charts
             ws = self._fresh_sheet(name)
@@ -304,6 +314,7 @@ class FileBook(Book):
         """Write single cells ("B12" -> value) of a sheet that stays as it is (the start sheet)."""
         if sheet in self._lean:
             self._whole()
+        self._version += 1
         self._calls.append(("set_cells", (sheet, cells)))
         self._as_cells(sheet)
         ws = self.wb[sheet]
@@ -315,6 +326,7 @@ class FileBook(Book):
                 c.number_format = "yyyy-mm-dd hh:mm"
 
     def charts(self, sheet: str, charts: list[ChartSpec]) -> None:
+        self._version += 1
         self._calls.append(("charts", (sheet, charts)))
         ws = self.wb[sheet]
         ws._charts = []
@@ -329,6 +341,15 @@ class FileBook(Book):
 
     def save(self) -> None:
         """Temporary file, backup, atomic replace; refuse when the workbook is open elsewhere."""
+        ahead, self._ahead = self._ahead, None
+        try:
+            self._save(ahead)
+        except BaseException:
+            if ahead is not None:
+                _discard(ahead)
+            raise
+
+    def _save(self, ahead: tuple | None) -> None:
         self._check_unlocked()
         if self.fullname.stat().st_mtime_ns != self._before:
             raise WorkbookLocked(
@@ -336,16 +357,20 @@ class FileBook(Book):
                 "Nothing was written; run the action again."
             )
         self._whole()  # a sheet loaded without its cells and not written anew keeps them
+        if ahead is not None and ahead[2] != self._version:  # changed since it was made: saved anew
+            _discard(ahead)
+            ahead = None
         backup = self.fullname.with_name(self.fullname.name + ".bak")
         # First: whatever happens next, the last good copy exists. Through a temporary file and a
         # rename, so a link planted at <name>.bak is replaced, never written through.
         atomic_copy(self.fullname, backup)  # with the workbook's mode
         keep_owner(self.fullname, backup)
-        fd, tmp = tempfile.mkstemp(prefix=".~sb-", suffix=self.fullname.suffix, dir=self.fullname.parent)
-        os.close(fd)
-        tmp_path = Path(tmp)
+        tmp_path = ahead[0] if ahead is not None else self._temporary()
         try:
-            self._save_to(tmp_path)
+            if ahead is not None:
+                ahead[1]()  # the child's save, or its exception raised here
+            else:
+                self._save_to(tmp_path)
             keep_mode_and_owner(self.fullname, tmp_path)  # colleagues on a shared folder keep their access
             try:
                 os.replace(tmp_path, self.fullname)
@@ -362,6 +387,32 @@ class FileBook(Book):
         """The output sheets' cell XML, made now (see SheetCells.prepare)."""
         for _, cells, _ in self._fast.values():
             cells.prepare()
+
+    def save_ahead(self) -> None:
+        """Make the saved workbook in a temporary file now, in a forked child (io.background), while this
+        process waits for other work (the ledger's record); `save` puts it in place if nothing was changed
+        since, else saves anew. The checks and the backup are `save`'s, at the time it is called."""
+        from .background import in_background
+
+        self.discard_save_ahead()
+        self._whole()
+        tmp_path = self._temporary()
+        try:
+            waiter = in_background(self._save_to, tmp_path)
+        except BaseException:
+            tmp_path.unlink(missing_ok=True)
+            raise
+        self._ahead = (tmp_path, waiter, self._version)
+
+    def discard_save_ahead(self) -> None:
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            _discard(ahead)
+
+    def _temporary(self) -> Path:
+        fd, tmp = tempfile.mkstemp(prefix=".~sb-", suffix=self.fullname.suffix, dir=self.fullname.parent)
+        os.close(fd)
+        return Path(tmp)
 
     def _save_to(self, path: Path) -> None:
         """openpyxl saves the workbook (in memory), then the output sheets' cells go in as text; should a
@@ -386,6 +437,12 @@ class FileBook(Book):
             for name in list(self._fast):
                 self._as_cells(name)
             self.wb.save(path)
+
+
+def _discard(ahead: tuple) -> None:
+    """Stop a save made ahead and remove its temporary file."""
+    ahead[1].cancel()
+    ahead[0].unlink(missing_ok=True)
 
 
 # ------------------------------------------------------------------ writing a sheet
