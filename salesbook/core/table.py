@@ -466,10 +466,11 @@ def _parse_column(col, raw_values, row_numbers, place, ctx, table, errors) -> li
     distinct = dict.fromkeys(raw_values) if ctype in ("id", "text") else None
     # Types over the distinct values are those of all cells when every one is text (no text equals a
     # number); a number or TRUE among them needs every cell's type (TRUE == 1 shares a key).
-    kinds = _STR_ONLY if distinct is not None and set(map(type, distinct)) <= _STR_ONLY else set(map(type, raw_values))
-    if distinct is not None and kinds is _STR_ONLY:
+    all_text = distinct is not None and set(map(type, distinct)) <= _STR_ONLY
+    kinds = _STR_ONLY if all_text else set(map(type, raw_values))
+    if all_text:
         out, may_fail = _texts(raw_values, distinct, missing, max_text, check)
-    elif ctype in ("id", "text"):
+    elif distinct is not None:  # an id or text column with numbers, dates or TRUE among its cells
         out = [(v.strip() or missing) if v.__class__ is str and len(v) <= max_text else check(v)
                for v in raw_values]
     elif ctype in ("money", "number") and kinds <= {float, str} and raw_values:

@@ -133,7 +133,8 @@ class SheetLook:
         return out
 
     def display_rows(self, rows: Sequence[Sequence[object]]) -> list[list]:
-        """Rows (already in display order) with each value as the sheet shows it."""
+        """Rows (already in display order) with each value as the sheet shows it (the sheets use `display_columns`;
+        this is its per-cell reference)."""
         shows = [_shower(c) for c in self.columns]
         return [[show(v) for show, v in zip(shows, row, strict=False)] + list(row[len(shows):]) for row in rows]
 
