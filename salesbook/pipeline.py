@@ -262,14 +262,14 @@ def read_files(files: list[tuple[str, Path]], *, min_date: date, max_date: date 
             for label, path in files]
     done = run_jobs(jobs, workers=workers, timeout=limits.timeout_seconds,
                     max_bytes=limits.worker_memory_bytes, on_done=progress)
-    results = []
-    for label, path in files:
-        status, payload = done.get(label, ("crash", "no result"))
-        if status == "ok":
-            results.append(payload)
-        else:
-            results.append(reject(label, str(path), "file-unreadable", failure_reason(status, payload)))
-    return results
+    return [_result_of(label, path, *done.get(label, ("crash", "no result"))) for label, path in files]
+
+
+def _result_of(label: str, path: Path, status: str, payload: object) -> FileResult:
+    """A worker's outcome for one file: its result, or the file rejected saying why the reader stopped."""
+    if status == "ok":
+        return payload
+    return reject(label, str(path), "file-unreadable", failure_reason(status, payload))
 
 
 def read_master(path: Path | None) -> Master:
@@ -279,9 +279,16 @@ def read_master(path: Path | None) -> Master:
     path = Path(path)
     if not path.exists():
         raise MasterError(f"Master workbook {path} does not exist. Run `salesbook init DIR` to create one.")
-    limits = Limits()
-    [res] = read_files([(path.name, path)], min_date=date(2000, 1, 1), max_date=None, limits=limits,
+    [res] = read_files([(path.name, path)], min_date=MASTER_MIN_DATE, max_date=None, limits=Limits(),
                        workers=1, scope="master")
+    return _master_of(path, res)
+
+
+MASTER_MIN_DATE = date(2000, 1, 1)
+
+
+def _master_of(path: Path, res: FileResult) -> Master:
+    """The Master of the master workbook's read result; raises MasterError when it cannot be used."""
     if res.status == "rejected" and not res.tables:
         _refuse_team_workbook(path, res.sheets)
         raise MasterError(f"Master workbook {path} cannot be read: {res.reason or res.findings[0].message}")
@@ -502,22 +509,32 @@ def validate(paths: list[Path], *, master: Path | Master | None = None, period: 
     """Read and check every team file under `paths`; all findings of SPEC §4.
 
     `progress` hears of each phase (reading the files, checking the rules) with its steps."""
+    return _validate(paths, master=master, period=period, as_of=as_of, workers=workers, progress=progress,
+                     accept=check_roster)
+
+
+def _validate(paths: list[Path], *, master: Path | Master | None, period: str | None, as_of: date | None,
+              workers: int | None, progress: Progress | Callable[[int, int], None] | None,
+              accept: Callable[[Master], None]) -> Run:
+    """`validate`, with `accept(master)` raising when the master cannot be used for this run."""
     p = as_progress(progress)
-    m = master if isinstance(master, Master) else read_master(master)
-    check_roster(m)
+    m, ahead = _master_reading_ahead(master, paths, period, as_of, workers, p, accept)
     st = m.settings
     per = parse_period(period) if period else None
     if as_of is None and per is not None:
         as_of = per.end
-    skipped: list[tuple[str, Path, Bilingual]] = []
-    files = team_files(paths, skipped)
-    if not files and not skipped:
-        raise NothingToRead("No team workbooks (.xlsx, .xlsm, .xlsb, .xls, .ods, .csv, .txt) were found at "
-                            + ", ".join(str(p) for p in paths))
-    max_date = None if as_of is None else as_of + timedelta(days=int(st["max_future_days"]))
-    p.phase("reading team files", len(files), "files")
-    results = read_files(files, min_date=st["min_date"], max_date=max_date, limits=limits_from(st),
-                         workers=workers or int(st["reader.workers"]), progress=lambda done, _total: p.update(done))
+    if ahead is not None:
+        files, skipped, results = ahead
+    else:
+        skipped = []
+        files = team_files(paths, skipped)
+        if not files and not skipped:
+            raise NothingToRead("No team workbooks (.xlsx, .xlsm, .xlsb, .xls, .ods, .csv, .txt) were found at "
+                                + ", ".join(str(p) for p in paths))
+        how = _team_reading(st, as_of, workers)
+        p.phase("reading team files", len(files), "files")
+        results = read_files(files, min_date=how.min_date, max_date=how.max_date, limits=how.limits,
+                             workers=how.workers, progress=lambda done, _total: p.update(done))
     if skipped:
         results = sorted(results + [reject(label, str(path), "file-unsupported", why) for label, path, why in skipped],
                          key=lambda r: r.label)
@@ -555,6 +572,87 @@ def validate(paths: list[Path], *, master: Path | Master | None = None, period: 
         return run
 
 
+@dataclass(frozen=True)
+class _TeamReading:
+    """How the team files are read: what the workers are given, all of it from the master's settings."""
+
+    min_date: date
+    max_date: date | None
+    limits: Limits
+    workers: int
+
+
+def _team_reading(st: Settings, as_of: date | None, workers: int | None) -> _TeamReading:
+    max_date = None if as_of is None else as_of + timedelta(days=int(st["max_future_days"]))
+    return _TeamReading(st["min_date"], max_date, limits_from(st), workers or int(st["reader.workers"]))
+
+
+_MASTER_JOB = "\0master"  # a key no team file's label can be
+
+
+class _SettingsDiffer(Exception):
+    """The master's settings read the team files otherwise than the defaults they were started with."""
+
+    def __init__(self, master: Master):
+        super().__init__("settings differ")
+        self.master = master
+
+
+def _master_reading_ahead(master: Path | Master | None, paths: list[Path], period: str | None,
+                          as_of: date | None, workers: int | None, p: Progress,
+                          accept: Callable[[Master], None]) -> tuple[Master, tuple | None]:
+    """The master, accepted by `accept`, and (files, skipped, results) of the team files when they were
+    read meanwhile, else None.
+
+    The master is read in the same workers as the team files, which start with the default settings
+    rather than wait for it. When the master's own settings read them otherwise (its date window,
+    reader limits or workers), what was started is stopped as soon as the master is read (the first
+    job) and the caller reads the files again; a master that cannot be used stops them too. Every
+    error is said in the order the plain path says it: the master's first."""
+    if master is None or isinstance(master, Master):
+        m = master if master is not None else Master()
+        accept(m)
+        return m, None
+    path = Path(master)
+    skipped: list[tuple[str, Path, Bilingual]] = []
+    try:
+        per = parse_period(period) if period else None
+        files = team_files(paths, skipped)
+    except Exception:  # noqa: BLE001 - said in its turn, after the master's own errors, by the plain path
+        files = []
+    if not files or not path.exists():
+        m = read_master(path)
+        accept(m)
+        return m, None
+    end = as_of if as_of is not None or per is None else per.end
+    guess = _team_reading(load_settings(), end, workers)
+    jobs = [Job(_MASTER_JOB, read_team_file, (str(path), path.name, MASTER_MIN_DATE, None, Limits(), "master"))]
+    jobs += [Job(label, read_team_file, (str(fp), label, guess.min_date, guess.max_date, guess.limits, "team"))
+             for label, fp in files]
+    got: dict[str, object] = {"read": 0}
+
+    def on_result(key: str, status: str, payload: object) -> None:
+        if key == _MASTER_JOB:
+            m = _master_of(path, _result_of(path.name, path, status, payload))
+            accept(m)
+            if _team_reading(m.settings, end, workers) != guess:
+                raise _SettingsDiffer(m)
+            got["master"] = m
+            p.phase("reading team files", len(files), "files")
+        else:
+            got["read"] += 1
+        if "master" in got:
+            p.update(got["read"])
+
+    try:
+        done = run_jobs(jobs, workers=guess.workers, timeout=guess.limits.timeout_seconds,
+                        max_bytes=guess.limits.worker_memory_bytes, on_result=on_result)
+    except _SettingsDiffer as exc:
+        return exc.master, None
+    results = [_result_of(label, fp, *done.get(label, ("crash", "no result"))) for label, fp in files]
+    return got["master"], (files, skipped, results)
+
+
 def _sheet_positions(results: list[FileResult], m: Master) -> dict[tuple[str, str], int]:
     """Where each sheet stands in its workbook, for reading-order findings."""
     out = {(r.label, name): i for r in results for i, name in enumerate(r.sheets)}
@@ -590,11 +688,15 @@ def consolidate(team_dir: Path | list[Path], *, master: Path | Master, period: s
     `outputs`: the outputs will be written (`exports.write_consolidation`): consolidated.parquet, which
     needs the rows as validation leaves them, is then made in a forked child while the reps are scored."""
     p = as_progress(progress)
-    m = master if isinstance(master, Master) else read_master(master)
-    if m.roster is None:
-        raise MasterError("Scoring needs the master workbook's 花名册 / Roster sheet; give --master.")
+
+    def accept(m: Master) -> None:
+        if m.roster is None:
+            raise MasterError("Scoring needs the master workbook's 花名册 / Roster sheet; give --master.")
+        check_roster(m)
+
     paths = team_dir if isinstance(team_dir, list) else [team_dir]
-    run = validate(paths, master=m, period=period, as_of=as_of, workers=workers, progress=p)
+    run = _validate(paths, master=master, period=period, as_of=as_of, workers=workers, progress=p, accept=accept)
+    m = run.master
     assert run.period is not None
     parquet = None
     if outputs:

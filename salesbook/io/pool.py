@@ -199,11 +199,14 @@ def run_jobs(
     timeout: float = 120.0,
     max_bytes: int = DEFAULT_MEMORY,
     on_done: Callable[[int, int], None] | None = None,
+    on_result: Callable[[str, str, object], None] | None = None,
 ) -> dict[str, tuple[str, object]]:
     """Run every job in worker processes. Returns key -> ("ok", result) | ("error", reason).
 
     A job whose worker crashes gets ("crash", reason); one that runs past `timeout` seconds gets
     ("timeout", reason). Results are keyed, so completion order never shows in outputs.
+    `on_result(key, status, payload)` hears of each as it comes; what it raises stops every worker
+    and is raised here.
     """
     pending = list(jobs)
     pending.reverse()
@@ -226,18 +229,19 @@ def run_jobs(
                 if w.job is None:
                     continue
                 replace = False
+                key = w.job.key
                 if w.conn in ready:
                     try:
                         key, result = w.conn.recv()
                         results[key] = result
                     except (EOFError, OSError):
-                        results[w.job.key] = ("crash", w.crash_reason())
+                        results[key] = ("crash", w.crash_reason())
                         replace = True
                 elif w.proc.sentinel in ready:
-                    results[w.job.key] = ("crash", w.crash_reason())
+                    results[key] = ("crash", w.crash_reason())
                     replace = True
                 elif time.monotonic() - w.started > timeout:
-                    results[w.job.key] = ("timeout", w.timeout_reason(timeout))
+                    results[key] = ("timeout", w.timeout_reason(timeout))
                     replace = True
                 else:
                     continue
@@ -245,6 +249,8 @@ def run_jobs(
                 if replace:
                     w.stop(kill=True)
                     w = pool[i] = _Worker(ctx, max_bytes)
+                if on_result:
+                    on_result(key, *results[key])
                 if on_done:
                     on_done(len(results), total)
                 if pending:
