@@ -7,11 +7,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import ACTIVITY_HEADER, CUSTOMER_HEADER, write_master, write_workbook
 
 import salesbook.pipeline as pipeline
 from salesbook.pipeline import MasterError, NothingToRead, consolidate, validate
-
-from conftest import ACTIVITY_HEADER, CUSTOMER_HEADER, write_master, write_workbook
 
 ROSTER = [["S001", "王芳", "E1001", "华东一组", "华东", "李强", "在职"]]
 TARGETS = [["S001", "2026-11", 100000, 10, 80000, 2, 20]]
