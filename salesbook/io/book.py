@@ -590,8 +590,9 @@ def _fill_sheet(ws, data: SheetData, cells) -> None:
         c = ws.cell(row=first + i, column=j + 1)
         file, _, place = target.partition("#")  # as Excel stores it: the file, and the place inside
         c.hyperlink = Hyperlink(ref=c.coordinate, target=file, location=place or None)
-        c.font = looks.link_font
-        if cells is not None:
+        if cells is None:
+            c.font = looks.link_font
+        else:  # the look is the text's, restyled (below): openpyxl's font lookup would be thrown away
             cells.restyle(c.row, c.column, _link_font)
             linked.append(c)
     if cells is not None:
