@@ -258,11 +258,15 @@ def read_files(files: list[tuple[str, Path]], *, min_date: date, max_date: date 
                workers: int, scope: str = "team",
                progress: Callable[[int, int], None] | None = None) -> list[FileResult]:
     """Read every file in worker processes; a crash or time-out rejects only that file."""
-    jobs = [Job(label, read_team_file, (str(path), label, min_date, max_date, limits, scope))
-            for label, path in files]
+    jobs = _reading_jobs(files, min_date, max_date, limits, scope)
     done = run_jobs(jobs, workers=workers, timeout=limits.timeout_seconds,
                     max_bytes=limits.worker_memory_bytes, on_done=progress)
     return [_result_of(label, path, *done.get(label, ("crash", "no result"))) for label, path in files]
+
+
+def _reading_jobs(files: list[tuple[str, Path]], min_date: date, max_date: date | None, limits: Limits,
+                  scope: str) -> list[Job]:
+    return [Job(label, read_team_file, (str(path), label, min_date, max_date, limits, scope)) for label, path in files]
 
 
 def _result_of(label: str, path: Path, status: str, payload: object) -> FileResult:
@@ -531,6 +535,8 @@ def _validate(paths: list[Path], *, master: Path | Master | None, period: str | 
         if not files and not skipped:
             raise NothingToRead("No team workbooks (.xlsx, .xlsm, .xlsb, .xls, .ods, .csv, .txt) were found at "
                                 + ", ".join(str(p) for p in paths))
+        results = None
+    if results is None:
         how = _team_reading(st, as_of, workers)
         p.phase("reading team files", len(files), "files")
         results = read_files(files, min_date=how.min_date, max_date=how.max_date, limits=how.limits,
@@ -601,8 +607,8 @@ class _SettingsDiffer(Exception):
 def _master_reading_ahead(master: Path | Master | None, paths: list[Path], period: str | None,
                           as_of: date | None, workers: int | None, p: Progress,
                           accept: Callable[[Master], None]) -> tuple[Master, tuple | None]:
-    """The master, accepted by `accept`, and (files, skipped, results) of the team files when they were
-    read meanwhile, else None.
+    """The master, accepted by `accept`, and (files, skipped, results) of the team files, results None
+    when they must be read with the master's settings; None instead when they were not listed here.
 
     The master is read in the same workers as the team files, which start with the default settings
     rather than wait for it. When the master's own settings read them otherwise (its date window,
@@ -627,8 +633,7 @@ def _master_reading_ahead(master: Path | Master | None, paths: list[Path], perio
     end = as_of if as_of is not None or per is None else per.end
     guess = _team_reading(load_settings(), end, workers)
     jobs = [Job(_MASTER_JOB, read_team_file, (str(path), path.name, MASTER_MIN_DATE, None, Limits(), "master"))]
-    jobs += [Job(label, read_team_file, (str(fp), label, guess.min_date, guess.max_date, guess.limits, "team"))
-             for label, fp in files]
+    jobs += _reading_jobs(files, guess.min_date, guess.max_date, guess.limits, "team")
     got: dict[str, object] = {"read": 0}
 
     def on_result(key: str, status: str, payload: object) -> None:
@@ -648,7 +653,7 @@ def _master_reading_ahead(master: Path | Master | None, paths: list[Path], perio
         done = run_jobs(jobs, workers=guess.workers, timeout=guess.limits.timeout_seconds,
                         max_bytes=guess.limits.worker_memory_bytes, on_result=on_result)
     except _SettingsDiffer as exc:
-        return exc.master, None
+        return exc.master, (files, skipped, None)
     results = [_result_of(label, fp, *done.get(label, ("crash", "no result"))) for label, fp in files]
     return got["master"], (files, skipped, results)
 
