@@ -559,11 +559,12 @@ def _validate(paths: list[Path], *, master: Path | Master | None, period: str | 
         findings += rules.check_keys_and_references(ds, m.roster_ids, m.roster_errors)
         ds.mark_errors(findings)
         p.update(next(steps))
+        # warnings with their rep, a busy month's thousands built as frames: never needed below as objects
         grades, f_grades = rules.grade_customers(ds, st, as_of)
         p.update(next(steps))
         pipeline, f_pipe = rules.evaluate_pipeline(ds, st, as_of)
         p.update(next(steps))
-        domain = f_grades + f_pipe
+        domain: list[Finding] = []
         not_counted = effective_activities(ds, st)  # info only (no error to mark), and named by rep: a frame
         for check in (lambda: rules.check_contracts(ds, st), lambda: rules.check_orders_and_collections(ds, as_of),
                       lambda: rules.check_complaints(ds, st, as_of), lambda: rules.check_expenses(ds, st)):
@@ -574,7 +575,7 @@ def _validate(paths: list[Path], *, master: Path | Master | None, period: str | 
         findings += collections_not_counted(ds, findings)  # needs the contracts' errors marked
         run = Run(files=results + locked, dataset=ds, findings=[], master=m, period=per, as_of=as_of,
                   grades=grades, pipeline=pipeline, sheet_positions=_sheet_positions(results, m))
-        run.findings = run.sorted(Findings.concat([_fill_rep_ids(findings, ds), not_counted]))
+        run.findings = run.sorted(Findings.concat([_fill_rep_ids(findings, ds), f_grades, f_pipe, not_counted]))
         return run
 
 

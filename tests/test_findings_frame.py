@@ -263,3 +263,31 @@ def test_findings_hold_every_finding_whichever_way_they_are_read() -> None:
     pd.testing.assert_frame_equal(findings_frame(Findings()), findings_frame([]))
     pd.testing.assert_frame_equal(findings_frame(Findings.concat([[], Findings(frame=lazy.frame())])),
                                   findings_frame(items))
+
+
+def test_findings_of_rows_equal_a_finding_made_from_each_row(tmp_path) -> None:
+    """Dataset.findings_of (grade, follow-up and opportunity findings) equals Dataset.finding row by row:
+    the cell as typed where kept (an activity type typed in Chinese), blanks, NaN, a blank rep, dates,
+    a column one file lacks (its header from the schema, no cell), per-row and fixed message fields."""
+    master = write_team(tmp_path, {"a.xlsx": busy_month(7, 60)})
+    write_workbook(tmp_path / "team" / "z_no_minutes.xlsx",  # no 时长 column: its place is missing
+                   {"活动": [ACTIVITY_HEADER[:-1], [date(2026, 11, 3), None, "C1", "电话", "电话回访客户", None],
+                             [date(2026, 11, 4), "S001", "C2", "Visit", "上门拜访介绍方案", None]]})
+    run = validate([tmp_path / "team"], master=master, period="2026-11")
+    ds = run.dataset
+    acts = ds.frame("activities")
+    assert "_typed:activity_type" in acts.columns and acts["rep_id"].isna().any()
+    assert acts["minutes"].isna().any() and ds.place("z_no_minutes.xlsx", "活动", "minutes") is None
+    rng = random.Random(3)
+    for key in ("activity_type", "date", "rep_id", "customer_id", "minutes", "summary"):
+        days = [rng.choice([1, 14, None]) for _ in range(len(acts))]
+        grades = [rng.choice(["A", "B", "客户<C>"]) for _ in range(len(acts))]
+        made = ds.findings_of("follow-up-overdue", acts, key, rep_id=acts["rep_id"].tolist(), days=days,
+                              grade=grades, cadence=7)
+        one_by_one = [ds.finding("follow-up-overdue", r, key, rep_id=r["rep_id"], days=d, grade=g, cadence=7)
+                      for r, d, g in zip(records(acts), days, grades, strict=True)]
+        assert isinstance(made, Findings) and list(made) == one_by_one
+    lacking = acts[acts["_file"] == "z_no_minutes.xlsx"]
+    f, _ = ds.findings_of("opportunity-stale", lacking, "minutes", rep_id=lacking["rep_id"].tolist(), days=30)
+    assert (f.column, f.cell, f.rep_id, f.value) == (ds._column_name(f.file, f.sheet, "minutes"), "", "", "")
+    assert len(ds.findings_of("opportunity-overdue", acts.iloc[:0], "date", rep_id=[])) == 0

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
 
-from .findings import ERROR, Finding, make_finding
+from .findings import ERROR, Finding, Findings, findings_frame_of, make_finding
 from .schema import SheetSchema, load_schemas, team_schemas
 from .table import TYPED, ColumnPlace, SheetTable
 
@@ -63,6 +64,37 @@ class Dataset:
         return make_finding(code, file=file, sheet=sheet, row=n, column=header, cell=cell,
                             value=show_value(value), rep_id=rep_id or "", **fmt)
 
+    def findings_of(self, code: str, rows: pd.DataFrame, key: str, *, rep_id: list, **fmt) -> Findings:
+        """`finding` for every row of `rows` (rows of one kind's frame) at once, built as a frame of findings:
+        `rep_id` and each field of `fmt` a list with one value per row, or one value for all."""
+        n = len(rows)
+        files, sheets = rows["_file"].tolist(), rows["_sheet"].tolist()
+        numbers = [int(r) for r in rows["_row"].tolist()]
+        at: dict[tuple[str, str], tuple[str, str | None]] = {}  # (file, sheet) -> header, letter: once each
+        for fs in dict.fromkeys(zip(files, sheets, strict=True)):
+            place = self.place(*fs, key)
+            at[fs] = (place.header, place.letter) if place else (self._column_name(*fs, key), None)
+        where = [at[fs] for fs in zip(files, sheets, strict=True)]
+        base = rows[key].tolist() if key in rows.columns else [None] * n
+        if TYPED + key in rows.columns:  # the cell as typed where that is kept (`typed`)
+            base = [t if t is not None else b for t, b in zip(rows[TYPED + key].tolist(), base, strict=True)]
+        shown: dict[object, str] = {}
+        values = []
+        for v in base:
+            if v is None or (isinstance(v, float) and v != v):
+                v = ""
+            if v.__class__ in _BY_VALUE:  # equal values show the same: once per distinct value
+                got = shown.get(v)
+                if got is None:
+                    got = shown[v] = show_value(v)
+            else:
+                got = show_value(v)
+            values.append(got)
+        return Findings(frame=findings_frame_of(
+            code, n, file=files, sheet=sheets, row=numbers, column=[h for h, _ in where],
+            cell=[f"{x}{r}" if x is not None else "" for (_, x), r in zip(where, numbers, strict=True)],
+            value=values, rep_id=[r or "" for r in rep_id] if isinstance(rep_id, list) else rep_id or "", **fmt))
+
     def _column_name(self, file: str, sheet: str, key: str) -> str:
         """The schema's Chinese header for a column the sheet does not have (e.g. 法务审核 left out)."""
         schema = load_schemas().get(self.sheet_schemas.get((file, sheet), ""))
@@ -87,6 +119,9 @@ class Dataset:
                 start, stop = self.spans[key]
                 valid[start:stop] &= ~pd.Series(rows[start:stop]).isin(bad[key]).to_numpy()
             frame["_valid"] = valid
+
+
+_BY_VALUE = frozenset({str, date, datetime})  # types no value of another type equals
 
 
 def typed(row: pd.Series | dict, key: str) -> object:

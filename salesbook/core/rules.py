@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .dataset import Dataset, records, typed
-from .findings import ERROR, Finding, select
+from .findings import ERROR, Finding, Findings, select
 from .schema import normalize_name, team_schemas
 from .settings import Settings
 from .table import TYPED
@@ -191,8 +191,9 @@ def grade_for(points: float, st: Settings, _cache: dict | None = None) -> str:
     return "D"
 
 
-def grade_customers(ds: Dataset, st: Settings, as_of: date | None) -> tuple[pd.DataFrame, list[Finding]]:
-    """Customer grades with follow-up status; `grade-mismatch`, `customer-conflict`, `follow-up-overdue`.
+def grade_customers(ds: Dataset, st: Settings, as_of: date | None) -> tuple[pd.DataFrame, Findings]:
+    """Customer grades with follow-up status; `grade-mismatch`, `follow-up-overdue`, `customer-conflict`
+    (warnings all, each with the row's owner as its rep).
 
     Computed a column at a time: points from the size, potential, willingness and history columns,
     the grade from the bands, the last activity per customer from a group maximum.
@@ -204,7 +205,7 @@ def grade_customers(ds: Dataset, st: Settings, as_of: date | None) -> tuple[pd.D
     cols = ["customer_id", "customer_name", "owner", "industry", "region", "points", "grade", "grade_given",
             "last_activity", "days_since_follow_up", "cadence_days", "follow_up_overdue", "file", "sheet", "row"]
     if cust.empty:
-        return pd.DataFrame([], columns=cols), out
+        return pd.DataFrame([], columns=cols), Findings(out)
     pts = _points(cust["company_size"], g["size"])
     pot = cust["annual_potential"].to_numpy(dtype=float)
     pts = pts + np.select([pot >= t for t, _ in g["potential"]], [float(p) for _, p in g["potential"]], 0.0)
@@ -232,11 +233,12 @@ def grade_customers(ds: Dataset, st: Settings, as_of: date | None) -> tuple[pd.D
     keys = ["_file", "_sheet", "_row", "owner", "grade", TYPED + "grade", "customer_id", TYPED + "customer_id"]
     for r, gr in zip(_rows(cust, mismatch, keys), grade[mismatch], strict=True):
         out.append(ds.finding("grade-mismatch", r, "grade", rep_id=r["owner"], computed=gr))
-    for r, d, gr in zip(_rows(cust, overdue, keys), np.array(days, dtype=object)[overdue], grade[overdue],
-                        strict=True):
-        out.append(ds.finding("follow-up-overdue", r, "customer_id", rep_id=r["owner"], days=d, grade=gr,
-                              cadence=cadence[gr]))
-    out += customer_conflicts(ds, _same_company(cust))
+    late = cust[overdue]  # one in eight customers in a busy month: built as a frame of findings
+    late_grades = grade[overdue].tolist()
+    overdue_found = ds.findings_of("follow-up-overdue", late[[k for k in keys if k in late.columns]], "customer_id",
+                                   rep_id=late["owner"].tolist(), days=np.array(days, dtype=object)[overdue].tolist(),
+                                   grade=late_grades, cadence=[cadence[gr] for gr in late_grades])
+    conflicts = customer_conflicts(ds, _same_company(cust))
     frame = pd.DataFrame({
         "customer_id": cust["customer_id"].tolist(), "customer_name": cust["customer_name"].tolist(),
         "owner": cust["owner"].tolist(), "industry": cust["industry"].tolist(), "region": cust["region"].tolist(),
@@ -246,7 +248,7 @@ def grade_customers(ds: Dataset, st: Settings, as_of: date | None) -> tuple[pd.D
         "follow_up_overdue": overdue.tolist(), "file": cust["_file"].tolist(), "sheet": cust["_sheet"].tolist(),
         "row": cust["_row"].tolist(),
     }, columns=cols)
-    return frame, out
+    return frame, Findings.concat([out, overdue_found, conflicts])
 
 
 def _last_activity_days(acts: pd.DataFrame, customer_ids: pd.Series, as_of: date | None) -> np.ndarray:
@@ -325,9 +327,10 @@ def _where(ds: Dataset, r: dict, key: str = "customer_name") -> str:
 
 # ------------------------------------------------------------------ opportunities
 
-def evaluate_pipeline(ds: Dataset, st: Settings, as_of: date | None) -> tuple[pd.DataFrame, list[Finding]]:
-    """Stage probability, weighted amount; `opportunity-overdue`, `opportunity-stale`."""
-    out: list[Finding] = []
+def evaluate_pipeline(ds: Dataset, st: Settings, as_of: date | None) -> tuple[pd.DataFrame, Findings]:
+    """Stage probability, weighted amount; `opportunity-overdue`, `opportunity-stale` (warnings, each with
+    the row's owner as its rep; built as frames of findings: a third of a busy month's are overdue)."""
+    out = Findings()
     probs = st.grouped("stage_probability")
     stale_days = int(st["opportunity_stale_days"])
     acts = ds.frame("activities")  # its valid rows, read through a mask rather than copied
@@ -352,11 +355,11 @@ def evaluate_pipeline(ds: Dataset, st: Settings, as_of: date | None) -> tuple[pd
     if as_of is not None:
         overdue = is_open & (_days(opp["expected_close"]) < as_of.toordinal())
         stale = is_open & ~opp["customer_id"].isin(recent).to_numpy()
-        keys = ["_file", "_sheet", "_row", "owner", "expected_close", "opportunity_id"]
-        out += [ds.finding("opportunity-overdue", r, "expected_close", rep_id=r["owner"])
-                for r in _rows(opp, overdue, keys)]
-        out += [ds.finding("opportunity-stale", r, "opportunity_id", rep_id=r["owner"], days=stale_days)
-                for r in _rows(opp, stale, keys)]
+        keys = [k for k in ("_file", "_sheet", "_row", "owner", "expected_close", "opportunity_id") if k in opp.columns]
+        late, idle = opp.loc[overdue, keys], opp.loc[stale, keys]
+        out = Findings.concat([
+            ds.findings_of("opportunity-overdue", late, "expected_close", rep_id=late["owner"].tolist()),
+            ds.findings_of("opportunity-stale", idle, "opportunity_id", rep_id=idle["owner"].tolist(), days=stale_days)])
     frame = pd.DataFrame({
         "opportunity_id": opp["opportunity_id"].tolist(), "customer_id": opp["customer_id"].tolist(),
         "name": opp["name"].tolist(), "stage": stage.tolist(), "amount": amount.tolist(),
