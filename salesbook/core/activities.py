@@ -90,8 +90,7 @@ def _not_counted_frame(ds: Dataset, f: pd.DataFrame, hit: np.ndarray, why: np.nd
     def place(fl: str, sh: str, k: str) -> tuple[str, str | None]:
         got = places.get((fl, sh, k))
         if got is None:
-            p = ds.place(fl, sh, k)
-            got = places[(fl, sh, k)] = (p.header, p.letter) if p else (ds._column_name(fl, sh, k), None)
+            got = places[(fl, sh, k)] = ds.column_at(fl, sh, k)
         return got
 
     # the column of each finding: its sheet's summary or date column, by reason, looked up once per kind

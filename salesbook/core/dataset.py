@@ -55,12 +55,10 @@ class Dataset:
                 rep_id: str = "", **fmt) -> Finding:
         """A finding at `row`'s cell of column `key` (header and letter as written in its file)."""
         file, sheet, n = row["_file"], row["_sheet"], int(row["_row"])
-        place = self.place(file, sheet, key)
-        header = place.header if place else self._column_name(file, sheet, key)
-        cell = f"{place.letter}{n}" if place else ""
+        header, letter = self.column_at(file, sheet, key)
+        cell = f"{letter}{n}" if letter is not None else ""
         if value is None:
-            v = typed(row, key)
-            value = "" if v is None or (isinstance(v, float) and v != v) else v
+            value = _cell_value(typed(row, key))
         return make_finding(code, file=file, sheet=sheet, row=n, column=header, cell=cell,
                             value=show_value(value), rep_id=rep_id or "", **fmt)
 
@@ -70,19 +68,14 @@ class Dataset:
         n = len(rows)
         files, sheets = rows["_file"].tolist(), rows["_sheet"].tolist()
         numbers = [int(r) for r in rows["_row"].tolist()]
-        at: dict[tuple[str, str], tuple[str, str | None]] = {}  # (file, sheet) -> header, letter: once each
-        for fs in dict.fromkeys(zip(files, sheets, strict=True)):
-            place = self.place(*fs, key)
-            at[fs] = (place.header, place.letter) if place else (self._column_name(*fs, key), None)
+        at = {fs: self.column_at(*fs, key) for fs in dict.fromkeys(zip(files, sheets, strict=True))}  # once each
         where = [at[fs] for fs in zip(files, sheets, strict=True)]
         base = rows[key].tolist() if key in rows.columns else [None] * n
         if TYPED + key in rows.columns:  # the cell as typed where that is kept (`typed`)
             base = [t if t is not None else b for t, b in zip(rows[TYPED + key].tolist(), base, strict=True)]
         shown: dict[object, str] = {}
         values = []
-        for v in base:
-            if v is None or (isinstance(v, float) and v != v):
-                v = ""
+        for v in map(_cell_value, base):
             if v.__class__ in _BY_VALUE:  # equal values show the same: once per distinct value
                 got = shown.get(v)
                 if got is None:
@@ -94,6 +87,12 @@ class Dataset:
             code, n, file=files, sheet=sheets, row=numbers, column=[h for h, _ in where],
             cell=[f"{x}{r}" if x is not None else "" for (_, x), r in zip(where, numbers, strict=True)],
             value=values, rep_id=[r or "" for r in rep_id] if isinstance(rep_id, list) else rep_id or "", **fmt))
+
+    def column_at(self, file: str, sheet: str, key: str) -> tuple[str, str | None]:
+        """(header, letter) of column `key` in a sheet as written in its file; for a column the sheet
+        lacks, the schema's header and no letter."""
+        place = self.place(file, sheet, key)
+        return (place.header, place.letter) if place else (self._column_name(file, sheet, key), None)
 
     def _column_name(self, file: str, sheet: str, key: str) -> str:
         """The schema's Chinese header for a column the sheet does not have (e.g. 法务审核 left out)."""
@@ -122,6 +121,11 @@ class Dataset:
 
 
 _BY_VALUE = frozenset({str, date, datetime})  # types no value of another type equals
+
+
+def _cell_value(v: object) -> object:
+    """A cell's value as a finding takes it: a missing one (None, NaN) is blank."""
+    return "" if v is None or (isinstance(v, float) and v != v) else v
 
 
 def typed(row: pd.Series | dict, key: str) -> object:

@@ -235,9 +235,9 @@ def grade_customers(ds: Dataset, st: Settings, as_of: date | None) -> tuple[pd.D
         out.append(ds.finding("grade-mismatch", r, "grade", rep_id=r["owner"], computed=gr))
     late = cust[overdue]  # one in eight customers in a busy month: built as a frame of findings
     late_grades = grade[overdue].tolist()
-    overdue_found = ds.findings_of("follow-up-overdue", late[[k for k in keys if k in late.columns]], "customer_id",
-                                   rep_id=late["owner"].tolist(), days=np.array(days, dtype=object)[overdue].tolist(),
-                                   grade=late_grades, cadence=[cadence[gr] for gr in late_grades])
+    overdue_found = ds.findings_of("follow-up-overdue", late, "customer_id", rep_id=late["owner"].tolist(),
+                                   days=np.array(days, dtype=object)[overdue].tolist(), grade=late_grades,
+                                   cadence=[cadence[gr] for gr in late_grades])
     conflicts = customer_conflicts(ds, _same_company(cust))
     frame = pd.DataFrame({
         "customer_id": cust["customer_id"].tolist(), "customer_name": cust["customer_name"].tolist(),
@@ -355,8 +355,7 @@ def evaluate_pipeline(ds: Dataset, st: Settings, as_of: date | None) -> tuple[pd
     if as_of is not None:
         overdue = is_open & (_days(opp["expected_close"]) < as_of.toordinal())
         stale = is_open & ~opp["customer_id"].isin(recent).to_numpy()
-        keys = [k for k in ("_file", "_sheet", "_row", "owner", "expected_close", "opportunity_id") if k in opp.columns]
-        late, idle = opp.loc[overdue, keys], opp.loc[stale, keys]
+        late, idle = opp[overdue], opp[stale]
         out = Findings.concat([
             ds.findings_of("opportunity-overdue", late, "expected_close", rep_id=late["owner"].tolist()),
             ds.findings_of("opportunity-stale", idle, "opportunity_id", rep_id=idle["owner"].tolist(), days=stale_days)])
