@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..progress import Progress, StatusProgress
 from .atomic import atomic_copy, remove_stale_temporaries
-from .presentation import FONT, HEADER_FILL, HEADER_FONT, ColourRule, rule_fills
+from .presentation import FONT, HEADER_FILL, HEADER_FONT, ColourRule, rule_fills, rule_formula
 from .sheetxml import SheetCells, lean_package, splice
 from .staging import keep_mode_and_owner, keep_owner
 from .writers import xlsx_text
@@ -644,17 +644,6 @@ def _conditional_formats(ws, rules: list[ColourRule], first: int, last: int, wid
             target = f"{col}{first}:{col}{last}"
         ws.conditional_formatting.add(target, FormulaRule(formula=[rule_formula(rule, first)], fill=_fill(rule.colour),
                                                           stopIfTrue=False))
-
-
-def rule_formula(rule: ColourRule, first: int) -> str:
-    """The formula of a colour rule, relative to the first data row (as stored in a file)."""
-    from openpyxl.utils import get_column_letter
-
-    ref = f"${get_column_letter(rule.column + 1)}{first}"
-    if rule.kind == "differs":
-        other = f"${get_column_letter(rule.other + 1)}{first}"
-        return f'AND({ref}<>"",{ref}<>{other})'
-    return f'{ref}="{rule.value.replace(chr(34), chr(34) * 2)}"'
 
 
 def _print_setup(ws, header_row: int | None) -> None:

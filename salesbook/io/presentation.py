@@ -23,6 +23,7 @@ from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 
+from ..core.findings import column_letter
 from ..core.schema import load_schemas
 from ..xlsm.resources import shipped_path
 
@@ -92,6 +93,15 @@ class ColourRule:
     colour: str
     value: str = ""
     other: int = -1
+
+
+def rule_formula(rule: ColourRule, first: int) -> str:
+    """The formula of a colour rule, relative to the first data row (as stored in a file)."""
+    ref = f"${column_letter(rule.column)}{first}"
+    if rule.kind == "differs":
+        other = f"${column_letter(rule.other)}{first}"
+        return f'AND({ref}<>"",{ref}<>{other})'
+    return f'{ref}="{rule.value.replace(chr(34), chr(34) * 2)}"'
 
 
 @dataclass(frozen=True)
