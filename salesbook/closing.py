@@ -200,6 +200,7 @@ class Recording:
         go_in, self._go = mp.Pipe(duplex=False)
 
         def work() -> int | None:
+            self._go.close()  # the parent's end, inherited: kept open here, the parent's going away is never heard
             ledger.in_forked_child()
             rec = run_record(self.c, kind=self.kind)
             try:
