@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 
 from ..io.memory import cycle_collector_paused
-from .fingerprints import SOURCE_ROW_COLUMNS
+from .fingerprints import SOURCE_ROW_COLUMNS, SourceRows
 from .tables import close_files, closes, run_files, runs, scorecard_figures, source_rows, source_sets
 
 HEAD = "0001"  # the newest schema revision this program knows (migrations/versions)
@@ -287,13 +287,15 @@ class Ledger:
             return [r if isinstance(r, tuple) else tuple(r[c] for c in SOURCE_ROW_COLUMNS)
                     for r in rows[start:start + ROW_BATCH]]
 
-        # The SHA-256 of json.dumps(rows), made a slice at a time: a run's rows are ~30 MB of JSON.
-        h = hashlib.sha256(b"[")
-        for start in range(0, len(rows), ROW_BATCH):
-            part = json.dumps(sliced(start), ensure_ascii=False)[1:-1]
-            h.update(((", " if start else "") + part).encode("utf-8"))
-        h.update(b"]")
-        digest = h.hexdigest()
+        if isinstance(rows, SourceRows):  # a run's rows: the same digest, made from their columns
+            digest = rows.digest()
+        else:  # the SHA-256 of json.dumps(rows), made a slice at a time: a run's rows are ~30 MB of JSON
+            h = hashlib.sha256(b"[")
+            for start in range(0, len(rows), ROW_BATCH):
+                part = json.dumps(sliced(start), ensure_ascii=False)[1:-1]
+                h.update(((", " if start else "") + part).encode("utf-8"))
+            h.update(b"]")
+            digest = h.hexdigest()
         found = conn.execute(select(source_sets.c.id).where(source_sets.c.digest == digest)
                              .order_by(source_sets.c.id).limit(1)).scalar()
         if found is not None:
