@@ -82,7 +82,8 @@ def test_the_ledger_record_is_made_in_a_child_process(tmp_path: Path, monkeypatc
 
 
 def test_a_run_whose_outputs_fail_is_not_recorded(tmp_path: Path, monkeypatch):
-    """A writer failing (disk full) after the record was started: a clear error, no output, no run in the ledger."""
+    """A writer failing (disk full) after the record was started: a clear error, no output, no run in the
+    ledger, which is not left locked: the next consolidation records run 1."""
     team, master = build_example(tmp_path)
 
     def full(*_a, **_k):
@@ -98,6 +99,13 @@ def test_a_run_whose_outputs_fail_is_not_recorded(tmp_path: Path, monkeypatch):
     assert not out.exists()
     lg = open_ledger(url)
     assert lg.count_runs() == 0
+    lg.dispose()
+    monkeypatch.undo()
+    r = CliRunner().invoke(main, ["consolidate", str(team), "--master", str(master), "--period", "2026-11",
+                                  "--out", str(out), "--ledger", url])
+    assert r.exit_code == 0 and "Recorded as run 1" in r.output, r.output
+    lg = open_ledger(url)
+    assert lg.count_runs() == 1 and len(lg.source_rows(1)) > 0
     lg.dispose()
 
 
