@@ -734,7 +734,9 @@ def _scored(run: Run, m: Master, p: Progress, parquet) -> Consolidation:
         evidence = pd.concat([evidence, pd.DataFrame(paid.evidence, columns=evidence.columns)], ignore_index=True)
     run.findings = run.sorted(run.findings + scoring.findings + paid.findings)
     p.update(2)
-    release_memory()  # the rules' and scoring's working frames: before the writers fork
+    # the rules' and scoring's working frames, before the writers fork: made with the collector paused, so
+    # young (a full collection walked the whole dataset too: 0.15 s on the busy set, for nothing more)
+    release_memory(young=True)
     return Consolidation(run=run, scorecards=scoring.scorecards, evidence=evidence, commissions=paid.frame,
                          commission_results=paid.results, details=scoring.details, parquet=parquet)
 

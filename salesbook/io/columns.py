@@ -182,9 +182,8 @@ def _to_numpy(col: pa.ChunkedArray | pa.Array, kind: str) -> np.ndarray:
         if kind == "int64":
             return col.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
         return col.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
-    out = np.empty(len(col), dtype=object)
     if col.type == pa.null():
-        return out  # all None
+        return np.empty(len(col), dtype=object)  # all None
     if not pa.types.is_dictionary(col.type):
         col = col.dictionary_encode()
     values = np.empty(len(col.dictionary) + 1, dtype=object)

@@ -21,13 +21,16 @@ if sys.platform.startswith("linux"):
         _trim = None
 
 
-def release_memory(*, collect: bool = True) -> None:
+def release_memory(*, collect: bool = True, young: bool = False) -> None:
     """Collect cycles (unless `collect` is False: what was just dropped goes by reference counting, and a
     full collection walks everything alive), then give the allocators' free pages back to the system (the
     C allocator's, and Arrow's memory pool's where pyarrow is in use: mimalloc keeps the pages of freed
-    buffers)."""
+    buffers).
+
+    `young`: collect only the two young generations, where every container made while the collector was
+    paused (`cycle_collector_paused`) still is: their cycles go, the old objects are not walked."""
     if collect:
-        gc.collect()
+        gc.collect(1) if young else gc.collect()
     if _trim is not None:
         _trim(0)
     arrow = sys.modules.get("pyarrow")  # never imported here just for this
