@@ -456,6 +456,8 @@ def consolidate(book: Book, *, ledger: str | None = None) -> str:
             if view is None:  # the usual case: the record and this workbook's sheets are made while the writers run
                 if not nothing:
                     recording.start(lg)
+                if recording.forked or nothing:  # the rows are in the record's process: the writers fork smaller
+                    c.drop_rows()
                 meanwhile = lambda: _sheets_made_for_saving(book, c)  # noqa: E731
             else:  # a closed period: the changes need this run's source rows here
                 meanwhile = recording

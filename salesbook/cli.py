@@ -446,6 +446,8 @@ def consolidate(team_dir, master, period, as_of, out, full, workers, ledger_url)
             try:
                 if not nothing and view is None:
                     recording.start(ledger)  # fingerprinted and recorded in a forked process while the writers run
+                if (recording.forked or nothing) and not full:  # --full writes every row in consolidated.xlsx
+                    c.drop_rows()  # the writers fork next: each starts this much smaller
                 # a closed period: the changes need this run's source rows here
                 write_consolidation(c, tmp, full=full, progress=p, meanwhile=recording if view is not None else None)
                 if not nothing:

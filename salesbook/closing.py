@@ -213,6 +213,11 @@ class Recording:
         self._child = in_background(work)
         go_in.close()
 
+    @property
+    def forked(self) -> bool:
+        """The record is being made in a forked process, which has the run's rows: this one needs them no more."""
+        return self._child is not None
+
     def record(self, ledger: Ledger) -> int:
         if self._child is not None:
             child, self._child = self._child, None

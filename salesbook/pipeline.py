@@ -685,6 +685,12 @@ class Consolidation:
     details: dict = field(default_factory=dict)  # rep id -> core.scoring.RepScore
     parquet: Callable[[], bytes] | None = None  # consolidated.parquet's bytes, made while scoring (`outputs`)
 
+    def drop_rows(self) -> None:
+        """Forget the team files' rows here (`Dataset.drop_rows`) and give their memory back to the system:
+        once the ledger's record is made in its own process, the outputs need only the results."""
+        self.run.dataset.drop_rows()
+        release_memory(collect=False)  # arrays and their values go by reference counting: nothing to collect
+
 
 def consolidate(team_dir: Path | list[Path], *, master: Path | Master, period: str, as_of: date | None = None,
                 workers: int | None = None, outputs: bool = False,
@@ -709,6 +715,10 @@ def consolidate(team_dir: Path | list[Path], *, master: Path | Master, period: s
         from .exports import start_parquet
 
         parquet = start_parquet(run.dataset)
+        # its Arrow columns were the parent's largest part after the frames (84 MiB of a busy month), and
+        # every writer forked later would have started with them
+        run.dataset.drop_columnar()
+        release_memory(collect=False)  # Arrow's pool keeps freed buffers until asked
     with cycle_collector_paused():  # scoring, like the rules, makes many containers and next to no cycles
         return _scored(run, m, p, parquet)
 

@@ -4,6 +4,7 @@ consolidation is made in a child while the outputs are written, and only once th
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 from pathlib import Path
 
@@ -136,3 +137,54 @@ def test_the_parquet_made_while_scoring_is_the_parquet_made_after(tmp_path: Path
     c = consolidate(team, master=master, period="2026-11", outputs=True)
     with pytest.raises(OSError, match="writing consolidated.parquet failed: MemoryError"):
         exports.write_consolidation(c, tmp_path / "out")
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("how", ["cli", "book"])
+def test_the_writers_fork_without_the_team_rows_and_write_the_same_outputs(tmp_path: Path, monkeypatch, how):
+    """Once the ledger's record is made in its own process the team rows are dropped here, before the writers
+    fork (each starts that much smaller): every output is byte for byte what a run keeping the rows writes."""
+    import openpyxl
+
+    from salesbook.cli import init_workspace
+    from salesbook.core.settings import default_rows
+    from salesbook.pipeline import Consolidation
+
+    team, master = build_example(tmp_path)
+    if how == "book":
+        wb = openpyxl.load_workbook(master)
+        rows = {s: [list(r) for r in wb[s].iter_rows(min_row=2, values_only=True)] for s in ("花名册", "目标")}
+        root = tmp_path / "ws"
+        book = init_workspace(root, roster_rows=rows["花名册"], targets_rows=rows["目标"],
+                              settings_rows=[(k, "2026-11" if k == "period" else v, n) for k, v, n in default_rows()])
+        shutil.copytree(team, root / "team", dirs_exist_ok=True)
+    dropped: list[int] = []
+    real = Consolidation.drop_rows
+
+    def noted(c):
+        dropped.append(len(c.run.dataset.frames))
+        real(c)
+        assert not c.run.dataset.frames and not c.run.dataset.columnar
+
+    written = {}
+    for keep in (False, True):
+        monkeypatch.setattr(Consolidation, "drop_rows", (lambda c: None) if keep else noted)
+        if how == "cli":
+            out = tmp_path / f"out-{keep}"
+            args = ["consolidate", str(team), "--master", str(master), "--period", "2026-11", "--out", str(out),
+                    "--ledger", f"sqlite:///{tmp_path / f'l-{keep}.db'}"]
+        else:
+            out = root / "out"
+            shutil.rmtree(out, ignore_errors=True)
+            (root / "salesbook.db").unlink(missing_ok=True)
+            args = ["run", "consolidate", "--book", str(book)]
+        r = CliRunner().invoke(main, args)
+        assert r.exit_code == 0 and "run 1" in r.output, r.output
+        written[keep] = _files(out)
+    assert dropped and dropped[0] > 0, "the rows were not dropped before the writers forked"
+    assert sorted(written[False]) == sorted(written[True]) and len(written[False]) >= 9
+    for name, data in written[True].items():
+        assert written[False][name] == data, f"{name} differs when the rows are dropped"

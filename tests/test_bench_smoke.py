@@ -38,6 +38,8 @@ RATIOS = [
     "consolidate_peak_rss_busy",
     "cli_peak_rss",
     "cli_peak_rss_busy",
+    "book_peak_rss",
+    "book_peak_rss_busy",
 ]
 
 

@@ -44,6 +44,15 @@ class Dataset:
     def frame(self, schema: str) -> pd.DataFrame:
         return self.frames[schema]
 
+    def drop_columnar(self) -> None:
+        """Forget the reader's Arrow columns (kept only for the parquet output) once that is being made."""
+        self.columnar = {}
+
+    def drop_rows(self) -> None:
+        """Forget every row (frames, Arrow columns, codes) once nothing in this process will read them again;
+        where each sheet and column sat stays, so findings can still be placed."""
+        self.frames, self.columnar, self.coded = {}, {}, {}
+
     def valid(self, schema: str) -> pd.DataFrame:
         f = self.frames[schema]
         return f[f["_valid"]]
