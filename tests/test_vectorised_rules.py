@@ -21,7 +21,7 @@ from salesbook.core.findings import Coded, _coded, findings_frame_of, make_findi
 from salesbook.core.schema import normalize_name
 from salesbook.core.settings import load_settings
 from salesbook.core.table import TYPED, ColumnPlace
-from salesbook.core.vector import codes, cumcount, first_rows, group_ids, map_distinct
+from salesbook.core.vector import codes, cumcount, first_rows, group_ids, map_distinct, sorted_distinct
 
 AS_OF = date(2026, 11, 30)
 BLANKS = [None, float("nan")]
@@ -49,6 +49,16 @@ def test_group_ids_and_cumcount_are_the_groupbys_numbers(seed) -> None:
         assert cumcount(got).tolist() == old.fillna(-1).astype(int).tolist()
     ids = group_ids(cols)
     assert first_rows(ids).tolist() == [int(np.flatnonzero(ids == g)[0]) for g in ids]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_sorted_distinct_is_numpys_unique(seed) -> None:
+    """sorted_distinct gives what np.unique gives: the distinct values, sorted (none of an empty array)."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 300))
+    values = rng.integers(-5, 1 << int(rng.integers(1, 40)), n).astype(np.int64) << int(rng.integers(0, 20))
+    got = sorted_distinct(values)
+    assert got.dtype == values.dtype and got.tolist() == np.unique(values).tolist()
 
 
 def test_map_distinct_is_a_per_value_map() -> None:

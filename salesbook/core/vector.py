@@ -75,6 +75,15 @@ def first_rows(group: np.ndarray) -> np.ndarray:
     return first[inverse.ravel()]
 
 
+def sorted_distinct(values: np.ndarray) -> np.ndarray:
+    """np.unique(values) of a numeric array, by one sort: numpy 2.4's plain unique hashes first (0.05 s for a
+    busy month's 157k evidence rows where the sort takes 2 ms)."""
+    ordered = np.sort(values)
+    keep = np.ones(len(ordered), dtype=bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
+
+
 def map_distinct(values: pd.Series | np.ndarray, fn: Callable[[object], object], *,
                  blank: object = None) -> np.ndarray:
     """fn of every value as an object array, fn called once per distinct value (`blank` where blank)."""

@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..core.dataset import Dataset
 from ..core.schema import load_schemas
+from ..core.vector import sorted_distinct
 from ..io.memory import cycle_collector_paused
 
 # Sheets without an id column: the columns that tell their rows apart, for the key.
@@ -256,7 +257,7 @@ def source_fingerprints(ds: Dataset, evidence: pd.DataFrame) -> SourceRows:
                                                                                    len(rows))
     ev_at = np.where((ev_row >= 0) & (ev_row < 1 << ROW_BITS), (pair << ROW_BITS) | ev_row, -1)  # -1: no row
     del pair, ev_row
-    wanted = np.unique(ev_at)  # sorted by pair, then row
+    wanted = sorted_distinct(ev_at)  # sorted by pair, then row
     cut = np.searchsorted(wanted >> ROW_BITS, np.arange(len(pairs) + 1))
     by_kind: dict[str, list[tuple[tuple[int, int], int]]] = {}
     for p, (fl, sh) in enumerate(pairs):
