@@ -125,7 +125,7 @@ def dataset(tables: list[SheetTable]) -> Dataset:
             if t.error_rows:
                 valid[start:stop] = ~np.isin(a.column("_row").to_numpy(), list(t.error_rows))
         data["_valid"] = pd.Series(valid, dtype=bool)
-        ds.frames[s.name] = pd.DataFrame(data)
+        ds.frames[s.name] = pd.DataFrame(data, copy=False)
         ds.columnar[s.name] = arrow_cols
     return ds
 
