@@ -266,7 +266,18 @@ def read_files(files: list[tuple[str, Path]], *, min_date: date, max_date: date 
 
 def _reading_jobs(files: list[tuple[str, Path]], min_date: date, max_date: date | None, limits: Limits,
                   scope: str) -> list[Job]:
-    return [Job(label, read_team_file, (str(path), label, min_date, max_date, limits, scope)) for label, path in files]
+    """The files' reading jobs, the largest file first: a big one read last keeps one worker busy while
+    the others have nothing left (results are keyed by label, so the order shows nowhere)."""
+    return [Job(label, read_team_file, (str(path), label, min_date, max_date, limits, scope))
+            for label, path in sorted(files, key=_size_first)]
+
+
+def _size_first(file: tuple[str, Path]) -> tuple[int, str]:
+    try:
+        size = file[1].stat().st_size
+    except OSError:  # gone or unreadable: the reader says so in its turn
+        size = 0
+    return -size, file[0]
 
 
 def _result_of(label: str, path: Path, status: str, payload: object) -> FileResult:

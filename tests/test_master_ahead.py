@@ -106,3 +106,29 @@ def test_consolidate_reads_ahead_and_scores_as_before(tmp_path, monkeypatch):
     assert calls == [2]
     assert c.scorecards.equals(expected.scorecards)
     assert _seen(c.run) == _seen(expected.run)
+
+
+def test_the_biggest_team_file_is_read_first_and_the_run_keeps_label_order(tmp_path, monkeypatch):
+    """The workers get the largest file first (a big one read last leaves the other workers idle); the
+    master still goes before every team file, and the run's files are in label order all the same."""
+    team = tmp_path / "team"
+    rows = [[date(2026, 11, 3), "S001", "C001", "拜访", f"第{i}次拜访，介绍新产品的方案", None, 30] for i in range(400)]
+    write_workbook(team / "a_small.xlsx", {"活动": [ACTIVITY_HEADER, rows[0]]})
+    write_workbook(team / "b_big.xlsx", {"活动": [ACTIVITY_HEADER, *rows]})
+    write_workbook(team / "c_middle.xlsx", {"活动": [ACTIVITY_HEADER, *rows[:60]]})
+    master = write_master(tmp_path / "m.xlsx", ROSTER, TARGETS)
+    given: list[list[str]] = []
+    real = pipeline.run_jobs
+
+    def recording(jobs, **kw):
+        jobs = list(jobs)
+        given.append([j.key for j in jobs])
+        return real(jobs, **kw)
+
+    monkeypatch.setattr(pipeline, "run_jobs", recording)
+    ahead = validate([team], master=master, period="2026-11")
+    plain = validate([team], period="2026-11")
+    assert given[0] == [pipeline._MASTER_JOB, "b_big.xlsx", "c_middle.xlsx", "a_small.xlsx"]
+    assert given[1] == ["b_big.xlsx", "c_middle.xlsx", "a_small.xlsx"]
+    for run in (ahead, plain):
+        assert [f.label for f in run.files] == ["a_small.xlsx", "b_big.xlsx", "c_middle.xlsx"]
