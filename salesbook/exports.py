@@ -44,17 +44,19 @@ def write_parquet(path: Path, ds: Dataset, made: Callable[[], bytes] | None = No
     return Path(path)  # no library versions inside: same data, same bytes
 
 
-def start_parquet(ds: Dataset):
-    """`parquet_bytes(ds)` made in a forked child (io.background) from now on: call the result for them.
-    The dataset must not change meanwhile (validation has marked every row)."""
-    return _in_background("consolidated.parquet", parquet_bytes, ds)
+def start_parquet(ds: Dataset, marks: dict | None = None):
+    """`parquet_bytes(ds, marks)` made in a forked child (io.background) from now on: call the result for
+    them. The rows must not change meanwhile; `marks` are the rows' validity where the frames are yet to be
+    marked (`Dataset.validity`)."""
+    return _in_background("consolidated.parquet", parquet_bytes, ds, marks)
 
 
-def parquet_bytes(ds: Dataset) -> bytes:
+def parquet_bytes(ds: Dataset, marks: dict | None = None) -> bytes:
     """Every team sheet's rows in one table: table, file, sheet, row, valid, then the columns.
 
     Written a kind of sheet at a time (in row groups of PARQUET_ROWS) against the union of the columns, so
-    memory holds one sheet kind's Arrow data at a time, never a wide frame of every column.
+    memory holds one sheet kind's Arrow data at a time, never a wide frame of every column. `marks`: a
+    kind's `_valid` where it differs from its frame's (`Dataset.validity`); the frames stay as they are.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -63,6 +65,8 @@ def parquet_bytes(ds: Dataset) -> bytes:
     for name, frame in ds.frames.items():
         if frame.empty:
             continue
+        if marks and name in marks:
+            frame = frame.assign(_valid=marks[name])  # a new frame: the caller's is graded meanwhile
         if name in ds.columnar:  # the reader's Arrow columns: no conversion from Python objects
             parts.append((_arrow_schema(frame, ds.columnar[name]),
                           lambda name=name, frame=frame: _arrow_part(name, frame, ds.columnar[name])))

@@ -530,8 +530,11 @@ def validate(paths: list[Path], *, master: Path | Master | None = None, period: 
 
 def _validate(paths: list[Path], *, master: Path | Master | None, period: str | None, as_of: date | None,
               workers: int | None, progress: Progress | Callable[[int, int], None] | None,
-              accept: Callable[[Master], None]) -> Run:
-    """`validate`, with `accept(master)` raising when the master cannot be used for this run."""
+              accept: Callable[[Master], None],
+              on_marked: Callable[[Dataset, dict[str, np.ndarray]], None] | None = None) -> Run:
+    """`validate`, with `accept(master)` raising when the master cannot be used for this run, and
+    `on_marked(dataset, validity)` called once every row's validity is known (`Dataset.validity`: the
+    frames are marked so later), while the frames are as the keys left them and grading is yet to come."""
     p = as_progress(progress)
     m, ahead = _master_reading_ahead(master, paths, period, as_of, workers, p, accept)
     st = m.settings
@@ -570,19 +573,24 @@ def _validate(paths: list[Path], *, master: Path | Master | None, period: str | 
         findings += rules.check_keys_and_references(ds, m.roster_ids, m.roster_errors)
         ds.mark_errors(findings)
         p.update(next(steps))
-        # warnings with their rep, a busy month's thousands built as frames: never needed below as objects
-        grades, f_grades = rules.grade_customers(ds, st, as_of)
-        p.update(next(steps))
-        pipeline, f_pipe = rules.evaluate_pipeline(ds, st, as_of)
-        p.update(next(steps))
+        # The domain checks, like grading, read the rows as the keys leave them and change nothing: made
+        # first, they tell every row's validity before grading (`on_marked`: the parquet, made meanwhile).
         domain: list[Finding] = []
-        not_counted = effective_activities(ds, st)  # info only (no error to mark), and named by rep: a frame
         for check in (lambda: rules.check_contracts(ds, st), lambda: rules.check_orders_and_collections(ds, as_of),
                       lambda: rules.check_complaints(ds, st, as_of), lambda: rules.check_expenses(ds, st)):
             domain += check()
             p.update(next(steps))
         findings += domain
-        ds.mark_errors(findings)
+        marks = ds.validity(findings)
+        if on_marked is not None:
+            on_marked(ds, marks)
+        # warnings with their rep, a busy month's thousands built as frames: never needed below as objects
+        grades, f_grades = rules.grade_customers(ds, st, as_of)
+        p.update(next(steps))
+        pipeline, f_pipe = rules.evaluate_pipeline(ds, st, as_of)
+        p.update(next(steps))
+        not_counted = effective_activities(ds, st)  # info only (no error to mark), and named by rep: a frame
+        ds.set_valid(marks)  # the domain checks' errors marked
         findings += collections_not_counted(ds, findings)  # needs the contracts' errors marked
         run = Run(files=results + locked, dataset=ds, findings=[], master=m, period=per, as_of=as_of,
                   grades=grades, pipeline=pipeline, sheet_positions=_sheet_positions(results, m))
@@ -709,7 +717,8 @@ def consolidate(team_dir: Path | list[Path], *, master: Path | Master, period: s
     """Validate every team file, then grade, evaluate the pipeline and score each rep for `period`.
 
     `outputs`: the outputs will be written (`exports.write_consolidation`): consolidated.parquet, which
-    needs the rows as validation leaves them, is then made in a forked child while the reps are scored."""
+    needs every row's validity, is then made in a forked child from the moment that is known (before
+    grading) while customers are graded and the reps scored."""
     p = as_progress(progress)
 
     def accept(m: Master) -> None:
@@ -718,20 +727,29 @@ def consolidate(team_dir: Path | list[Path], *, master: Path | Master, period: s
         check_roster(m)
 
     paths = team_dir if isinstance(team_dir, list) else [team_dir]
-    run = _validate(paths, master=master, period=period, as_of=as_of, workers=workers, progress=p, accept=accept)
-    m = run.master
-    assert run.period is not None
-    parquet = None
-    if outputs:
+    made: list = []  # the parquet's waiter, once started
+
+    def start_parquet(ds: Dataset, marks: dict[str, np.ndarray]) -> None:
         from .exports import start_parquet
 
-        parquet = start_parquet(run.dataset)
+        # made while the rules grade and the reps are scored: the writing phase then waits for it no more
+        made.append(start_parquet(ds, marks))
         # its Arrow columns were the parent's largest part after the frames (84 MiB of a busy month), and
         # every writer forked later would have started with them
-        run.dataset.drop_columnar()
+        ds.drop_columnar()
         release_memory(collect=False)  # Arrow's pool keeps freed buffers until asked
-    with cycle_collector_paused():  # scoring, like the rules, makes many containers and next to no cycles
-        return _scored(run, m, p, parquet)
+
+    try:
+        run = _validate(paths, master=master, period=period, as_of=as_of, workers=workers, progress=p,
+                        accept=accept, on_marked=start_parquet if outputs else None)
+        m = run.master
+        assert run.period is not None
+        with cycle_collector_paused():  # scoring, like the rules, makes many containers and next to no cycles
+            return _scored(run, m, p, made[0] if made else None)
+    except BaseException:  # an error or Ctrl-C: the parquet's child is not left running
+        for waiter in made:
+            waiter.cancel()
+        raise
 
 
 def _scored(run: Run, m: Master, p: Progress, parquet) -> Consolidation:

@@ -111,17 +111,18 @@ def test_a_run_whose_outputs_fail_is_not_recorded(tmp_path: Path, monkeypatch):
 
 
 def test_the_parquet_made_while_scoring_is_the_parquet_made_after(tmp_path: Path, monkeypatch):
-    """consolidate(outputs=True): consolidated.parquet is made in another process during scoring, with the
-    same bytes as one written afterwards from the same rows; its failure names the file."""
+    """consolidate(outputs=True): consolidated.parquet is made in another process during grading and
+    scoring, from the rows' validity before the frames are marked, with the same bytes as one written
+    afterwards from the marked rows; its failure names the file."""
     from salesbook.pipeline import consolidate
 
     team, master = build_example(tmp_path)
     made_in = tmp_path / "pid.txt"
     real = exports.parquet_bytes
 
-    def noted(ds):
+    def noted(ds, marks=None):
         made_in.write_text(str(os.getpid()))
-        return real(ds)
+        return real(ds, marks)
 
     monkeypatch.setattr(exports, "parquet_bytes", noted)
     c = consolidate(team, master=master, period="2026-11", outputs=True)
@@ -130,7 +131,7 @@ def test_the_parquet_made_while_scoring_is_the_parquet_made_after(tmp_path: Path
     late = exports.write_parquet(tmp_path / "late.parquet", c.run.dataset)
     assert early.read_bytes() == late.read_bytes() and len(early.read_bytes()) > 1000
 
-    def broken(_ds):
+    def broken(_ds, _marks=None):
         raise MemoryError("parquet")
 
     monkeypatch.setattr(exports, "parquet_bytes", broken)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -42,3 +43,27 @@ def test_an_empty_dataset_still_gives_a_readable_parquet(tmp_path: Path) -> None
     ds = columns.dataset([])
     t = pq.read_table(exports.write_parquet(tmp_path / "e.parquet", ds))
     assert t.num_rows == 0 and "table" in t.column_names
+
+
+def test_the_parquet_marks_invalid_the_rows_a_domain_check_refused(tmp_path: Path) -> None:
+    """consolidated.parquet is started before the frames carry the domain checks' errors, yet its valid
+    column is the frames' own: an expense over its limit (an error) is invalid there, its neighbour valid."""
+    from conftest import write_master, write_workbook
+
+    from salesbook.pipeline import consolidate
+
+    header = ["报销编号", "销售代表", "日期", "类别", "金额", "发票号", "客户编号", "审批状态", "说明"]
+    write_workbook(tmp_path / "team" / "team_a.xlsx", {"费用": [
+        header,
+        ["E1", "S001", date(2026, 11, 3), "差旅费", 200.0, "R-1", None, "待审批", ""],
+        ["E2", "S001", date(2026, 11, 4), "差旅费", 999_999.0, "R-2", None, "待审批", ""],
+    ]})
+    master = write_master(tmp_path / "m.xlsx", [["S001", "王芳", "E1001", "华东一组", "华东", "李强", "在职"]],
+                          [["S001", "2026-11", 100000, 10, 80000, 2, 20]])
+    c = consolidate(tmp_path / "team", master=master, period="2026-11", outputs=True)
+    assert any(f.code == "expense-over-limit" and f.row == 3 for f in c.run.findings)
+    out = exports.write_consolidation(c, tmp_path / "out")
+    table = pq.read_table([p for p in out if p.name == "consolidated.parquet"][0]).to_pandas()
+    expenses = table[table["table"] == "expenses"].sort_values("row")
+    assert expenses["valid"].tolist() == [True, False]
+    assert c.run.dataset.frames["expenses"]["_valid"].tolist() == [True, False]

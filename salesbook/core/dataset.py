@@ -111,12 +111,17 @@ class Dataset:
 
     def mark_errors(self, findings: list[Finding]) -> None:
         """Set `_valid` False on every row that carries an error finding."""
+        self.set_valid(self.validity(findings))
+
+    def validity(self, findings: list[Finding]) -> dict[str, np.ndarray]:
+        """What `mark_errors(findings)` would make `_valid` of each frame it changes, the frames untouched."""
         bad: dict[tuple[str, str], set[int]] = {}
         for f in findings:
             if f.severity == ERROR and f.row:
                 bad.setdefault((f.file, f.sheet), set()).add(f.row)
+        out: dict[str, np.ndarray] = {}
         if not bad:
-            return
+            return out
         for name, frame in self.frames.items():
             sheets = {key for key, kind in self.sheet_schemas.items() if kind == name and key in bad and key in self.spans}
             if frame.empty or not sheets:
@@ -126,7 +131,13 @@ class Dataset:
             for key in sheets:  # only the sheets that have errors, each over its own span of rows
                 start, stop = self.spans[key]
                 valid[start:stop] &= ~pd.Series(rows[start:stop]).isin(bad[key]).to_numpy()
-            frame["_valid"] = valid
+            out[name] = valid
+        return out
+
+    def set_valid(self, validity: dict[str, np.ndarray]) -> None:
+        """Put in place the `_valid` columns `validity` gave."""
+        for name, valid in validity.items():
+            self.frames[name]["_valid"] = valid
 
 
 _BY_VALUE = frozenset({str, date, datetime})  # types no value of another type equals
