@@ -482,6 +482,56 @@ def _fill_rep_ids(findings: list[Finding], ds: Dataset) -> list[Finding]:
             need.setdefault((f.file, f.sheet), set()).add(f.row)
     if not need:
         return findings
+    rep_of = _reps_of_rows(need, ds)
+    out = []
+    for f in findings:
+        if not f.rep_id and f.row:
+            rep = rep_of.get((f.file, f.sheet, f.row))
+            if rep:
+                f = dataclasses.replace(f, rep_id=echo(rep))  # a value from a file: cut like any echo
+        out.append(f)
+    return out
+
+
+def _fill_rep_ids_of(findings: Findings, ds: Dataset) -> Findings:
+    """`_fill_rep_ids` of findings built as a frame, on the frame (objects: as `_fill_rep_ids`)."""
+    if not findings.has_frame:
+        return Findings(_fill_rep_ids(list(findings), ds))
+    fr = findings.frame()
+    files, sheets, rows, reps = (fr[c].tolist() for c in ("file", "sheet", "row", "rep_id"))
+    need: dict[tuple[str, str], set[int]] = {}
+    for fl, sh, n, rep in zip(files, sheets, rows, reps, strict=True):
+        if n and not rep:
+            need.setdefault((fl, sh), set()).add(n)
+    if not need:
+        return findings
+    rep_of = _reps_of_rows(need, ds)
+    for k, (fl, sh, n, rep) in enumerate(zip(files, sheets, rows, reps, strict=True)):
+        if n and not rep:
+            found = rep_of.get((fl, sh, n))
+            if found:
+                reps[k] = echo(found)  # a value from a file: cut like any echo
+    filled = fr.copy()
+    filled["rep_id"] = np.array(reps, dtype=object)
+    return Findings(frame=filled)
+
+
+def _on_contracts(findings: Findings, ds: Dataset) -> list[Finding]:
+    """The error findings on rows of contract sheets, in order: what `collections_not_counted` reads."""
+    if not len(findings):
+        return []
+    fr = findings.frame()
+    files, sheets = fr["file"].tolist(), fr["sheet"].tolist()
+    kinds = {fs: ds.sheet_schemas.get(fs) for fs in dict.fromkeys(zip(files, sheets, strict=True))}
+    at = [k for k, (fl, sh, sev, n) in enumerate(zip(files, sheets, fr["severity"].tolist(), fr["row"].tolist(),
+                                                     strict=True))
+          if sev == ERROR and n and kinds[(fl, sh)] == "contracts"]
+    return [findings[k] for k in at]
+
+
+def _reps_of_rows(need: dict[tuple[str, str], set[int]], ds: Dataset) -> dict[tuple[str, str, int], object]:
+    """The rep each of the rows `need` ((file, sheet) -> rows) names (owner / rep, or its contract's or
+    customer's owner), where it names one."""
     owners: dict[str, dict[str, str]] = {}
     rep_of: dict[tuple[str, str, int], str] = {}
     for (fl, sh), wanted in need.items():  # each sheet over its own span of rows in its kind's frame
@@ -508,14 +558,7 @@ def _fill_rep_ids(findings: list[Finding], ds: Dataset) -> list[Finding]:
             rep = lookup.get(v) if lookup is not None else v
             if not rules.blank(rep):
                 rep_of[(fl, sh, int(r))] = rep
-    out = []
-    for f in findings:
-        if not f.rep_id and f.row:
-            rep = rep_of.get((f.file, f.sheet, f.row))
-            if rep:
-                f = dataclasses.replace(f, rep_id=echo(rep))  # a value from a file: cut like any echo
-        out.append(f)
-    return out
+    return rep_of
 
 
 def validate(paths: list[Path], *, master: Path | Master | None = None, period: str | None = None,
@@ -569,9 +612,10 @@ def _validate(paths: list[Path], *, master: Path | Master | None, period: str | 
             t.data = t.payload = None
         release_memory(collect=False)  # the payloads are freed as they are dropped: no cycles to look for
         p.update(next(steps))
-        # Keys and references first; domain rules then see only rows without errors so far.
-        findings += rules.check_keys_and_references(ds, m.roster_ids, m.roster_errors)
-        ds.mark_errors(findings)
+        # Keys and references first; domain rules then see only rows without errors so far. A file of
+        # unknown ids has a finding a row: they stay a frame of findings (`keys`), never made objects here.
+        keys = rules.check_keys_and_references(ds, m.roster_ids, m.roster_errors)
+        ds.mark_errors(findings, keys)
         p.update(next(steps))
         # The domain checks, like grading, read the rows as the keys leave them and change nothing: made
         # first, they tell every row's validity before grading (`on_marked`: the parquet, made meanwhile).
@@ -580,8 +624,7 @@ def _validate(paths: list[Path], *, master: Path | Master | None, period: str | 
                       lambda: rules.check_complaints(ds, st, as_of), lambda: rules.check_expenses(ds, st)):
             domain += check()
             p.update(next(steps))
-        findings += domain
-        marks = ds.validity(findings)
+        marks = ds.validity(findings, keys, domain)
         if on_marked is not None:
             on_marked(ds, marks)
         # warnings with their rep, a busy month's thousands built as frames: never needed below as objects
@@ -591,10 +634,12 @@ def _validate(paths: list[Path], *, master: Path | Master | None, period: str | 
         p.update(next(steps))
         not_counted = effective_activities(ds, st)  # info only (no error to mark), and named by rep: a frame
         ds.set_valid(marks)  # the domain checks' errors marked
-        findings += collections_not_counted(ds, findings)  # needs the contracts' errors marked
+        # needs the contracts' errors marked, and each in the order it was found
+        domain += collections_not_counted(ds, [*findings, *_on_contracts(keys, ds), *domain])
         run = Run(files=results + locked, dataset=ds, findings=[], master=m, period=per, as_of=as_of,
                   grades=grades, pipeline=pipeline, sheet_positions=_sheet_positions(results, m))
-        run.findings = run.sorted(Findings.concat([_fill_rep_ids(findings, ds), f_grades, f_pipe, not_counted]))
+        run.findings = run.sorted(Findings.concat([_fill_rep_ids(findings, ds), _fill_rep_ids_of(keys, ds),
+                                                   _fill_rep_ids(domain, ds), f_grades, f_pipe, not_counted]))
         return run
 
 

@@ -291,3 +291,43 @@ def test_findings_of_rows_equal_a_finding_made_from_each_row(tmp_path) -> None:
     f, _ = ds.findings_of("opportunity-stale", lacking, "minutes", rep_id=lacking["rep_id"].tolist(), days=30)
     assert (f.column, f.cell, f.rep_id, f.value) == (ds._column_name(f.file, f.sheet, "minutes"), "", "", "")
     assert len(ds.findings_of("opportunity-overdue", acts.iloc[:0], "date", rep_id=[])) == 0
+
+
+def test_unknown_references_built_as_a_frame_are_the_findings_made_row_by_row(tmp_path) -> None:
+    """A file whose activities name unknown customers (and a rep written s001): its unknown-reference
+    findings, built as a frame, are what one Dataset.finding a row gives (fields, hints, messages, order);
+    in the run they carry their row's rep and their rows are not valid."""
+    from salesbook.core import rules
+
+    rows = [[date(2026, 11, 3), "s001" if i % 3 == 0 else "S001", f"C{900 + i % 7}", "拜访", "介绍新产品的方案", None, 30]
+            for i in range(300)]
+    master = write_team(tmp_path, {"a.xlsx": rows, "b.xlsx": busy_month(6, 60)})
+    run = validate([tmp_path / "team"], master=master, period="2026-11")
+    ds, m = run.dataset, run.master
+    keys = rules.check_keys_and_references(ds, m.roster_ids, m.roster_errors)
+    assert keys.has_frame
+    reference = []  # the loop as it was: one finding a bad cell, schema by schema, column by column
+    hints: dict[str, rules.Suggest] = {}
+    labels = {"customers.customer_id": ("客户", "customer"), "contracts.contract_id": ("合同", "contract"),
+              "opportunities.opportunity_id": ("商机", "opportunity")}
+    known = {f"{s.name}.{s.key}": set(ds.frame(s.name)[s.key].dropna()) - {""} if not ds.frame(s.name).empty else set()
+             for s in team_schemas() if s.key}
+    for s in team_schemas():
+        f = ds.frame(s.name)
+        for col in s.columns:
+            if f.empty or not (col.ref or col.roster):
+                continue
+            ids = known.get(col.ref, set()) if col.ref else m.roster_ids
+            bad = rules._unknown(f[col.key], ids)
+            suggest = hints.setdefault(col.ref or "roster", rules.Suggest(ids))
+            zh, en = labels.get(col.ref, (col.ref, col.ref))
+            label = {"target_zh": zh, "target_en": en} if col.ref else {
+                "target_zh": "花名册中的销售代表", "target_en": "rep (not in the roster)"}
+            reference += [ds.finding("unknown-reference", r, col.key, **label, **suggest.hint(r[col.key]))
+                          for r in records(f[bad])]
+    assert len(reference) > 400 and any("did you mean S001?" in f.message for f in reference)
+    assert list(keys) == reference
+    refs = [f for f in run.findings if f.code == "unknown-reference" and f.file == "a.xlsx"]
+    assert len(refs) == 400 and {f.rep_id for f in refs} == {"S001", "s001"}
+    acts = ds.frames["activities"]
+    assert not acts.loc[acts["_file"] == "a.xlsx", "_valid"].any()

@@ -109,16 +109,24 @@ class Dataset:
         col = next((c for c in schema.columns if c.key == key), None) if schema else None
         return col.zh if col else key
 
-    def mark_errors(self, findings: list[Finding]) -> None:
-        """Set `_valid` False on every row that carries an error finding."""
-        self.set_valid(self.validity(findings))
+    def mark_errors(self, *findings: list[Finding] | Findings) -> None:
+        """Set `_valid` False on every row that carries an error finding (of any of the parts given)."""
+        self.set_valid(self.validity(*findings))
 
-    def validity(self, findings: list[Finding]) -> dict[str, np.ndarray]:
-        """What `mark_errors(findings)` would make `_valid` of each frame it changes, the frames untouched."""
+    def validity(self, *findings: list[Finding] | Findings) -> dict[str, np.ndarray]:
+        """What `mark_errors(*findings)` would make `_valid` of each frame it changes, the frames untouched."""
         bad: dict[tuple[str, str], set[int]] = {}
-        for f in findings:
-            if f.severity == ERROR and f.row:
-                bad.setdefault((f.file, f.sheet), set()).add(f.row)
+        for part in findings:
+            if isinstance(part, Findings) and part.has_frame:  # built as a frame: its rows, no objects made
+                fr = part.frame()
+                at = (fr["severity"] == ERROR).to_numpy() & (fr["row"] != 0).to_numpy()
+                for fl, sh, n in zip(fr["file"].to_numpy()[at].tolist(), fr["sheet"].to_numpy()[at].tolist(),
+                                     fr["row"].to_numpy()[at].tolist(), strict=True):
+                    bad.setdefault((fl, sh), set()).add(n)
+                continue
+            for f in part:
+                if f.severity == ERROR and f.row:
+                    bad.setdefault((f.file, f.sheet), set()).add(f.row)
         out: dict[str, np.ndarray] = {}
         if not bad:
             return out

@@ -399,6 +399,11 @@ class Findings(Sequence):
     def __repr__(self) -> str:
         return f"Findings({list(self)!r})"
 
+    @property
+    def has_frame(self) -> bool:
+        """Whether some of these were built as a frame (then `frame()` costs nothing to ask for)."""
+        return self._frame is not None
+
     def frame(self) -> pd.DataFrame:
         """All findings as a frame of FINDING_COLUMNS (`row` 0 where none); shared: do not change it."""
         if self._frame is None:

@@ -72,12 +72,13 @@ def present(series: pd.Series) -> pd.Series:
 # ------------------------------------------------------------------ generic, across files
 
 def check_keys_and_references(ds: Dataset, roster: set[str] | None,
-                               roster_errors: dict[str, str] | None = None) -> list[Finding]:
+                               roster_errors: dict[str, str] | None = None) -> Findings:
     """`duplicate-key` (every row after the first, in file then row order) and `unknown-reference`;
     a rep whose roster row was left out for an error (`roster_errors`: rep id -> where the roster row's
     errors are) gets `roster-row-error` pointing at that row instead, since the rep is in the roster."""
     roster_errors = roster_errors or {}
     out: list[Finding] = []
+    parts: list[list[Finding] | Findings] = [out]  # in order: the duplicates, then each column's references
     known: dict[str, set[str]] = {}
     for s in team_schemas():
         f = ds.frame(s.name)
@@ -116,13 +117,24 @@ def check_keys_and_references(ds: Dataset, roster: set[str] | None,
             suggest = hints.get(target) or hints.setdefault(target, Suggest(ids))
             zh, en = labels.get(col.ref, (col.ref, col.ref))
             label = {"target_zh": zh, "target_en": en} if col.ref else roster_label
-            for r in records(f[bad]):
-                where = None if col.ref else roster_errors.get(r[col.key])
-                if where is not None:
-                    out.append(ds.finding("roster-row-error", r, col.key, where=where))
-                else:
-                    out.append(ds.finding("unknown-reference", r, col.key, **label, **suggest.hint(r[col.key])))
-    return out
+            rows = f[bad]
+            values = rows[col.key].tolist()
+            if not col.ref and roster_errors and any(v in roster_errors for v in set(values)):
+                part: list[Finding] = []  # some point at a roster row instead: row by row, as they come
+                for r in records(rows):
+                    where = roster_errors.get(r[col.key])
+                    if where is not None:
+                        part.append(ds.finding("roster-row-error", r, col.key, where=where))
+                    else:
+                        part.append(ds.finding("unknown-reference", r, col.key, **label, **suggest.hint(r[col.key])))
+                parts.append(part)
+                continue
+            # a file whose every row names an unknown id has as many findings: built as a frame of them
+            said = {v: suggest.hint(v) for v in dict.fromkeys(values)}
+            parts.append(ds.findings_of("unknown-reference", rows, col.key, rep_id="", **label,
+                                        hint_zh=[said[v].get("hint_zh", "") for v in values],
+                                        hint_en=[said[v].get("hint_en", "") for v in values]))
+    return Findings.concat(parts)
 
 
 def _unknown(values: pd.Series, ids: set) -> np.ndarray:
