@@ -476,55 +476,51 @@ def check_roster(m: Master) -> None:
 
 def _fill_rep_ids(findings: list[Finding], ds: Dataset) -> list[Finding]:
     """Give row findings the rep id of their row where the row names one (owner / rep)."""
-    need: dict[tuple[str, str], set[int]] = {}
-    for f in findings:
-        if f.row and not f.rep_id:
-            need.setdefault((f.file, f.sheet), set()).add(f.row)
-    if not need:
+    reps = _filled_reps([f.file for f in findings], [f.sheet for f in findings], [f.row for f in findings],
+                        [f.rep_id for f in findings], ds)
+    if reps is None:
         return findings
-    rep_of = _reps_of_rows(need, ds)
-    out = []
-    for f in findings:
-        if not f.rep_id and f.row:
-            rep = rep_of.get((f.file, f.sheet, f.row))
-            if rep:
-                f = dataclasses.replace(f, rep_id=echo(rep))  # a value from a file: cut like any echo
-        out.append(f)
-    return out
+    return [f if rep == f.rep_id else dataclasses.replace(f, rep_id=rep)
+            for f, rep in zip(findings, reps, strict=True)]
 
 
 def _fill_rep_ids_of(findings: Findings, ds: Dataset) -> Findings:
     """`_fill_rep_ids` of findings built as a frame, on the frame (objects: as `_fill_rep_ids`)."""
     if not findings.has_frame:
         return Findings(_fill_rep_ids(list(findings), ds))
-    fr = findings.frame()
-    files, sheets, rows, reps = (fr[c].tolist() for c in ("file", "sheet", "row", "rep_id"))
+    reps = _filled_reps(*(findings.values(c) for c in ("file", "sheet", "row", "rep_id")), ds)
+    if reps is None:
+        return findings
+    filled = findings.frame().copy()
+    filled["rep_id"] = np.array(reps, dtype=object)
+    return Findings(frame=filled)
+
+
+def _filled_reps(files: list, sheets: list, rows: list, reps: list, ds: Dataset) -> list | None:
+    """The findings' rep ids with the blank ones of row findings given their row's rep (cut like any echo,
+    a value from a file); None when no finding needs one."""
     need: dict[tuple[str, str], set[int]] = {}
     for fl, sh, n, rep in zip(files, sheets, rows, reps, strict=True):
         if n and not rep:
             need.setdefault((fl, sh), set()).add(n)
     if not need:
-        return findings
+        return None
     rep_of = _reps_of_rows(need, ds)
+    out = list(reps)
     for k, (fl, sh, n, rep) in enumerate(zip(files, sheets, rows, reps, strict=True)):
         if n and not rep:
             found = rep_of.get((fl, sh, n))
             if found:
-                reps[k] = echo(found)  # a value from a file: cut like any echo
-    filled = fr.copy()
-    filled["rep_id"] = np.array(reps, dtype=object)
-    return Findings(frame=filled)
+                out[k] = echo(found)
+    return out
 
 
 def _on_contracts(findings: Findings, ds: Dataset) -> list[Finding]:
     """The error findings on rows of contract sheets, in order: what `collections_not_counted` reads."""
-    if not len(findings):
-        return []
-    fr = findings.frame()
-    files, sheets = fr["file"].tolist(), fr["sheet"].tolist()
+    files, sheets = findings.values("file"), findings.values("sheet")
     kinds = {fs: ds.sheet_schemas.get(fs) for fs in dict.fromkeys(zip(files, sheets, strict=True))}
-    at = [k for k, (fl, sh, sev, n) in enumerate(zip(files, sheets, fr["severity"].tolist(), fr["row"].tolist(),
-                                                     strict=True))
+    at = [k for k, (fl, sh, sev, n) in enumerate(zip(files, sheets, findings.values("severity"),
+                                                     findings.values("row"), strict=True))
           if sev == ERROR and n and kinds[(fl, sh)] == "contracts"]
     return [findings[k] for k in at]
 
@@ -624,7 +620,7 @@ def _validate(paths: list[Path], *, master: Path | Master | None, period: str | 
                       lambda: rules.check_complaints(ds, st, as_of), lambda: rules.check_expenses(ds, st)):
             domain += check()
             p.update(next(steps))
-        marks = ds.validity(findings, keys, domain)
+        marks = ds.validity(domain)  # the frames carry the reader's and the keys' errors already
         if on_marked is not None:
             on_marked(ds, marks)
         # warnings with their rep, a busy month's thousands built as frames: never needed below as objects
@@ -774,7 +770,7 @@ def consolidate(team_dir: Path | list[Path], *, master: Path | Master, period: s
     paths = team_dir if isinstance(team_dir, list) else [team_dir]
     made: list = []  # the parquet's waiter, once started
 
-    def start_parquet(ds: Dataset, marks: dict[str, np.ndarray]) -> None:
+    def parquet_meanwhile(ds: Dataset, marks: dict[str, np.ndarray]) -> None:
         from .exports import start_parquet
 
         # made while the rules grade and the reps are scored: the writing phase then waits for it no more
@@ -786,7 +782,7 @@ def consolidate(team_dir: Path | list[Path], *, master: Path | Master, period: s
 
     try:
         run = _validate(paths, master=master, period=period, as_of=as_of, workers=workers, progress=p,
-                        accept=accept, on_marked=start_parquet if outputs else None)
+                        accept=accept, on_marked=parquet_meanwhile if outputs else None)
         m = run.master
         assert run.period is not None
         with cycle_collector_paused():  # scoring, like the rules, makes many containers and next to no cycles

@@ -117,16 +117,13 @@ class Dataset:
         """What `mark_errors(*findings)` would make `_valid` of each frame it changes, the frames untouched."""
         bad: dict[tuple[str, str], set[int]] = {}
         for part in findings:
-            if isinstance(part, Findings) and part.has_frame:  # built as a frame: its rows, no objects made
-                fr = part.frame()
-                at = (fr["severity"] == ERROR).to_numpy() & (fr["row"] != 0).to_numpy()
-                for fl, sh, n in zip(fr["file"].to_numpy()[at].tolist(), fr["sheet"].to_numpy()[at].tolist(),
-                                     fr["row"].to_numpy()[at].tolist(), strict=True):
+            if isinstance(part, Findings):  # its fields a column at a time: no objects made from a frame
+                places = zip(*(part.values(c) for c in ("severity", "file", "sheet", "row")), strict=True)
+            else:
+                places = ((f.severity, f.file, f.sheet, f.row) for f in part)
+            for severity, fl, sh, n in places:
+                if severity == ERROR and n:
                     bad.setdefault((fl, sh), set()).add(n)
-                continue
-            for f in part:
-                if f.severity == ERROR and f.row:
-                    bad.setdefault((f.file, f.sheet), set()).add(f.row)
         out: dict[str, np.ndarray] = {}
         if not bad:
             return out
