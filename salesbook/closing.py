@@ -172,9 +172,15 @@ def _jsonable(v: object) -> object:
     return v
 
 
-def record(ledger: Ledger, c: Consolidation, *, kind: str = "consolidate", rec: RunRecord | None = None) -> int:
-    """Record the consolidation (`rec`: its run_record, made beforehand); returns its run id."""
-    return ledger.record_run(rec if rec is not None else run_record(c, kind=kind))
+def record(ledger: Ledger, c: Consolidation, *, kind: str = "consolidate", rec: RunRecord | None = None,
+           conn=None) -> int:
+    """Record the consolidation (`rec`: its run_record, made beforehand; `conn`: a transaction of the
+    ledger's to record it in, else one of its own); returns its run id."""
+    return ledger.record_run(rec if rec is not None else run_record(c, kind=kind), conn)
+
+
+class _NotWanted(Exception):
+    """The outputs were not written: the record's transaction is rolled back."""
 
 
 class Recording:
@@ -203,11 +209,20 @@ class Recording:
             self._go.close()  # the parent's end, inherited: kept open here, the parent's going away is never heard
             ledger.in_forked_child()
             rec = run_record(self.c, kind=self.kind)
+            # Stored while the outputs are written, in a transaction committed only once they are: a
+            # failed run rolls back (on PostgreSQL its run id stays unused). SQLite's write lock is held meanwhile.
             try:
-                wanted = go_in.recv()
-            except EOFError:  # the parent went away
-                wanted = False
-            return record(ledger, self.c, kind=self.kind, rec=rec) if wanted else None
+                with ledger.transaction() as conn:
+                    run_id = record(ledger, self.c, kind=self.kind, rec=rec, conn=conn)
+                    try:
+                        wanted = go_in.recv()
+                    except EOFError:  # the parent went away
+                        wanted = False
+                    if not wanted:
+                        raise _NotWanted
+            except _NotWanted:
+                return None
+            return run_id
 
         ledger.dispose()  # no open connection is carried into the child
         self._child = in_background(work)
