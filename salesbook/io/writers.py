@@ -183,7 +183,7 @@ def _arrow_column(series: pd.Series) -> pa.Array | None:
 def _csv_fields(block: pd.Series, arrow: pa.Array | None, start: int, stop: int, neutralise: bool) -> pa.Array:
     """One column's cells of rows start:stop as CSV fields (quoted where csv.writer quotes)."""
     kind = block.dtype.kind
-    if arrow is not None:  # text: each distinct value looked at once by Arrow's kernels, the few to change in Python
+    if arrow is not None:  # text: each distinct value of the block looked at, and changed, by Arrow's kernels
         coded = pc.dictionary_encode(arrow.slice(start, stop - start))
         distinct = coded.dictionary
         if neutralise:
