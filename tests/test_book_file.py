@@ -309,3 +309,41 @@ def test_a_save_made_ahead_is_put_in_place_only_while_nothing_changed(book: Path
     assert openpyxl.load_workbook(copies["changed"])["考核表"]["B2"].value == "after the save was made"
     assert openpyxl.load_workbook(copies["plain"])["考核表"]["B2"].value != "after the save was made"
     assert _sha(copies["discarded"]) == before and not list(copies["discarded"].parent.glob(".~sb-*"))
+
+
+def test_links_written_as_text_are_links_in_their_place(book: Path) -> None:
+    """An output sheet's links are written as text at save time: each cell links to its file and place (a
+    relationship of its own, ids unique beside a note's), `<hyperlinks>` stands where the schema puts it
+    (after the conditional formats, before the page margins), and a second run's save links anew."""
+    import re
+    import zipfile
+
+    from salesbook.io.presentation import ColourRule
+
+    def sheet(n: int, salt: str) -> SheetData:
+        rows = [[f"S{i}", f"team/{salt}{i % 3}.xlsx"] for i in range(n)]
+        links = {(i, 1): f"../team/{salt}{i % 3} & co.xlsx#'客户'!D{i + 2}" for i in range(0, n, 2)}
+        links[(1, 0)] = "../team/plain.csv"  # a file without a place
+        return SheetData(name="校验结果", header=["rep", "file"], rows=rows, links=links, notes={0: "a note"},
+                         rules=[ColourRule(column=0, kind="value", colour="#FFEB9C", value="S1")])
+
+    for salt, n in (("a", 40), ("b", 7)):  # the second save replaces the first run's links
+        fb = FileBook(book, rewrites=["校验结果"])
+        data = sheet(n, salt)
+        fb.write(data)
+        fb.save()
+        ws = openpyxl.load_workbook(book, keep_vba=True)["校验结果"]
+        got = {(c.row, c.column): (c.hyperlink.target, c.hyperlink.location)
+               for row in ws.iter_rows() for c in row if c.hyperlink}
+        want = {(i + 2, j + 1): (t.partition("#")[0], t.partition("#")[2] or None) for (i, j), t in data.links.items()}
+        assert got == want
+        assert ws["B2"].font.underline == ws["A3"].font.underline == "single" and ws["A3"].value == "S1"
+        assert ws["B3"].font.underline is None  # no link there
+        with zipfile.ZipFile(book) as zf:
+            part = next(n for n in zf.namelist() if n.startswith("xl/worksheets/sheet")
+                        and b"<hyperlinks>" in zf.read(n))
+            xml = zf.read(part)
+            rels = zf.read(part.replace("worksheets/", "worksheets/_rels/") + ".rels")
+        assert xml.index(b"<conditionalFormatting") < xml.index(b"<hyperlinks>") < xml.index(b"<pageMargins")
+        ids = re.findall(rb'Id="([^"]*)"', rels)
+        assert len(ids) == len(set(ids)) == len(want) + 2  # the links', and the note's comments and drawing

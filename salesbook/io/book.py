@@ -585,19 +585,16 @@ def _fill_sheet(ws, data: SheetData, cells) -> None:
             cells.heights[rr] = height
         else:
             ws.row_dimensions[rr].height = height
-    linked = []
     for (i, j), target in data.links.items():
-        c = ws.cell(row=first + i, column=j + 1)
         file, _, place = target.partition("#")  # as Excel stores it: the file, and the place inside
-        c.hyperlink = Hyperlink(ref=c.coordinate, target=file, location=place or None)
         if cells is None:
+            c = ws.cell(row=first + i, column=j + 1)
+            c.hyperlink = Hyperlink(ref=c.coordinate, target=file, location=place or None)
             c.font = looks.link_font
-        else:  # the look is the text's, restyled (below): openpyxl's font lookup would be thrown away
-            cells.restyle(c.row, c.column, _link_font)
-            linked.append(c)
+        else:  # the text's look with the link's font; the link itself is written as text too (sheetxml.splice)
+            cells.restyle(first + i, j + 1, _link_font)
+            cells.links.append((f"{get_column_letter(j + 1)}{first + i}", file, place or None))
     if cells is not None:
-        for c in linked:  # openpyxl writes the links of these cells; the look is the text's
-            c._style = cells.rows[c.row][c.column][0].__copy__()
         corners = cells.corners()
         if corners:  # the sheet's dimension, as openpyxl works it out from its cells
             ws.cell(row=corners[0], column=corners[1])

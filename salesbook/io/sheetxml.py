@@ -51,6 +51,7 @@ class SheetCells:
         self._taken: dict = {}
         self._made: tuple | None = None  # (row attributes, style ids, XML) made ahead by `prepare`
         self.heights: dict[int, float] = {}  # row -> its height, for rows openpyxl holds no object of
+        self.links: list[tuple[str, str, str | None]] = []  # (cell, target file, place in it) of each link cell
 
     # ------------------------------------------------------------------ building
 
@@ -268,17 +269,30 @@ def row_attributes(dim) -> str:
 
 def splice(saved, path: Path, sheets: list[SheetCells]) -> bool:
     """Write to `path` the workbook openpyxl saved into `saved` (a file object) with each sheet's
-    `<sheetData>` put in; False, with nothing written, when a sheet part is not as openpyxl writes it."""
+    `<sheetData>` and links put in; False, with nothing written, when a part is not as openpyxl writes it."""
     parts = {ws_part(s.ws): s for s in sheets}
+    linked = {_rels_part(name): s for name, s in parts.items() if s.links}
+    ids: dict[str, list[str]] = {}  # sheet part -> its links' relationship ids
     with zipfile.ZipFile(saved) as zin:
         entries = []
         for info in zin.infolist():
             data = zin.read(info.filename)
-            if info.filename in parts:
-                data = _with_sheet_data(data, parts.pop(info.filename).xml())
-                if data is None:
-                    return False
+            if info.filename in linked:  # a sheet's relationships (its comments'): the links' are added
+                data, ids[info.filename] = _with_link_relationships(data, linked.pop(info.filename).links)
             entries.append((info, data))
+        for rels, s in linked.items():  # a sheet with no relationships of its own yet
+            data, ids[rels] = _with_link_relationships(_NO_RELATIONSHIPS, s.links)
+            entries.append((zipfile.ZipInfo(rels, entries[0][0].date_time), data))
+        for k, (info, data) in enumerate(entries):
+            cells = parts.pop(info.filename, None)
+            if cells is None:
+                continue
+            data = _with_sheet_data(data, cells.xml())
+            if data is not None and cells.links:
+                data = _with_hyperlinks(data, cells.links, ids[_rels_part(info.filename)])
+            if data is None:
+                return False
+            entries[k] = (info, data)
     if parts:
         return False
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zout:
@@ -286,6 +300,61 @@ def splice(saved, path: Path, sheets: list[SheetCells]) -> bool:
             level = DEFLATE_LEVEL if len(data) > BIG_PART else None  # the output sheets' many cells
             zout.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=level)
     return True
+
+
+_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_NO_RELATIONSHIPS = b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"></Relationships>'
+# What follows <hyperlinks> in a worksheet (ECMA-376 CT_Worksheet); openpyxl always writes pageMargins.
+_AFTER_LINKS = (b"<printOptions", b"<pageMargins", b"<pageSetup", b"<headerFooter", b"<rowBreaks", b"<colBreaks",
+                b"<customProperties", b"<cellWatches", b"<ignoredErrors", b"<smartTags", b"<drawing",
+                b"<legacyDrawing", b"<picture", b"<oleObjects", b"<controls", b"<webPublishItems", b"<tableParts",
+                b"<extLst", b"</worksheet>")
+
+
+def _rels_part(part: str) -> str:
+    folder, _, name = part.rpartition("/")
+    return f"{folder}/_rels/{name}.rels"
+
+
+def _attr(text: str) -> str:
+    """Text as an XML attribute value (non-ASCII as character references, as lxml writes it)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;") \
+        .replace("\r", "&#13;").replace("\n", "&#10;").replace("\t", "&#9;")
+
+
+def _with_link_relationships(rels: bytes, links: list[tuple[str, str, str | None]]) -> tuple[bytes, list[str]]:
+    """The relationships part with one external hyperlink relationship a link (as openpyxl writes them),
+    and their ids: rId1, rId2, … skipping the ids the part has."""
+    import re
+
+    taken = set(re.findall(rb'Id="([^"]*)"', rels))
+    out, ids, n = [], [], 0
+    for _, target, _place in links:
+        n += 1
+        while f"rId{n}".encode() in taken:
+            n += 1
+        ids.append(f"rId{n}")
+        out.append(f'<Relationship Type="{_R}/hyperlink" Target="{_attr(target)}" TargetMode="External" '
+                   f'Id="rId{n}"/>')
+    end = rels.rfind(b"</Relationships>")
+    added = "".join(out).encode("ascii", "xmlcharrefreplace")
+    return rels[:end] + added + rels[end:], ids
+
+
+def _with_hyperlinks(xml: bytes, links: list[tuple[str, str, str | None]], ids: list[str]) -> bytes | None:
+    """The worksheet XML with its `<hyperlinks>` (none before: openpyxl held no link of this sheet)."""
+    if b"<hyperlinks" in xml:
+        return None
+    after = xml.find(b"</sheetData>")
+    at = min((i for i in (xml.find(tag, after) for tag in _AFTER_LINKS) if i >= 0), default=-1)
+    if after < 0 or at < 0:
+        return None
+    out = ["<hyperlinks>"]
+    for (ref, _target, place), rid in zip(links, ids, strict=True):
+        where = f' location="{_attr(place)}"' if place else ""
+        out.append(f'<hyperlink xmlns:r="{_R}" ref="{ref}"{where} r:id="{rid}"/>')
+    out.append("</hyperlinks>")
+    return xml[:at] + "".join(out).encode("ascii", "xmlcharrefreplace") + xml[at:]
 
 
 LEAN_BYTES = 64 * 1024  # smaller worksheet parts are read in full: leaving their cells out saves nothing
