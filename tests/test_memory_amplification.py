@@ -23,7 +23,7 @@ from salesbook.io import columns
 from salesbook.io.pool import Job, run_jobs
 from salesbook.io.precheck import Limits
 from salesbook.io.team_reader import read_team_file
-from salesbook.io.writers import CSV_CHUNK_ROWS, write_csv
+from salesbook.io.writers import CSV_BLOCK_ROWS, write_csv
 
 HEADERS = ["客户编号", "客户名称", "联系人", "联系电话", "负责销售", "建档日期"]
 LONG = ("Shanghai Example Trading Co. Ltd, 上海示例贸易有限公司 " * 1000)[:32_767]  # Excel's longest cell
@@ -137,7 +137,7 @@ def test_validate_and_consolidate_of_six_such_files_stay_under_a_gib(tmp_path, m
 def test_write_csv_streams_blocks_and_writes_what_excel_expects(tmp_path):
     """A frame whose CSV is ~25 MB is written holding a small part of it in memory at a time: the same
     bytes a one-piece writer gives (BOM, CRLF, neutralised formulas), across block boundaries."""
-    n = max(CSV_CHUNK_ROWS * 12, 60_000) + 17  # many blocks, the last one short
+    n = max(CSV_BLOCK_ROWS * 3, 60_000) + 17  # several blocks, the last one short
     frame = pd.DataFrame({"name": [f"=HYPERLINK(\"x\",\"{i}\") 客户名称很长的一段文字" * 6 for i in range(n)],
                           "amount": [i * 1.5 for i in range(n)], "count": list(range(n))})
     tracemalloc.start()

@@ -12,6 +12,7 @@ formats, links, comments) is openpyxl's own.
 
 from __future__ import annotations
 
+import re
 import zipfile
 from datetime import timedelta
 from pathlib import Path
@@ -317,16 +318,14 @@ def _rels_part(part: str) -> str:
 
 
 def _attr(text: str) -> str:
-    """Text as an XML attribute value (non-ASCII as character references, as lxml writes it)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;") \
-        .replace("\r", "&#13;").replace("\n", "&#10;").replace("\t", "&#9;")
+    """Text as an XML attribute value (as an element's text, with quotes and the whitespace an attribute
+    would normalise as references)."""
+    return _escaped(text).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
 
 
 def _with_link_relationships(rels: bytes, links: list[tuple[str, str, str | None]]) -> tuple[bytes, list[str]]:
     """The relationships part with one external hyperlink relationship a link (as openpyxl writes them),
     and their ids: rId1, rId2, … skipping the ids the part has."""
-    import re
-
     taken = set(re.findall(rb'Id="([^"]*)"', rels))
     out, ids, n = [], [], 0
     for _, target, _place in links:
@@ -346,8 +345,10 @@ def _with_hyperlinks(xml: bytes, links: list[tuple[str, str, str | None]], ids: 
     if b"<hyperlinks" in xml:
         return None
     after = xml.find(b"</sheetData>")
+    if after < 0:
+        return None
     at = min((i for i in (xml.find(tag, after) for tag in _AFTER_LINKS) if i >= 0), default=-1)
-    if after < 0 or at < 0:
+    if at < 0:
         return None
     out = ["<hyperlinks>"]
     for (ref, _target, place), rid in zip(links, ids, strict=True):

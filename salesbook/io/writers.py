@@ -16,7 +16,6 @@ import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -151,16 +150,17 @@ def write_csv(path: Path, frame: pd.DataFrame, *, neutralise: bool = True) -> Pa
     """
     path = Path(path)
     names = [str(c) for c in frame.columns]
-    if not names:  # csv.writer writes an empty line a row; no kernel joins zero columns
-        return _write_csv_rows(path, frame, neutralise)
-    columns = [_arrow_column(frame.iloc[:, j]) for j in range(len(names))]
+    series = [frame.iloc[:, j] for j in range(len(names))]
+    columns = [_arrow_column(col) for col in series]
     with atomic_output(path) as tmp, open(tmp, "wb") as fh:
         fh.write(b"\xef\xbb\xbf")  # the BOM: Excel then reads the file as UTF-8
+        if not names:  # no columns: the empty header line alone, as csv.writer wrote it (no kernel joins zero columns)
+            fh.write(b"\r\n")
+            return path
         fh.write((",".join(map(_csv_field, names)) if names != [""] else '""').encode("utf-8") + b"\r\n")
         for start in range(0, len(frame), CSV_BLOCK_ROWS):
             stop = min(start + CSV_BLOCK_ROWS, len(frame))
-            fields = [_csv_fields(frame.iloc[start:stop, j], col, start, stop, neutralise)
-                      for j, col in enumerate(columns)]
+            fields = [_csv_fields(col, arrow, start, stop, neutralise) for col, arrow in zip(series, columns, strict=True)]
             if len(fields) == 1:  # csv.writer writes a row of one empty field as "" (an empty line is no row)
                 fields[0] = pc.if_else(pc.equal(fields[0], _EMPTY), pa.scalar('""', _LARGE), fields[0])
             lines = pc.binary_join_element_wise(*fields, _COMMA)
@@ -180,9 +180,9 @@ def _arrow_column(series: pd.Series) -> pa.Array | None:
     return None
 
 
-def _csv_fields(block: pd.Series, arrow: pa.Array | None, start: int, stop: int, neutralise: bool) -> pa.Array:
-    """One column's cells of rows start:stop as CSV fields (quoted where csv.writer quotes)."""
-    kind = block.dtype.kind
+def _csv_fields(column: pd.Series, arrow: pa.Array | None, start: int, stop: int, neutralise: bool) -> pa.Array:
+    """One column's cells of rows start:stop as CSV fields (quoted where csv.writer quotes); `arrow`: the
+    column's Arrow text, when it is text."""
     if arrow is not None:  # text: each distinct value of the block looked at, and changed, by Arrow's kernels
         coded = pc.dictionary_encode(arrow.slice(start, stop - start))
         distinct = coded.dictionary
@@ -190,6 +190,8 @@ def _csv_fields(block: pd.Series, arrow: pa.Array | None, start: int, stop: int,
             distinct = _changed(distinct, pc.match_substring_regex(distinct, _FORMULA_PATTERN), _apostrophe_first)
         distinct = _changed(distinct, pc.match_substring_regex(distinct, '[,"\r\n]'), _quoted)
         return pc.fill_null(distinct.take(coded.indices), _EMPTY)
+    block = column.iloc[start:stop]
+    kind = block.dtype.kind
     numpy = isinstance(block.dtype, np.dtype)  # no blanks among its values (Int64's <NA> are csv_column's)
     if kind in "iu" and numpy:
         return pa.array(block.to_numpy()).cast(_LARGE)  # Arrow writes an integer as str() does
@@ -234,29 +236,6 @@ def _csv_field(text: str) -> str:
     if "," in text or "\r" in text or "\n" in text:
         return '"' + text + '"'
     return text
-
-
-CSV_CHUNK_ROWS = 10_000  # rows converted to text at a time by the row writer (frames without columns)
-CSV_FLUSH_ROWS = 250  # rows of CSV text held before they are written
-
-
-def _write_csv_rows(path: Path, frame: pd.DataFrame, neutralise: bool) -> Path:
-    """`write_csv` through csv.writer, a block of rows at a time."""
-    with atomic_output(path) as tmp, open(tmp, "wb") as fh:
-        buf = io.StringIO(newline="")
-        w = csv.writer(buf, lineterminator="\r\n")
-        w.writerow([str(c) for c in frame.columns])
-        fh.write(b"\xef\xbb\xbf")
-        for start in range(0, len(frame), CSV_CHUNK_ROWS):
-            block = frame.iloc[start:start + CSV_CHUNK_ROWS]
-            rows = zip(*(csv_column(block[c], neutralise) for c in frame.columns), strict=True)
-            while part := list(islice(rows, CSV_FLUSH_ROWS)):
-                w.writerows(part)
-                fh.write(buf.getvalue().encode("utf-8"))
-                buf.seek(0)
-                buf.truncate()
-        fh.write(buf.getvalue().encode("utf-8"))
-    return path
 
 
 def sha256_file(path: Path) -> str:
